@@ -1,0 +1,340 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Params decodes the parameter map of one component ({TypeName: params}).
+// Each getter records the value it returns (the user's, or the default) so
+// that Resolved() is the fully resolved parameter map that is saved with the
+// experiment, and Err() reports the first bad value or any key no getter
+// asked for. Constructors therefore never handle errors themselves: they read
+// every parameter, and the registry checks Err() afterwards.
+type Params struct {
+	where    string // key path of this component, for messages, e.g. "loss_funcs.metric_loss.TripletMarginLoss"
+	source   string // file or flag that set it
+	raw      map[string]any
+	resolved map[string]any
+	used     map[string]bool
+	err      error
+}
+
+// NewParams wraps a raw parameter map. where is the key path of the
+// component and source names the file or flag that set it.
+func NewParams(raw map[string]any, where, source string) *Params {
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	return &Params{where: where, source: source, raw: raw, resolved: map[string]any{}, used: map[string]bool{}}
+}
+
+// Where is the key path of the component, for messages from constructors.
+func (p *Params) Where() string { return p.where }
+
+// Source names the file or flag that set the component.
+func (p *Params) Source() string { return p.source }
+
+// Fail records an error about key (the first one wins), for checks that span
+// several parameters.
+func (p *Params) Fail(key, format string, args ...any) {
+	if p.err == nil {
+		p.err = &Error{Source: p.source, Path: join(p.where, key), Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (p *Params) lookup(key string) (any, bool) {
+	p.used[key] = true
+	v, ok := p.raw[key]
+	if ok && v == nil {
+		ok = false // "key:" with no value means the default, as in PML configs
+	}
+	return v, ok
+}
+
+// Check validates a numeric parameter; it returns "" when v is fine and
+// otherwise what is allowed.
+type Check func(v float64) string
+
+// Min requires v >= lo.
+func Min(lo float64) Check {
+	return func(v float64) string {
+		if v < lo {
+			return fmt.Sprintf("must be >= %v", lo)
+		}
+		return ""
+	}
+}
+
+// Max requires v <= hi.
+func Max(hi float64) Check {
+	return func(v float64) string {
+		if v > hi {
+			return fmt.Sprintf("must be <= %v", hi)
+		}
+		return ""
+	}
+}
+
+// Above requires v > lo.
+func Above(lo float64) Check {
+	return func(v float64) string {
+		if v <= lo {
+			return fmt.Sprintf("must be > %v", lo)
+		}
+		return ""
+	}
+}
+
+// Below requires v < hi.
+func Below(hi float64) Check {
+	return func(v float64) string {
+		if v >= hi {
+			return fmt.Sprintf("must be < %v", hi)
+		}
+		return ""
+	}
+}
+
+func (p *Params) check(key string, v float64, checks []Check) {
+	for _, c := range checks {
+		if msg := c(v); msg != "" {
+			p.Fail(key, "%v is out of range: %s", v, msg)
+			return
+		}
+	}
+}
+
+// Float returns a float parameter (integers are accepted).
+func (p *Params) Float(key string, def float64, checks ...Check) float64 {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		f, ok := toFloat(raw)
+		if !ok {
+			p.Fail(key, "want a number, got %s", describe(raw))
+		} else {
+			v = f
+		}
+	}
+	p.check(key, v, checks)
+	p.resolved[key] = v
+	return v
+}
+
+// OptFloat returns a float parameter that may be absent (nil = absent), as
+// PML's "high=None" style parameters.
+func (p *Params) OptFloat(key string, checks ...Check) *float64 {
+	raw, ok := p.lookup(key)
+	if !ok {
+		p.resolved[key] = nil
+		return nil
+	}
+	f, ok := toFloat(raw)
+	if !ok {
+		p.Fail(key, "want a number or null, got %s", describe(raw))
+		return nil
+	}
+	p.check(key, f, checks)
+	p.resolved[key] = f
+	return &f
+}
+
+// Int returns an integer parameter.
+func (p *Params) Int(key string, def int, checks ...Check) int {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		f, ok := toFloat(raw)
+		if !ok || f != math.Trunc(f) {
+			p.Fail(key, "want an integer, got %s", describe(raw))
+		} else {
+			v = int(f)
+		}
+	}
+	p.check(key, float64(v), checks)
+	p.resolved[key] = v
+	return v
+}
+
+// Bool returns a boolean parameter.
+func (p *Params) Bool(key string, def bool) bool {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		b, ok := raw.(bool)
+		if !ok {
+			p.Fail(key, "want true or false, got %s", describe(raw))
+		} else {
+			v = b
+		}
+	}
+	p.resolved[key] = v
+	return v
+}
+
+// String returns a string parameter; when allowed is non-empty the value must
+// be one of them.
+func (p *Params) String(key, def string, allowed ...string) string {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		s, ok := raw.(string)
+		if !ok {
+			p.Fail(key, "want a string, got %s", describe(raw))
+		} else {
+			v = s
+		}
+	}
+	if len(allowed) > 0 && !contains(allowed, v) {
+		p.Fail(key, "%q is not allowed; allowed: %s%s", v, strings.Join(allowed, ", "), didYouMean(v, allowed))
+	}
+	p.resolved[key] = v
+	return v
+}
+
+// Floats returns a list of numbers.
+func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		list, ok := raw.([]any)
+		if !ok {
+			p.Fail(key, "want a list of numbers, got %s", describe(raw))
+		} else {
+			v = make([]float64, len(list))
+			for i, e := range list {
+				f, ok := toFloat(e)
+				if !ok {
+					p.Fail(fmt.Sprintf("%s[%d]", key, i), "want a number, got %s", describe(e))
+				}
+				v[i] = f
+			}
+		}
+	}
+	for _, f := range v {
+		p.check(key, f, checks)
+	}
+	out := make([]any, len(v))
+	for i, f := range v {
+		out[i] = f
+	}
+	p.resolved[key] = out
+	return v
+}
+
+// Ints returns a list of integers.
+func (p *Params) Ints(key string, def []int, checks ...Check) []int {
+	fdef := make([]float64, len(def))
+	for i, d := range def {
+		fdef[i] = float64(d)
+	}
+	fs := p.Floats(key, fdef, checks...)
+	v := make([]int, len(fs))
+	out := make([]any, len(fs))
+	for i, f := range fs {
+		if f != math.Trunc(f) {
+			p.Fail(key, "want a list of integers, got %v", f)
+		}
+		v[i] = int(f)
+		out[i] = v[i]
+	}
+	p.resolved[key] = out
+	return v
+}
+
+// Component returns a nested component parameter such as a loss's distance:
+// `distance: {CosineSimilarity: {}}`. def is used when the key is absent.
+// The caller builds it with the matching registry; its resolved form is
+// recorded by Resolve.
+func (p *Params) Component(key string, def Component) Component {
+	c := def
+	if raw, ok := p.lookup(key); ok {
+		got, err := ParseComponent(raw, join(p.where, key), p.source)
+		if err != nil {
+			if p.err == nil {
+				p.err = err
+			}
+		} else {
+			c = got
+		}
+	}
+	p.resolved[key] = map[string]any{c.Type: c.Params}
+	return c
+}
+
+// Resolve records the resolved form of a nested component built by the caller.
+func (p *Params) Resolve(key string, resolved map[string]any) { p.resolved[key] = resolved }
+
+// Err returns the first error, or an error naming any parameter that no
+// getter asked for (with a did-you-mean).
+func (p *Params) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	var unknown []string
+	for k := range p.raw {
+		if !p.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	known := make([]string, 0, len(p.used))
+	for k := range p.used {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	allowed := strings.Join(known, ", ")
+	if allowed == "" {
+		allowed = "(none)"
+	}
+	return &Error{Source: p.source, Path: join(p.where, unknown[0]),
+		Msg: fmt.Sprintf("unknown parameter; allowed: %s%s", allowed, didYouMean(unknown[0], known))}
+}
+
+// Resolved is the parameter map with every default filled in.
+func (p *Params) Resolved() map[string]any { return p.resolved }
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case map[string]any:
+		return "a map"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%v", v)
+}

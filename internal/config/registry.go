@@ -1,0 +1,112 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Component is a configured component: the one-key map {TypeName: params}.
+type Component struct {
+	Type   string
+	Params map[string]any
+	Where  string // key path of the component in the merged tree
+	Source string // file or flag that set it
+}
+
+// C is shorthand for a component literal used as a default.
+func C(typ string, params map[string]any) Component { return Component{Type: typ, Params: params} }
+
+// ParseComponent reads a one-key map {TypeName: params}. params may be null
+// or an empty map, meaning all defaults.
+func ParseComponent(raw any, where, source string) (Component, error) {
+	m, ok := raw.(map[string]any)
+	if !ok || len(m) != 1 {
+		return Component{}, &Error{Source: source, Path: where,
+			Msg: fmt.Sprintf("want a component written as {TypeName: {param: value}}, got %s", describe(raw))}
+	}
+	for typ, params := range m {
+		if params == nil {
+			return Component{Type: typ, Params: map[string]any{}, Where: where, Source: source}, nil
+		}
+		pm, ok := params.(map[string]any)
+		if !ok {
+			return Component{}, &Error{Source: source, Path: where + "." + typ,
+				Msg: fmt.Sprintf("want a map of parameters, got %s", describe(params))}
+		}
+		return Component{Type: typ, Params: pm, Where: where, Source: source}, nil
+	}
+	panic("unreachable")
+}
+
+// Registry maps the config names of one kind of component (losses, miners,
+// optimisers, ...) to constructors. A constructor reads its parameters from
+// Params; the registry turns any problem into one error naming the key.
+type Registry[T any] struct {
+	kind  string
+	ctors map[string]func(*Params) T
+}
+
+// NewRegistry makes an empty registry; kind names the component kind in
+// messages ("loss", "miner", ...).
+func NewRegistry[T any](kind string) *Registry[T] {
+	return &Registry[T]{kind: kind, ctors: map[string]func(*Params) T{}}
+}
+
+// Register adds a constructor under its config name. It panics on a
+// duplicate, which is a programming error caught by any test.
+func (r *Registry[T]) Register(name string, ctor func(*Params) T) {
+	if _, dup := r.ctors[name]; dup {
+		panic(fmt.Sprintf("config: %s %q registered twice", r.kind, name))
+	}
+	r.ctors[name] = ctor
+}
+
+// Names lists the registered names, sorted.
+func (r *Registry[T]) Names() []string {
+	names := make([]string, 0, len(r.ctors))
+	for n := range r.ctors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Has reports whether name is registered.
+func (r *Registry[T]) Has(name string) bool { _, ok := r.ctors[name]; return ok }
+
+// Build constructs the component and returns it with its fully resolved
+// parameters (defaults filled in).
+func (r *Registry[T]) Build(c Component) (T, map[string]any, error) {
+	var zero T
+	ctor, ok := r.ctors[c.Type]
+	if !ok {
+		names := r.Names()
+		return zero, nil, &Error{Source: c.Source, Path: join(c.Where, c.Type),
+			Msg: fmt.Sprintf("unknown %s %q; allowed: %s%s", r.kind, c.Type, strings.Join(names, ", "), didYouMean(c.Type, names))}
+	}
+	p := NewParams(c.Params, join(c.Where, c.Type), c.Source)
+	v := ctor(p)
+	if err := p.Err(); err != nil {
+		return zero, nil, err
+	}
+	return v, map[string]any{c.Type: p.Resolved()}, nil
+}
+
+// BuildNested builds a nested component parameter (a loss's distance, say)
+// with another registry and records its resolved form in the parent.
+func BuildNested[T any](p *Params, r *Registry[T], key string, def Component) T {
+	c := p.Component(key, def)
+	if c.Where == "" {
+		c.Where, c.Source = join(p.where, key), p.source
+	}
+	v, resolved, err := r.Build(c)
+	if err != nil {
+		if p.err == nil {
+			p.err = err
+		}
+		return v
+	}
+	p.Resolve(key, resolved)
+	return v
+}

@@ -14,34 +14,42 @@ import (
 // asked for. Constructors therefore never handle errors themselves: they read
 // every parameter, and the registry checks Err() afterwards.
 type Params struct {
-	where    string // key path of this component, for messages, e.g. "loss_funcs.metric_loss.TripletMarginLoss"
-	source   string // file or flag that set it
+	where    string                   // key path of this component, for messages, e.g. "loss_funcs.metric_loss.TripletMarginLoss"
+	sourceOf func(path string) string // file or flag that set a key path
 	raw      map[string]any
 	resolved map[string]any
 	used     map[string]bool
+	children []*Params
 	err      error
 }
 
 // NewParams wraps a raw parameter map. where is the key path of the
 // component and source names the file or flag that set it.
 func NewParams(raw map[string]any, where, source string) *Params {
+	return NewParamsFunc(raw, where, func(string) string { return source })
+}
+
+// NewParamsFunc is NewParams for a map whose keys come from different files
+// or flags, such as the top level of the merged config: sourceOf maps a key
+// path to its origin.
+func NewParamsFunc(raw map[string]any, where string, sourceOf func(path string) string) *Params {
 	if raw == nil {
 		raw = map[string]any{}
 	}
-	return &Params{where: where, source: source, raw: raw, resolved: map[string]any{}, used: map[string]bool{}}
+	return &Params{where: where, sourceOf: sourceOf, raw: raw, resolved: map[string]any{}, used: map[string]bool{}}
 }
 
 // Where is the key path of the component, for messages from constructors.
 func (p *Params) Where() string { return p.where }
 
-// Source names the file or flag that set the component.
-func (p *Params) Source() string { return p.source }
+// Source names the file or flag that set key.
+func (p *Params) Source(key string) string { return p.sourceOf(join(p.where, key)) }
 
 // Fail records an error about key (the first one wins), for checks that span
 // several parameters.
 func (p *Params) Fail(key, format string, args ...any) {
 	if p.err == nil {
-		p.err = &Error{Source: p.source, Path: join(p.where, key), Msg: fmt.Sprintf(format, args...)}
+		p.err = &Error{Source: p.Source(key), Path: join(p.where, key), Msg: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -247,7 +255,7 @@ func (p *Params) Ints(key string, def []int, checks ...Check) []int {
 func (p *Params) Component(key string, def Component) Component {
 	c := def
 	if raw, ok := p.lookup(key); ok {
-		got, err := ParseComponent(raw, join(p.where, key), p.source)
+		got, err := ParseComponent(raw, join(p.where, key), p.Source(key))
 		if err != nil {
 			if p.err == nil {
 				p.err = err
@@ -260,6 +268,35 @@ func (p *Params) Component(key string, def Component) Component {
 	return c
 }
 
+// Map returns the Params of a map-valued key, such as `models` holding the
+// trunk and embedder components. Its errors and unknown keys are reported by
+// the parent's Err.
+func (p *Params) Map(key string) *Params {
+	var raw map[string]any
+	if v, ok := p.lookup(key); ok {
+		if m, isMap := v.(map[string]any); isMap {
+			raw = m
+		} else {
+			p.Fail(key, "want a map, got %s", describe(v))
+		}
+	}
+	child := NewParamsFunc(raw, join(p.where, key), p.sourceOf)
+	p.children = append(p.children, child)
+	p.resolved[key] = child.resolved
+	return child
+}
+
+// Keys lists the keys present in the raw map, sorted, for maps whose keys
+// are names chosen by the user (loss_funcs: {metric_loss: ...}).
+func (p *Params) Keys() []string {
+	keys := make([]string, 0, len(p.raw))
+	for k := range p.raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Resolve records the resolved form of a nested component built by the caller.
 func (p *Params) Resolve(key string, resolved map[string]any) { p.resolved[key] = resolved }
 
@@ -268,6 +305,11 @@ func (p *Params) Resolve(key string, resolved map[string]any) { p.resolved[key] 
 func (p *Params) Err() error {
 	if p.err != nil {
 		return p.err
+	}
+	for _, c := range p.children {
+		if err := c.Err(); err != nil {
+			return err
+		}
 	}
 	var unknown []string
 	for k := range p.raw {
@@ -288,7 +330,7 @@ func (p *Params) Err() error {
 	if allowed == "" {
 		allowed = "(none)"
 	}
-	return &Error{Source: p.source, Path: join(p.where, unknown[0]),
+	return &Error{Source: p.Source(unknown[0]), Path: join(p.where, unknown[0]),
 		Msg: fmt.Sprintf("unknown parameter; allowed: %s%s", allowed, didYouMean(unknown[0], known))}
 }
 

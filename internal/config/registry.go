@@ -98,7 +98,7 @@ func (r *Registry[T]) Build(c Component) (T, map[string]any, error) {
 func BuildNested[T any](p *Params, r *Registry[T], key string, def Component) T {
 	c := p.Component(key, def)
 	if c.Where == "" {
-		c.Where, c.Source = join(p.where, key), p.source
+		c.Where, c.Source = join(p.where, key), p.Source(key)
 	}
 	v, resolved, err := r.Build(c)
 	if err != nil {

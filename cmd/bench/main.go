@@ -1,26 +1,34 @@
+// Command bench is a config-driven benchmark runner for deep metric
+// learning. See README.md.
 package main
 
 import (
 	"fmt"
+	"os"
 
-	_ "dario.cat/mergo"
-	_ "github.com/disintegration/imaging"
-	_ "github.com/nlpodyssey/safetensors"
-	_ "github.com/sbinet/npyio"
-	_ "github.com/spf13/cobra"
-	_ "golang.org/x/image/font/gofont/goregular"
-	_ "gopkg.in/yaml.v3"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"github.com/spf13/cobra"
 )
 
 func main() {
-	g := G.NewGraph()
-	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("x"), G.WithInit(G.Ones()))
-	y := G.Must(G.Sum(x))
-	m := G.NewTapeMachine(g)
-	if err := m.RunAll(); err != nil {
-		panic(err)
+	root := newRootCmd()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
 	}
-	fmt.Println(y.Value())
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "bench",
+		Short: "Fair, reproducible benchmarks of deep metric learning methods",
+		Long: `bench trains and evaluates metric-learning methods under one protocol:
+class-disjoint train/val/test splits with cross-validation, the same model,
+sampler and optimiser for every method, PML's accuracy metrics, and every
+run saved with the fully resolved config that produced it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Run:           func(cmd *cobra.Command, _ []string) { cmd.Help() },
+	}
+	root.AddCommand(newRunCmd(), newEvalCmd(), newConfigsCmd(), newDatasetsCmd())
+	return root
 }

@@ -199,6 +199,36 @@ func (p *Params) String(key, def string, allowed ...string) string {
 	return v
 }
 
+// Strings returns a list of strings; when allowed is non-empty each must be
+// one of them.
+func (p *Params) Strings(key string, def []string, allowed ...string) []string {
+	v := def
+	if raw, ok := p.lookup(key); ok {
+		list, ok := raw.([]any)
+		if !ok {
+			p.Fail(key, "want a list of strings, got %s", describe(raw))
+		} else {
+			v = make([]string, len(list))
+			for i, e := range list {
+				s, ok := e.(string)
+				if !ok {
+					p.Fail(fmt.Sprintf("%s[%d]", key, i), "want a string, got %s", describe(e))
+				}
+				v[i] = s
+			}
+		}
+	}
+	out := make([]any, len(v))
+	for i, s := range v {
+		if len(allowed) > 0 && !contains(allowed, s) {
+			p.Fail(key, "%q is not allowed; allowed: %s%s", s, strings.Join(allowed, ", "), didYouMean(s, allowed))
+		}
+		out[i] = s
+	}
+	p.resolved[key] = out
+	return v
+}
+
 // Floats returns a list of numbers.
 func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
 	v := def

@@ -110,3 +110,32 @@ func BuildNested[T any](p *Params, r *Registry[T], key string, def Component) T 
 	p.Resolve(key, resolved)
 	return v
 }
+
+// BuildOrdered validates a map of components applied in order, such as the
+// transforms of a split ({Resize: {...}, CenterCrop: {...}}), and returns
+// them resolved. order is the map's key order from the Tree, since a Go map
+// has none.
+func BuildOrdered[T any](p *Params, r *Registry[T], key string, order []string) []Component {
+	m := p.Map(key)
+	var out []Component
+	for _, typ := range order {
+		raw, _ := m.lookup(typ)
+		params, ok := raw.(map[string]any)
+		if raw != nil && !ok {
+			m.Fail(typ, "want a map of parameters, got %s", describe(raw))
+			continue
+		}
+		c := Component{Type: typ, Params: params, Where: m.where, Source: m.Source(typ)}
+		_, resolved, err := r.Build(c)
+		if err != nil {
+			if m.err == nil {
+				m.err = err
+			}
+			continue
+		}
+		c.Params = resolved[typ].(map[string]any)
+		m.resolved[typ] = c.Params
+		out = append(out, c)
+	}
+	return out
+}

@@ -25,7 +25,18 @@ func NewTable(path string) *Table {
 
 // Add appends a row; a column seen for the first time is added to the
 // header (earlier rows leave it empty).
-func (t *Table) Add(row map[string]float64, order ...string) {
+func (t *Table) Add(row map[string]float64, order ...string) { t.add("", "", row, order) }
+
+// AddLabeled appends a row whose first column, col, holds a text label
+// (the metric name of a summary row).
+func (t *Table) AddLabeled(col, label string, row map[string]float64, order ...string) {
+	t.add(col, label, row, order)
+}
+
+func (t *Table) add(col, label string, row map[string]float64, order []string) {
+	if col != "" {
+		t.column(col)
+	}
 	for _, k := range order {
 		t.column(k)
 	}
@@ -33,6 +44,9 @@ func (t *Table) Add(row map[string]float64, order ...string) {
 		t.column(k)
 	}
 	r := make([]string, len(t.columns))
+	if col != "" {
+		r[t.index[col]] = label
+	}
 	for k, v := range row {
 		r[t.index[k]] = strconv.FormatFloat(v, 'g', -1, 64)
 	}
@@ -108,3 +122,6 @@ func (t *Table) Truncate(column string, keep func(v float64) bool) {
 	}
 	t.rows = rows
 }
+
+// Path is the file the table is written to.
+func (t *Table) Path() string { return t.path }

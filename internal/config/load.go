@@ -1,0 +1,281 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Categories are the config categories, in the order their files are merged
+// and written.
+var Categories = []string{
+	"config_general", "config_dataset", "config_models", "config_loss_and_miners",
+	"config_transforms", "config_optimizers", "config_eval",
+}
+
+// Load merges the config files of every category, then the command-line
+// overrides in order. names maps a category to its file names, merged left
+// to right from rootConfigFolder/<category>/<name>.yaml; a category without
+// names uses [default]. Every top-level key belongs to the one category
+// whose files set it, and an override may only change a key some category
+// set.
+func Load(rootConfigFolder string, names map[string][]string, overrides []Override) (*Tree, error) {
+	for c := range names {
+		if !contains(Categories, c) {
+			return nil, &Error{Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
+		}
+	}
+	t := newTree()
+	for _, c := range Categories {
+		list := names[c]
+		if len(list) == 0 {
+			list = []string{"default"}
+		}
+		dir := filepath.Join(rootConfigFolder, c)
+		for _, name := range list {
+			file := filepath.Join(dir, name+".yaml")
+			data, err := os.ReadFile(file)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, missingConfig(dir, file, name)
+			}
+			if err != nil {
+				return nil, &Error{Source: file, Msg: err.Error()}
+			}
+			if err := t.mergeFile(file, data, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, t.applyOverrides(overrides)
+}
+
+// LoadSaved loads the configs an experiment saved (dir/<category>.yaml, as
+// written by YAML) and applies overrides, for --reproduce_results and
+// resuming.
+func LoadSaved(dir string, overrides []Override) (*Tree, error) {
+	t := newTree()
+	for _, c := range Categories {
+		file := filepath.Join(dir, c+".yaml")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, &Error{Source: file, Msg: fmt.Sprintf("cannot read the saved config: %v", err)}
+		}
+		if err := t.mergeFile(file, data, c); err != nil {
+			return nil, err
+		}
+	}
+	return t, t.applyOverrides(overrides)
+}
+
+func missingConfig(dir, file, name string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return &Error{Source: dir, Msg: fmt.Sprintf("cannot list config folder: %v", err)}
+	}
+	var have []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			have = append(have, n)
+		}
+	}
+	sort.Strings(have)
+	return &Error{Source: file, Msg: fmt.Sprintf("no such config; available in %s: %s%s", dir, keyList(have), didYouMean(name, have))}
+}
+
+// mergeFile merges one config file of category into the tree.
+func (t *Tree) mergeFile(file string, data []byte, category string) error {
+	raw, err := parseYAML(data, file, true)
+	if err != nil {
+		return err
+	}
+	if raw.kind != mapNode {
+		if raw.isNull() {
+			return nil // an empty file
+		}
+		return &Error{Source: raw.origin(), Msg: fmt.Sprintf("want a map of config keys, got %s", raw.describe())}
+	}
+	for _, k := range raw.keys {
+		v := raw.kids[k]
+		s, err := parseKey(k)
+		if err != nil {
+			return &Error{Source: v.origin(), Path: k, Msg: err.Error()}
+		}
+		if c := t.category[s.name]; c != "" && c != category {
+			return &Error{Source: v.origin(), Path: k, Msg: fmt.Sprintf("also set by %s (%s): a top-level key belongs to one category, so set it in %s files only",
+				c, t.Source(s.name), c)}
+		}
+		if err := t.mergeTop(k, v, s); err != nil {
+			return err
+		}
+		if t.root.kids[s.name] != nil {
+			t.category[s.name] = category
+		}
+	}
+	return nil
+}
+
+// mergeTop merges one raw top-level entry and keeps the categories in step.
+func (t *Tree) mergeTop(rawKey string, v *node, s special) error {
+	if err := mergeKey(t.root, rawKey, v, ""); err != nil {
+		return err
+	}
+	if t.root.kids[s.name] == nil {
+		delete(t.category, s.name)
+	}
+	return nil
+}
+
+// apply merges command-line overrides, in order, after all files.
+func (t *Tree) applyOverrides(overrides []Override) error {
+	for _, o := range overrides {
+		path := splitPath(o.Key)
+		for _, k := range path {
+			if k == "" {
+				return &Error{Source: o.Source, Msg: fmt.Sprintf("bad key path %q", o.Key)}
+			}
+		}
+		if len(path) == 0 {
+			return &Error{Source: o.Source, Msg: "no key to override"}
+		}
+		v, err := parseYAML([]byte(o.Value), o.Source, false)
+		if err != nil {
+			return err
+		}
+		// a.b.c=v is {a: {b: {c: v}}}.
+		for i := len(path) - 1; i > 0; i-- {
+			m := newMap(o.Source, 0)
+			m.put(path[i], v)
+			v = m
+		}
+		s, err := parseKey(path[0])
+		if err != nil {
+			return &Error{Source: o.Source, Path: path[0], Msg: err.Error()}
+		}
+		if t.root.kids[s.name] == nil {
+			known := t.Keys("")
+			sort.Strings(known)
+			return &Error{Source: o.Source, Path: s.name, Msg: fmt.Sprintf("no such config key; top-level keys: %s%s", keyList(known), didYouMean(s.name, known))}
+		}
+		if err := t.mergeTop(path[0], v, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses a file (lines true) or a flag value into a raw tree whose
+// nodes carry source and, for files, the line of their key.
+func parseYAML(data []byte, source string, lines bool) (*node, error) {
+	if lines {
+		for i, l := range strings.Split(string(data), "\n") {
+			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+			if strings.Contains(indent, "\t") && strings.TrimSpace(l) != "" {
+				return nil, &Error{Source: fmt.Sprintf("%s:%d", source, i+1), Msg: "tab in indentation; YAML indents with spaces"}
+			}
+		}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			msg = m[2]
+			line, _ = strconv.Atoi(m[1])
+		}
+		// yaml.v3 numbers the lines of scanner errors from 1 but those of
+		// parser errors (libyaml's "did not find expected ...") from 0, and
+		// leaves out line 0.
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
+		if lines && line > 0 {
+			source = fmt.Sprintf("%s:%d", source, line)
+		}
+		return nil, &Error{Source: source, Msg: "bad YAML: " + msg}
+	}
+	if len(doc.Content) == 0 {
+		return &node{kind: scalarNode, source: source}, nil // empty input is null
+	}
+	return parser{source: source, lines: lines}.node(&doc, 1)
+}
+
+type parser struct {
+	source string
+	lines  bool
+}
+
+func (p parser) fail(line int, format string, args ...any) error {
+	src := p.source
+	if p.lines {
+		src += ":" + strconv.Itoa(line)
+	}
+	return &Error{Source: src, Msg: fmt.Sprintf(format, args...)}
+}
+
+// node converts a yaml.Node; line is that of the key it is the value of.
+func (p parser) node(y *yaml.Node, line int) (*node, error) {
+	n := &node{source: p.source}
+	if p.lines {
+		n.line = line
+	}
+	switch y.Kind {
+	case yaml.DocumentNode:
+		return p.node(y.Content[0], y.Content[0].Line)
+	case yaml.AliasNode:
+		return p.node(y.Alias, line)
+	case yaml.ScalarNode:
+		if err := y.Decode(&n.value); err != nil {
+			return nil, p.fail(y.Line, "%v", err)
+		}
+	case yaml.SequenceNode:
+		n.kind, n.items = listNode, []*node{}
+		for _, e := range y.Content {
+			c, err := p.node(e, e.Line)
+			if err != nil {
+				return nil, err
+			}
+			n.items = append(n.items, c)
+		}
+	case yaml.MappingNode:
+		n.kind, n.kids = mapNode, map[string]*node{}
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			k, v := y.Content[i], y.Content[i+1]
+			switch {
+			case k.Kind != yaml.ScalarNode:
+				return nil, p.fail(k.Line, "a key must be a plain name, got a %s", map[yaml.Kind]string{yaml.MappingNode: "map", yaml.SequenceNode: "list", yaml.AliasNode: "alias"}[k.Kind])
+			case k.Tag == "!!merge":
+				return nil, p.fail(k.Line, "YAML merge keys (<<) are not supported; merge config files instead")
+			case n.kids[k.Value] != nil:
+				first := y.Content[indexOfKey(y, k.Value)].Line
+				return nil, p.fail(k.Line, "key %q is defined twice (first at line %d)", k.Value, first)
+			case strings.Contains(k.Value, ":") && v.Tag == "!!null" && v.Value == "":
+				// {lr:0.1} is the key "lr:0.1" in YAML, never what was meant.
+				return nil, p.fail(k.Line, "%q reads as one key: write a space after ':'", k.Value)
+			}
+			c, err := p.node(v, k.Line)
+			if err != nil {
+				return nil, err
+			}
+			n.put(k.Value, c)
+		}
+	}
+	return n, nil
+}
+
+func indexOfKey(m *yaml.Node, key string) int {
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,144 @@
+// Package data provides what feeds the trainer and the tester: datasets,
+// class-disjoint split schemes, batch samplers, image transforms and a
+// parallel, prefetching batch loader. Every random choice is a pure function
+// of (seed, step, item), so batches are reproducible whatever the number of
+// workers and a resumed run continues exactly.
+package data
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"log/slog"
+	"path/filepath"
+	"sort"
+)
+
+// Shape is the shape of one image as the model sees it: channels, height,
+// width. H and W are 0 where they are not known before an image is loaded
+// (a dataset whose images differ in size).
+type Shape struct{ C, H, W int }
+
+func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
+
+// Dataset is a labelled image collection. Labels are 0..len(Classes())-1 in
+// the sorted order of the class names, so that sorting labels sorts classes.
+// All methods are safe for concurrent use.
+type Dataset interface {
+	Len() int
+	Label(i int) int
+	// Image returns item i decoded. The datasets here keep every image in
+	// memory; the error is for datasets too large for that.
+	Image(i int) (image.Image, error)
+	// Source names where item i came from (a file, or a zip and its entry),
+	// for messages and records.
+	Source(i int) string
+	Classes() []string
+	// Shape is 1 or 3 channels and the image size (0x0 if sizes differ).
+	Shape() Shape
+}
+
+// Opener opens a configured dataset under the dataset root folder
+// (--dataset_root). Decoding the config yields an Opener, so config errors
+// surface before any file is read.
+type Opener func(root string) (Dataset, error)
+
+// underRoot resolves a dataset folder given in a config: relative to the
+// dataset root, so that a config works on any machine given --dataset_root.
+func underRoot(datasetRoot, dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(datasetRoot, dir)
+}
+
+// Labels returns the label of every item, in item order.
+func Labels(ds Dataset) []int {
+	labels := make([]int, ds.Len())
+	for i := range labels {
+		labels[i] = ds.Label(i)
+	}
+	return labels
+}
+
+// item is one decoded image of an in-memory dataset being assembled.
+type item struct {
+	class  string
+	source string
+	img    image.Image
+}
+
+// memDataset holds decoded images in memory; every dataset here is one.
+type memDataset struct {
+	classes []string
+	labels  []int
+	sources []string
+	images  []image.Image
+	shape   Shape
+}
+
+func (d *memDataset) Len() int                         { return len(d.images) }
+func (d *memDataset) Label(i int) int                  { return d.labels[i] }
+func (d *memDataset) Image(i int) (image.Image, error) { return d.images[i], nil }
+func (d *memDataset) Source(i int) string              { return d.sources[i] }
+func (d *memDataset) Classes() []string                { return d.classes }
+func (d *memDataset) Shape() Shape                     { return d.shape }
+
+// newMemDataset orders items by (class, source) and labels the classes in
+// sorted order. A class with a single image can be neither a query with a
+// positive nor a valid metric-learning class, so such classes are dropped
+// and their number logged; where names the dataset in that line.
+func newMemDataset(where string, items []item) (*memDataset, error) {
+	sort.Slice(items, func(a, b int) bool {
+		if items[a].class != items[b].class {
+			return items[a].class < items[b].class
+		}
+		return items[a].source < items[b].source
+	})
+	count := map[string]int{}
+	for _, it := range items {
+		count[it.class]++
+	}
+	d := &memDataset{}
+	var skipped []string
+	for _, it := range items {
+		if count[it.class] < 2 {
+			skipped = append(skipped, it.class)
+			continue
+		}
+		if len(d.classes) == 0 || d.classes[len(d.classes)-1] != it.class {
+			d.classes = append(d.classes, it.class)
+		}
+		d.labels = append(d.labels, len(d.classes)-1)
+		d.sources = append(d.sources, it.source)
+		d.images = append(d.images, it.img)
+	}
+	if len(skipped) > 0 {
+		slog.Warn("skipped classes with a single image", "dataset", where, "count", len(skipped), "first", skipped[0])
+	}
+	if len(d.classes) < 2 {
+		return nil, fmt.Errorf("%s: %d classes with at least 2 images, need at least 2", where, len(d.classes))
+	}
+	d.shape = imageShape(d.images)
+	return d, nil
+}
+
+// imageShape is 1 channel when every image is grayscale (else 3), and the
+// common size, or 0x0 when sizes differ.
+func imageShape(images []image.Image) Shape {
+	s := Shape{C: 1}
+	for i, img := range images {
+		switch img.ColorModel() {
+		case color.GrayModel, color.Gray16Model:
+		default:
+			s.C = 3
+		}
+		b := img.Bounds()
+		if i == 0 {
+			s.H, s.W = b.Dy(), b.Dx()
+		} else if s.H != b.Dy() || s.W != b.Dx() {
+			s.H, s.W = 0, 0
+		}
+	}
+	return s
+}

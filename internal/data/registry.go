@@ -1,0 +1,31 @@
+package data
+
+import "github.com/bench-ml/bench/internal/config"
+
+// One registry per kind of component; adding one is a file and a line here.
+var (
+	Datasets      = config.NewRegistry[Opener]("dataset")
+	SplitManagers = config.NewRegistry[SplitManager]("split manager")
+	Samplers      = config.NewRegistry[SamplerFactory]("sampler")
+	Transforms    = config.NewRegistry[Transform]("transform")
+)
+
+func init() {
+	Datasets.Register("Glyphs", newGlyphs)
+	Datasets.Register("Omniglot", newOmniglot)
+	Datasets.Register("ImageFolder", newImageFolder)
+
+	SplitManagers.Register("ClassDisjointSplitManager", newClassDisjoint)
+
+	Samplers.Register("MPerClassSampler", newMPerClass)
+
+	Transforms.Register("Resize", newResize)
+	Transforms.Register("CenterCrop", newCenterCrop)
+	Transforms.Register("RandomResizedCrop", newRandomResizedCrop)
+	Transforms.Register("RandomHorizontalFlip", newRandomHorizontalFlip)
+	Transforms.Register("RandomRotation", newRandomRotation)
+	Transforms.Register("ColorJitter", newColorJitter)
+	Transforms.Register("Grayscale", newGrayscale)
+	Transforms.Register("ToTensor", newToTensor)
+	Transforms.Register("Normalize", newNormalize)
+}

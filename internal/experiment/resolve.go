@@ -1,0 +1,65 @@
+package experiment
+
+import (
+	"io"
+	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// Options is a run's command line (SPEC section 1) beyond the config.
+type Options struct {
+	ExperimentName        string
+	RootExperimentFolder  string
+	DatasetRoot           string
+	RootConfigFolder      string
+	ResumeTraining        string // "", "latest" or "best"
+	MergeArgsWhenResuming bool
+	Evaluate              bool
+	EvaluateEnsemble      bool
+	ReproduceResults      string // a saved experiment folder to re-run
+	ConfigNames           map[string][]string
+	Overrides             []config.Override
+	Out                   io.Writer // progress and results
+	Progress              bool      // Out is a terminal: redraw one progress line
+}
+
+// Folder is the experiment folder the options name.
+func (o Options) Folder() string {
+	return filepath.Join(o.RootExperimentFolder, o.ExperimentName)
+}
+
+// Existing reports whether the options work on an experiment that already
+// exists (resume or evaluate) rather than create one.
+func (o Options) Existing() bool {
+	return o.ResumeTraining != "" || o.Evaluate || o.EvaluateEnsemble
+}
+
+// Resolve loads the config the options describe and validates it: the
+// config files and overrides for a new experiment, the saved configs of the
+// experiment to reproduce, or of the existing experiment (with the
+// overrides only when MergeArgsWhenResuming says so).
+func Resolve(o Options) (*config.Tree, *Spec, error) {
+	var t *config.Tree
+	var err error
+	switch {
+	case o.ReproduceResults != "":
+		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), o.Overrides)
+	case o.Existing():
+		var overrides []config.Override
+		if o.MergeArgsWhenResuming {
+			overrides = o.Overrides
+		}
+		t, err = config.LoadSaved(filepath.Join(o.Folder(), "configs"), overrides)
+	default:
+		t, err = config.Load(o.RootConfigFolder, o.ConfigNames, o.Overrides)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := Decode(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, s, nil
+}

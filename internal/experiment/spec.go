@@ -1,0 +1,255 @@
+// Package experiment turns the merged config into a typed, validated Spec
+// and runs it: split schemes, one training per fold, the final test
+// evaluation and its aggregation over folds.
+package experiment
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/loss"
+	"github.com/bench-ml/bench/internal/miner"
+	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/optim"
+)
+
+// categoryOf places every top-level key in the category whose file it is
+// saved in. It is also the list of known top-level keys: any other key is a
+// typo, reported with a did-you-mean.
+var categoryOf = map[string]string{
+	"trainer":                  "config_general",
+	"num_epochs_train":         "config_general",
+	"iterations_per_epoch":     "config_general",
+	"save_interval":            "config_general",
+	"patience":                 "config_general",
+	"check_untrained_accuracy": "config_general",
+	"freeze_trunk_batchnorm":   "config_general",
+	"dataloader_num_workers":   "config_general",
+	"seed":                     "config_general",
+	"dataset":                  "config_dataset",
+	"split_manager":            "config_dataset",
+	"models":                   "config_models",
+	"batch_size":               "config_models",
+	"loss_funcs":               "config_loss_and_miners",
+	"mining_funcs":             "config_loss_and_miners",
+	"sampler":                  "config_loss_and_miners",
+	"loss_weights":             "config_loss_and_miners",
+	"transforms":               "config_transforms",
+	"optimizers":               "config_optimizers",
+	"tester":                   "config_eval",
+	"eval_primary_metric":      "config_eval",
+	"splits_to_eval":           "config_eval",
+	"aggregator":               "config_eval",
+	"ensemble":                 "config_eval",
+}
+
+// Trainers are the training methods. A trainer decides which models and
+// losses a step uses; both here need only their name.
+var Trainers = config.NewRegistry[Trainer]("trainer")
+
+// Trainer names a training method.
+type Trainer string
+
+// The training methods.
+const (
+	MetricLossOnly      Trainer = "MetricLossOnly"
+	TrainWithClassifier Trainer = "TrainWithClassifier"
+)
+
+func init() {
+	for _, t := range []Trainer{MetricLossOnly, TrainWithClassifier} {
+		Trainers.Register(string(t), func(*config.Params) Trainer { return t })
+	}
+}
+
+// Tester holds GlobalEmbeddingSpaceTester's settings.
+type Tester struct {
+	Normalize      bool
+	UseTrunkOutput bool
+	BatchSize      int
+	Accuracy       eval.Options
+}
+
+// Spec is a validated experiment: what runs. Components are kept as their
+// config so each fold builds fresh instances (new weights, new optimiser
+// state) from the same description.
+type Spec struct {
+	Trainer              Trainer
+	NumEpochs            int
+	IterationsPerEpoch   int
+	SaveInterval         int
+	Patience             int
+	CheckUntrained       bool
+	FreezeTrunkBatchNorm bool
+	Workers              int
+	Seed                 uint64
+
+	Dataset      data.Opener
+	SplitManager data.SplitManager
+
+	Trunk, Embedder, Classifier config.Component
+	BatchSize                   int
+
+	LossFuncs   map[string]config.Component // metric_loss, classifier_loss
+	TupleMiner  *config.Component
+	Sampler     data.SamplerFactory
+	LossWeights map[string]float64
+
+	TrainTransforms, EvalTransforms []config.Component
+
+	Optimizers map[string]config.Component // trunk_optimizer, embedder_optimizer, ...
+
+	Tester        Tester
+	PrimaryMetric string
+	SplitsToEval  []string
+	// NormalizeConcatenated L2-normalises each fold's embeddings before
+	// they are concatenated (ConcatenateEmbeddings).
+	NormalizeConcatenated bool
+}
+
+// Decode validates the merged tree and returns the Spec. It also writes
+// every default back into the tree, so that what is saved and shown is the
+// fully resolved config.
+func Decode(t *config.Tree) (*Spec, error) {
+	if ss := t.SearchSpace(); len(ss) > 0 {
+		return nil, &config.Error{Source: t.Source(ss[0].Path), Path: ss[0].Path,
+			Msg: "is a hyperparameter search range (" + ss[0].String() + "); a single run needs a value"}
+	}
+	raw, _ := t.Get("")
+	rawMap, _ := raw.(map[string]any)
+	p := config.NewParamsFunc(rawMap, "", t.Source)
+	s := &Spec{}
+	decodeGeneral(p, s)
+	decodeDataset(p, s)
+	decodeModels(p, s)
+	decodeLosses(p, s)
+	decodeTransforms(p, s, t)
+	decodeOptimizers(p, s)
+	decodeEval(p, s)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	for key, v := range p.Resolved() {
+		if err := t.SetTop(categoryOf[key], key, v, "default"); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func decodeGeneral(p *config.Params, s *Spec) {
+	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(string(MetricLossOnly), nil))
+	s.NumEpochs = p.Int("num_epochs_train", 6, config.Min(1))
+	s.IterationsPerEpoch = p.Int("iterations_per_epoch", 50, config.Min(1))
+	s.SaveInterval = p.Int("save_interval", 1, config.Min(1))
+	s.Patience = p.Int("patience", 2, config.Min(0))
+	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
+	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
+	s.Workers = p.Int("dataloader_num_workers", 2, config.Min(1))
+	s.Seed = uint64(p.Int("seed", 0, config.Min(0)))
+}
+
+func decodeDataset(p *config.Params, s *Spec) {
+	s.Dataset = config.BuildNested(p, data.Datasets, "dataset", config.C("Glyphs", nil))
+	s.SplitManager = config.BuildNested(p, data.SplitManagers, "split_manager", config.C("ClassDisjointSplitManager", nil))
+}
+
+func decodeModels(p *config.Params, s *Spec) {
+	m := p.Map("models")
+	s.Trunk = buildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
+	s.Embedder = buildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
+	if s.Trainer == TrainWithClassifier {
+		s.Classifier = buildComponent(m, nn.Embedders, "classifier", config.C("MLP", nil))
+	}
+	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
+}
+
+// buildComponent validates a component with its registry and returns its
+// resolved form, from which each fold builds its own instance.
+func buildComponent[T any](p *config.Params, r *config.Registry[T], key string, def config.Component) config.Component {
+	config.BuildNested(p, r, key, def)
+	resolved, _ := p.Resolved()[key].(map[string]any)
+	c := def
+	for typ, params := range resolved {
+		m, _ := params.(map[string]any)
+		c = config.Component{Type: typ, Params: m, Where: p.Where() + "." + key, Source: p.Source(key)}
+	}
+	return c
+}
+
+func decodeLosses(p *config.Params, s *Spec) {
+	lf := p.Map("loss_funcs")
+	s.LossFuncs = map[string]config.Component{}
+	s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
+	if s.Trainer == TrainWithClassifier {
+		s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
+	}
+	mf := p.Map("mining_funcs")
+	if slices.Contains(mf.Keys(), "tuple_miner") {
+		c := buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
+		s.TupleMiner = &c
+	}
+	s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+	lw := p.Map("loss_weights")
+	s.LossWeights = map[string]float64{}
+	for name := range s.LossFuncs {
+		s.LossWeights[name] = lw.Float(name, 1, config.Min(0))
+	}
+}
+
+func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
+	tr := p.Map("transforms")
+	s.TrainTransforms = config.BuildOrdered(tr, data.Transforms, "train", t.Keys("transforms.train"))
+	s.EvalTransforms = config.BuildOrdered(tr, data.Transforms, "eval", t.Keys("transforms.eval"))
+}
+
+// optimizerKeys name the optimiser of each parameter group.
+var optimizerKeys = []string{"trunk_optimizer", "embedder_optimizer", "metric_loss_optimizer", "classifier_optimizer"}
+
+func decodeOptimizers(p *config.Params, s *Spec) {
+	o := p.Map("optimizers")
+	s.Optimizers = map[string]config.Component{}
+	for _, key := range optimizerKeys {
+		if !slices.Contains(o.Keys(), key) {
+			continue
+		}
+		s.Optimizers[key] = buildComponent(o, optim.Optimizers, key, config.Component{})
+	}
+	for _, key := range []string{"trunk_optimizer", "embedder_optimizer"} {
+		if _, ok := s.Optimizers[key]; !ok {
+			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
+		}
+	}
+}
+
+func decodeEval(p *config.Params, s *Spec) {
+	tester := p.Map("tester")
+	g := tester.Map("GlobalEmbeddingSpaceTester")
+	for _, k := range tester.Keys() {
+		if k != "GlobalEmbeddingSpaceTester" {
+			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester")
+		}
+	}
+	g.String("reference_set", "compared_to_self", "compared_to_self")
+	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
+	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
+	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))
+	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
+	s.Tester.Accuracy = eval.Options{
+		K:          ac.String("k", "max_bin_count"),
+		RecallK:    ac.Ints("recall_at_k", []int{1, 2, 4, 8}, config.Min(1)),
+		AvgOfAvgs:  ac.Bool("avg_of_avgs", false),
+		Clustering: ac.Bool("clustering", false),
+		Normalize:  s.Tester.Normalize,
+	}
+	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
+		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
+	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
+	agg := p.Map("aggregator")
+	agg.Map("MeanAggregator")
+	ens := p.Map("ensemble")
+	s.NormalizeConcatenated = ens.Map("ConcatenateEmbeddings").Bool("normalize_embeddings", true)
+}

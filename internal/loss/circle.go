@@ -1,0 +1,62 @@
+package loss
+
+import (
+	"math"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// circle is PML's CircleLoss, per row: softplus(logsumexp_p(-gamma a_p
+// (s_p - (1-m))) + logsumexp_n(gamma a_n (s_n - m))) with the weights
+// a_p = relu(1+m-s_p) and a_n = relu(s_n+m) detached, as PML; rows without
+// a positive or a negative give 0.
+type circle struct {
+	dist     Distance
+	m, gamma float64
+}
+
+func newCircle(p *config.Params) Loss {
+	l := &circle{
+		m:     p.Float("m", 0.4),
+		gamma: p.Float("gamma", 80, config.Above(0)),
+		dist:  config.BuildNested(p, Distances, "distance", config.C("CosineSimilarity", nil)),
+	}
+	requireDistance(p, l.dist, &CosineSimilarity{})
+	return newMetric(p, l, "AvgNonZeroReducer")
+}
+
+func (l *circle) subLosses(b *batch) ([]subLoss, error) {
+	a1, p, a2, n := b.tuples.AsPairs(b.labels)
+	if atMostOne(a1, p, a2, n) {
+		return nil, nil
+	}
+	t := b.t
+	mat := l.dist.Node(t, b.emb, b.emb)
+	size := mat.Rows
+	posMask, negMask := pairMasks(size, a1, p, a2, n)
+	// The detached weights, -gamma a_p and gamma a_n, as constants.
+	posWeight, negWeight := make([]float64, len(mat.Value)), make([]float64, len(mat.Value))
+	for i, s := range mat.Value {
+		posWeight[i] = -l.gamma * math.Max(1+l.m-s, 0)
+		negWeight[i] = l.gamma * math.Max(s+l.m, 0)
+	}
+	posLogits := t.Mul(t.Const(posWeight, size, size), t.Shift(mat, -(1-l.m)))
+	negLogits := t.Mul(t.Const(negWeight, size, size), t.Shift(mat, -l.m))
+	losses := t.Softplus(t.Add(t.LogSumExp(posLogits, posMask, false), t.LogSumExp(negLogits, negMask, false)))
+	both := make([]float64, size)
+	for i := range both {
+		if anyTrue(posMask[i*size:(i+1)*size]) && anyTrue(negMask[i*size:(i+1)*size]) {
+			both[i] = 1
+		}
+	}
+	return []subLoss{elementLoss("loss", t.Mul(losses, t.Const(both, size, 1)))}, nil
+}
+
+func anyTrue(mask []bool) bool {
+	for _, m := range mask {
+		if m {
+			return true
+		}
+	}
+	return false
+}

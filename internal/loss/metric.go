@@ -1,0 +1,254 @@
+package loss
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/loss/ad"
+)
+
+// lossFunc computes the sub-losses of a batch on a tape: PML's compute_loss.
+type lossFunc interface {
+	subLosses(b *batch) ([]subLoss, error)
+}
+
+// batch is the input of one Compute, on its tape.
+type batch struct {
+	t      *ad.Tape
+	emb    *ad.Node // n x d, the variable
+	labels []int
+	tuples *Tuples
+}
+
+// metricLoss is a Loss made of a lossFunc and the reducer of its sub-losses.
+type metricLoss struct {
+	where   string // config key path, for messages
+	f       lossFunc
+	reducer Reducer
+}
+
+// newMetric reads the reducer (defaultReducer when not configured) and wraps f.
+func newMetric(p *config.Params, f lossFunc, defaultReducer string) *metricLoss {
+	r := config.BuildNested(p, Reducers, "reducer", config.C(defaultReducer, nil))
+	return &metricLoss{where: p.Where(), f: f, reducer: r}
+}
+
+func (m *metricLoss) Compute(emb []float64, n, d int, labels []int, tuples *Tuples) (float64, []float64, error) {
+	b, subs, err := m.run(emb, n, d, labels, tuples)
+	if err != nil {
+		return 0, nil, err
+	}
+	var total *ad.Node
+	for _, s := range subs {
+		v, err := m.reducer.reduce(b.t, s)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", m.where, err)
+		}
+		if v == nil {
+			continue
+		}
+		if total == nil {
+			total = v
+		} else {
+			total = b.t.Add(total, v)
+		}
+	}
+	if total == nil {
+		return 0, make([]float64, n*d), nil
+	}
+	b.t.Backward(total)
+	grad := b.emb.Grad
+	if grad == nil { // the loss does not depend on the embeddings
+		grad = make([]float64, n*d)
+	}
+	return total.Value[0], grad, nil
+}
+
+// run checks the batch and computes its sub-losses.
+func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) (*batch, []subLoss, error) {
+	if err := checkBatch(emb, n, d, labels, tuples); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", m.where, err)
+	}
+	for _, w := range m.Weights() {
+		clear(w.Grad)
+	}
+	t := &ad.Tape{}
+	b := &batch{t: t, emb: t.Var(emb, n, d), labels: labels, tuples: tuples}
+	subs, err := m.f.subLosses(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", m.where, err)
+	}
+	return b, subs, nil
+}
+
+func (m *metricLoss) Weights() []*Weight {
+	if w, ok := m.f.(interface{ weights() []*Weight }); ok {
+		return w.weights()
+	}
+	return nil
+}
+
+func checkBatch(emb []float64, n, d int, labels []int, tuples *Tuples) error {
+	switch {
+	case n < 0 || d <= 0 || len(emb) != n*d:
+		return fmt.Errorf("%d values for a batch of %d x %d", len(emb), n, d)
+	case len(labels) != n:
+		return fmt.Errorf("%d labels for a batch of %d", len(labels), n)
+	}
+	for _, l := range labels {
+		if l < 0 {
+			return fmt.Errorf("negative label %d", l)
+		}
+	}
+	return tuples.check(n)
+}
+
+// Unreduced returns the sub-losses of a batch before reduction, by PML's
+// sub-loss name ("loss", "pos_loss", ...): what PML returns with
+// DoNothingReducer. A zero sub-loss gives an empty list.
+func Unreduced(l Loss, emb []float64, n, d int, labels []int, tuples *Tuples) (map[string][]float64, error) {
+	var m *metricLoss
+	switch x := l.(type) {
+	case *metricLoss:
+		m = x
+	case *shapedLoss:
+		m = x.metricLoss
+	default:
+		return nil, fmt.Errorf("loss %T has no sub-losses", l)
+	}
+	_, subs, err := m.run(emb, n, d, labels, tuples)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]float64{}
+	for _, s := range subs {
+		out[s.name] = nil
+		if s.losses != nil {
+			out[s.name] = s.losses.Value
+		}
+	}
+	return out, nil
+}
+
+// elementLoss is a sub-loss of per-element (per-row) losses.
+func elementLoss(name string, losses *ad.Node) subLoss {
+	return subLoss{name: name, losses: rowVector(losses), divisor: noDivisor}
+}
+
+// rowVector views a vector node as a 1 x k row.
+func rowVector(v *ad.Node) *ad.Node {
+	if v == nil || v.Rows == 1 {
+		return v
+	}
+	return &ad.Node{Rows: 1, Cols: v.Len(), Value: v.Value, Grad: v.Grad}
+}
+
+// pairValues gathers mat[rows[k], cols[k]] as a 1 x k row.
+func pairValues(t *ad.Tape, mat *ad.Node, rows, cols []int) *ad.Node {
+	idx := make([]int, len(rows))
+	for k, r := range rows {
+		idx[k] = r*mat.Cols + cols[k]
+	}
+	return t.Gather(mat, idx)
+}
+
+// marginAbove is PML's distance.margin(x, k) for a constant k: how far x is
+// beyond k in the "farther" direction, x - k (k - x for similarities).
+func marginAbove(t *ad.Tape, dist Distance, x *ad.Node, k float64) *ad.Node {
+	if dist.Inverted() {
+		return t.Shift(t.Scale(x, -1), k)
+	}
+	return t.Shift(x, -k)
+}
+
+// marginBelow is PML's distance.margin(k, x): k - x (x - k for similarities).
+func marginBelow(t *ad.Tape, dist Distance, k float64, x *ad.Node) *ad.Node {
+	if dist.Inverted() {
+		return t.Shift(x, -k)
+	}
+	return t.Shift(t.Scale(x, -1), k)
+}
+
+// atMostOne reports whether every list has at most one index, when PML's
+// pair losses return zero.
+func atMostOne(lists ...[]int) bool {
+	for _, l := range lists {
+		if len(l) > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// marginOf is PML's distance.margin(x, y): x - y (y - x for similarities).
+func marginOf(t *ad.Tape, dist Distance, x, y *ad.Node) *ad.Node {
+	if dist.Inverted() {
+		return t.Sub(y, x)
+	}
+	return t.Sub(x, y)
+}
+
+// smallest is PML's distance.smallest_dist(x, y) element-wise: the closer
+// of the two (min of distances, max of similarities).
+func smallest(t *ad.Tape, dist Distance, x, y *ad.Node) *ad.Node {
+	closer := make([]bool, x.Len())
+	for i, v := range x.Value {
+		if dist.Inverted() {
+			closer[i] = v > y.Value[i]
+		} else {
+			closer[i] = v < y.Value[i]
+		}
+	}
+	return t.Where(closer, x, y)
+}
+
+// pairMasks are PML's mat_based_loss masks: n x n, true at the listed
+// positive (a1, p) and negative (a2, n) pairs (repeats collapse).
+func pairMasks(size int, a1, p, a2, n []int) (pos, neg []bool) {
+	pos, neg = make([]bool, size*size), make([]bool, size*size)
+	for k, i := range a1 {
+		pos[i*size+p[k]] = true
+	}
+	for k, i := range a2 {
+		neg[i*size+n[k]] = true
+	}
+	return pos, neg
+}
+
+// floats turns a mask into 0/1 values, to multiply with.
+func floats(mask []bool) []float64 {
+	out := make([]float64, len(mask))
+	for i, m := range mask {
+		if m {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+// negativesOf groups the negative pairs by anchor: anchor -> indices k of
+// the pairs (a2[k], n[k]) with a2[k] == anchor.
+func negativesOf(a2 []int) map[int][]int {
+	groups := map[int][]int{}
+	for k, a := range a2 {
+		groups[a] = append(groups[a], k)
+	}
+	return groups
+}
+
+// requireDistance fails unless the distance is one of the allowed types, as
+// PML's assert_distance_type.
+func requireDistance(p *config.Params, dist Distance, allowed ...Distance) {
+	if dist == nil {
+		return // its own error is already recorded
+	}
+	var names []string
+	for _, a := range allowed {
+		if fmt.Sprintf("%T", a) == fmt.Sprintf("%T", dist) {
+			return
+		}
+		names = append(names, fmt.Sprintf("%T", a)[len("*loss."):])
+	}
+	p.Fail("distance", "must be %s", strings.Join(names, " or "))
+}

@@ -1,0 +1,78 @@
+package loss
+
+import (
+	"math/rand/v2"
+	"sort"
+	"strconv"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// tripletSampler picks the triplets of a triplet loss without a miner:
+// every triplet, or PML's triplets_per_anchor random ones per anchor.
+type tripletSampler struct {
+	perAnchor int // 0: all
+	rng       *rand.Rand
+}
+
+// readTripletSampler reads triplets_per_anchor: "all" or a count. The count
+// is a string ("5") because config has no getter for a value that may be
+// either; PML's "all" is the default.
+func readTripletSampler(p *config.Params) tripletSampler {
+	s := p.String("triplets_per_anchor", "all")
+	if s == "all" {
+		return tripletSampler{}
+	}
+	k, err := strconv.Atoi(s)
+	if err != nil || k < 1 {
+		p.Fail("triplets_per_anchor", "%q is neither \"all\" nor a positive count", s)
+	}
+	// A fixed seed keeps runs reproducible; the sequence advances per batch.
+	return tripletSampler{perAnchor: k, rng: rand.New(rand.NewPCG(0, 0))}
+}
+
+// triplets returns the triplet form of the batch's tuples.
+func (s tripletSampler) triplets(b *batch) (a, p, n []int) {
+	if b.tuples != nil || s.perAnchor == 0 {
+		return b.tuples.AsTriplets(b.labels)
+	}
+	return randomTriplets(b.labels, s.perAnchor, s.rng)
+}
+
+// randomTriplets is PML's get_random_triplet_indices: for each label with at
+// least two elements and some other label, k triplets per anchor with a
+// positive drawn among the anchor's other same-label elements and a negative
+// among the other labels, uniformly.
+func randomTriplets(labels []int, k int, rng *rand.Rand) (a, p, n []int) {
+	byLabel := map[int][]int{}
+	for i, l := range labels {
+		byLabel[l] = append(byLabel[l], i)
+	}
+	unique := make([]int, 0, len(byLabel))
+	for l := range byLabel {
+		unique = append(unique, l)
+	}
+	sort.Ints(unique)
+	for _, l := range unique {
+		same := byLabel[l]
+		var others []int
+		for i, m := range labels {
+			if m != l {
+				others = append(others, i)
+			}
+		}
+		if len(same) < 2 || len(others) == 0 {
+			continue
+		}
+		for ai, anchor := range same {
+			for range k {
+				pi := rng.IntN(len(same) - 1)
+				if pi >= ai {
+					pi++ // skip the anchor itself
+				}
+				a, p, n = append(a, anchor), append(p, same[pi]), append(n, others[rng.IntN(len(others))])
+			}
+		}
+	}
+	return a, p, n
+}

@@ -1,0 +1,45 @@
+package miner
+
+import (
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/loss"
+)
+
+// PairMargin is PML's PairMarginMiner: the positive pairs farther apart than
+// PosMargin and the negative pairs closer than NegMargin (for a similarity:
+// positives less similar than PosMargin, negatives more similar than
+// NegMargin), ordered pairs row-major.
+type PairMargin struct {
+	PosMargin, NegMargin float64
+	Distance             loss.Distance
+}
+
+func newPairMarginMiner(p *config.Params) Miner {
+	return &PairMargin{
+		PosMargin: p.Float("pos_margin", 0.2),
+		NegMargin: p.Float("neg_margin", 0.8),
+		Distance:  config.BuildNested(p, loss.Distances, "distance", defaultDistance),
+	}
+}
+
+// Mine implements Miner.
+func (pm *PairMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	if err := checkBatch(emb, n, d, labels); err != nil {
+		return nil, err
+	}
+	return pm.mine(distances(pm.Distance, emb, n, d), labels), nil
+}
+
+func (pm *PairMargin) mine(m mat, labels []int) *loss.Tuples {
+	t := &loss.Tuples{}
+	forEachPair(labels, func(i, j int, same bool) {
+		v := m.at(i, j)
+		switch {
+		case same && (m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin):
+			t.A1, t.P = append(t.A1, i), append(t.P, j)
+		case !same && (m.inverted && v > pm.NegMargin || !m.inverted && v < pm.NegMargin):
+			t.A2, t.N = append(t.A2, i), append(t.N, j)
+		}
+	})
+	return t
+}

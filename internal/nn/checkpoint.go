@@ -1,0 +1,191 @@
+package nn
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nlpodyssey/safetensors"
+	"gorgonia.org/tensor"
+)
+
+// Save writes every parameter and BatchNorm running statistic to a
+// safetensors file, named as in a PyTorch state_dict with the group as
+// prefix ("trunk.blocks.0.conv.weight", "embedder.net.0.bias", ...). The
+// file is written to a temporary name and renamed, so a crash never leaves a
+// partial checkpoint under path.
+func (m *Model[T]) Save(path string) (err error) {
+	views := make(map[string]view, len(m.state))
+	for _, s := range m.state {
+		views[s.name] = viewOf(s)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("nn: saving %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("nn: saving %s: %w", path, err)
+		}
+	}()
+	w := bufio.NewWriter(f)
+	if err = safetensors.SerializeToWriter(views, nil, w); err != nil {
+		return err
+	}
+	if err = w.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Load reads a file written by Save for the same architecture: every tensor
+// must be there with its shape, and nothing else. The model is unchanged
+// when Load fails.
+func (m *Model[T]) Load(path string) error {
+	st, err := readSafetensors(path)
+	if err != nil {
+		return err
+	}
+	for _, name := range st.Names() {
+		if !slices.ContainsFunc(m.state, func(s stateTensor[T]) bool { return s.name == name }) {
+			return fmt.Errorf("nn: loading %s: unexpected tensor %q: the file is not a checkpoint of this model", path, name)
+		}
+	}
+	tensors := make([]safetensors.TensorView, len(m.state))
+	for i, s := range m.state {
+		tv, ok := st.Tensor(s.name)
+		if !ok {
+			return fmt.Errorf("nn: loading %s: missing tensor %q", path, s.name)
+		}
+		if err := check(s, tv); err != nil {
+			return fmt.Errorf("nn: loading %s: %w", path, err)
+		}
+		tensors[i] = tv
+	}
+	for i, s := range m.state {
+		decode(s.data, tensors[i])
+	}
+	return nil
+}
+
+// loadPretrained sets the trunk's weights and running statistics from a
+// safetensors file holding them under the trunk's own names (a torch trunk's
+// state_dict: "blocks.0.conv.weight") or with the "trunk." prefix (a bench
+// checkpoint). Other tensors (a torch model's fc layer, num_batches_tracked)
+// are ignored.
+func (m *Model[T]) loadPretrained(path string) error {
+	fail := func(format string, args ...any) error {
+		return m.trunk.errorf("pretrained", "%s: %s", path, fmt.Sprintf(format, args...))
+	}
+	st, err := readSafetensors(path)
+	if err != nil {
+		return fail("%v", err)
+	}
+	var trunk []stateTensor[T]
+	var tensors []safetensors.TensorView
+	for _, s := range m.state {
+		local, ok := strings.CutPrefix(s.name, "trunk.")
+		if !ok {
+			continue
+		}
+		tv, ok := st.Tensor(local)
+		if !ok {
+			if tv, ok = st.Tensor(s.name); !ok {
+				return fail("missing tensor %q", local)
+			}
+		}
+		if err := check(s, tv); err != nil {
+			return fail("%v", err)
+		}
+		trunk, tensors = append(trunk, s), append(tensors, tv)
+	}
+	for i, s := range trunk {
+		decode(s.data, tensors[i])
+	}
+	return nil
+}
+
+func readSafetensors(path string) (safetensors.SafeTensors, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return safetensors.SafeTensors{}, err
+	}
+	st, err := safetensors.Deserialize(data)
+	if err != nil {
+		return safetensors.SafeTensors{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// check reports whether tv can be loaded into s.
+func check[T Float](s stateTensor[T], tv safetensors.TensorView) error {
+	shape := make([]int, len(tv.Shape()))
+	for i, d := range tv.Shape() {
+		shape[i] = int(d)
+	}
+	if !slices.Equal(shape, s.shape) {
+		return fmt.Errorf("tensor %q has shape %v; want %v", s.name, shape, s.shape)
+	}
+	if dt := tv.DType(); dt != safetensors.F32 && dt != safetensors.F64 {
+		return fmt.Errorf("tensor %q is %v; want F32 or F64", s.name, dt)
+	}
+	return nil
+}
+
+// decode copies a checked F32 or F64 tensor into dst.
+func decode[T Float](dst []T, tv safetensors.TensorView) {
+	b := tv.Data()
+	if tv.DType() == safetensors.F32 {
+		for i := range dst {
+			dst[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = T(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+	}
+}
+
+// view is a tensor to serialise, in the model's precision.
+type view struct {
+	dtype safetensors.DType
+	shape []uint64
+	data  []byte
+}
+
+func (v view) DType() safetensors.DType { return v.dtype }
+func (v view) Shape() []uint64          { return v.shape }
+func (v view) Data() []byte             { return v.data }
+func (v view) DataLen() uint64          { return uint64(len(v.data)) }
+
+func viewOf[T Float](s stateTensor[T]) view {
+	v := view{dtype: safetensors.F32, shape: make([]uint64, len(s.shape))}
+	if dtype[T]() == tensor.Float64 {
+		v.dtype = safetensors.F64
+	}
+	for i, d := range s.shape {
+		v.shape[i] = uint64(d)
+	}
+	for _, x := range s.data {
+		switch x := any(x).(type) {
+		case float32:
+			v.data = binary.LittleEndian.AppendUint32(v.data, math.Float32bits(x))
+		case float64:
+			v.data = binary.LittleEndian.AppendUint64(v.data, math.Float64bits(x))
+		}
+	}
+	return v
+}

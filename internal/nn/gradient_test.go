@@ -1,0 +1,107 @@
+package nn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// quadraticLoss is a known loss of the outputs,
+// L = sum(a*emb + emb^2/2) + sum(c*logits + logits^2/4), with its gradient.
+type quadraticLoss struct{ a, c []float64 }
+
+func newQuadraticLoss(rng *rand.Rand, embs, logits int) quadraticLoss {
+	return quadraticLoss{a: randomInput[float64](rng, embs), c: randomInput[float64](rng, logits)}
+}
+
+func (q quadraticLoss) eval(out Outputs[float64]) (float64, Grads[float64]) {
+	var l float64
+	g := Grads[float64]{Emb: make([]float64, len(out.Emb))}
+	for i, e := range out.Emb {
+		l += q.a[i]*e + e*e/2
+		g.Emb[i] = q.a[i] + e
+	}
+	if out.Logits != nil {
+		g.Logits = make([]float64, len(out.Logits))
+		for i, z := range out.Logits {
+			l += q.c[i]*z + z*z/4
+			g.Logits[i] = q.c[i] + z/2
+		}
+	}
+	return l, g
+}
+
+// step runs one training step and returns the loss.
+func (q quadraticLoss) step(t *testing.T, m *Model[float64], x []float64) float64 {
+	t.Helper()
+	var l float64
+	err := m.TrainStep(x, func(out Outputs[float64]) (Grads[float64], error) {
+		var g Grads[float64]
+		l, g = q.eval(out)
+		return g, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestGradientFiniteDifferences checks every parameter's gradient against
+// central differences of a known loss, in float64, for each trunk kind and
+// for BatchNorm with batch statistics and frozen (running statistics).
+func TestGradientFiniteDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		trunk  string
+		params map[string]any
+		frozen bool
+	}{
+		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false},
+		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false},
+		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false},
+		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true},
+		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false},
+		{"ResNet frozen batchnorm", "ResNet", map[string]any{"channels": []any{3, 4}}, true},
+		{"Identity", "Identity", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := smallConfig(t, nil)
+			cfg.Trunk = component(t, Trunks, tc.trunk, tc.params)
+			m := newTestModel[float64](t, cfg)
+			rng := rand.New(rand.NewSource(3))
+			x := randomInput[float64](rng, cfg.BatchSize*m.InputSize())
+			q := newQuadraticLoss(rng, cfg.BatchSize*m.EmbeddingSize(), cfg.BatchSize*m.NumClasses())
+			if tc.frozen {
+				// Move the running statistics away from (0, 1) first.
+				for range 3 {
+					q.step(t, m, randomInput[float64](rng, len(x)))
+				}
+				m.SetFreezeTrunkBatchNorm(true)
+			}
+			q.step(t, m, x)
+			checked := 0
+			for _, group := range []string{"trunk", "embedder", "classifier"} {
+				for _, p := range m.Groups()[group] {
+					want := append([]float64(nil), p.Grad...)
+					for i := range p.Value {
+						const h = 1e-6
+						v := p.Value[i]
+						p.Value[i] = v + h
+						lp := q.step(t, m, x)
+						p.Value[i] = v - h
+						lm := q.step(t, m, x)
+						p.Value[i] = v
+						fd := (lp - lm) / (2 * h)
+						if math.Abs(want[i]-fd) > 1e-6+1e-5*math.Abs(fd) {
+							t.Errorf("%s[%d]: gradient %.10g, finite difference %.10g", p.Name, i, want[i], fd)
+						}
+						checked++
+					}
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no parameters checked")
+			}
+		})
+	}
+}

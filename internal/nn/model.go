@@ -1,0 +1,345 @@
+// Package nn is the model: a trunk, an embedder and an optional classifier
+// head, as one Gorgonia graph per mode built once. The training graph runs
+// forward, hands the outputs to a loss callback (the loss is computed beside
+// the graph, in plain Go) and backpropagates the gradient it returns, all in
+// one run; the eval graph runs forward with BatchNorm's running statistics.
+// Both graphs read the same parameter tensors, which optimisers update in
+// place.
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/bench-ml/bench/internal/optim"
+)
+
+// Config describes a model: components built from the models config, and
+// what the data and the trainer decide.
+type Config struct {
+	Trunk      Trunk // from Trunks.Build(models.trunk)
+	Embedder   *MLP  // from Embedders.Build(models.embedder); nil = none (embeddings = trunk output)
+	Classifier *MLP  // from Classifiers.Build(models.classifier); nil = no classifier head
+	NumClasses int   // the classifier's output size
+	// InputShape is the shape of one example: channels, height, width for
+	// image trunks; Identity flattens whatever it is given.
+	InputShape    []int
+	BatchSize     int   // of every TrainStep
+	EvalBatchSize int   // chunk size of Embed; 0 = BatchSize
+	Seed          int64 // of the weight initialisation
+}
+
+// Model is a built model. It is not safe for concurrent use.
+type Model[T Float] struct {
+	trunk                Trunk
+	embedder, classifier *MLP
+	inputShape           []int // one example, as the trunk takes it
+	inSize               int   // values per example
+	numClasses           int
+	trunkSize, embSize   int
+	train, eval          *graph[T]
+
+	params   []*param[T] // in creation order
+	byName   map[string]*param[T]
+	bns      []*batchNorm[T]
+	bnByName map[string]*batchNorm[T]
+	state    []stateTensor[T] // what Save writes: parameters and running statistics
+	rng      *rand.Rand       // of the initialisation, used while building
+
+	// The running TrainStep's loss callback, and what it got and returned.
+	lossGrad func(Outputs[T]) (Grads[T], error)
+	lossErr  error
+	out      Outputs[T]
+	grads    Grads[T]
+}
+
+// graph is one compiled graph with a fixed batch size.
+type graph[T Float] struct {
+	vm                 G.VM
+	x                  *tensor.Dense // bound to the input node; filled before each run
+	batch              int
+	trunk, emb, logits *G.Node
+	grads              G.Nodes // training graph: d loss / d param, in Model.params order
+}
+
+// stateTensor is one named tensor of a checkpoint.
+type stateTensor[T Float] struct {
+	name  string
+	shape []int
+	data  []T
+}
+
+// Outputs are the training graph's outputs for one batch, row-major:
+// Trunk is batch x TrunkSize(), Emb batch x EmbeddingSize(), Logits batch x
+// NumClasses() (nil without a classifier). They stay valid until the next
+// TrainStep.
+type Outputs[T Float] struct {
+	Trunk, Emb, Logits []T
+}
+
+// Grads are the loss's gradients with respect to the outputs it used, shaped
+// as Outputs; nil means the loss does not depend on that output.
+type Grads[T Float] struct {
+	Emb, Logits []T
+}
+
+// New builds the float32 model used for training and evaluation.
+func New(cfg Config) (*Model[float32], error) { return newModel[float32](cfg) }
+
+func newModel[T Float](cfg Config) (*Model[T], error) {
+	if cfg.Trunk == nil {
+		return nil, errors.New("nn: no trunk")
+	}
+	if cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("nn: batch size %d; want at least 1", cfg.BatchSize)
+	}
+	if cfg.Classifier != nil && cfg.NumClasses < 1 {
+		return nil, fmt.Errorf("nn: a classifier head needs the number of classes, got %d", cfg.NumClasses)
+	}
+	inputShape, err := cfg.Trunk.inputShape(cfg.InputShape)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model[T]{
+		trunk:      cfg.Trunk,
+		embedder:   cfg.Embedder,
+		classifier: cfg.Classifier,
+		inputShape: inputShape,
+		inSize:     product(inputShape),
+		byName:     map[string]*param[T]{},
+		bnByName:   map[string]*batchNorm[T]{},
+		rng:        rand.New(rand.NewSource(cfg.Seed)),
+	}
+	if cfg.Classifier != nil {
+		m.numClasses = cfg.NumClasses
+	}
+	evalBatch := cfg.EvalBatchSize
+	if evalBatch < 1 {
+		evalBatch = cfg.BatchSize
+	}
+	if m.train, err = m.build(true, cfg.BatchSize); err != nil {
+		return nil, fmt.Errorf("nn: building the training graph: %w", err)
+	}
+	if m.eval, err = m.build(false, evalBatch); err != nil {
+		return nil, fmt.Errorf("nn: building the eval graph: %w", err)
+	}
+	m.rng = nil
+	m.trunkSize = m.train.trunk.Shape()[1]
+	m.embSize = m.train.emb.Shape()[1]
+	if path := cfg.Trunk.pretrained(); path != "" {
+		if err := m.loadPretrained(path); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// build makes one graph: the training graph (batch statistics, loss bridge,
+// gradients) or the eval graph (running statistics, no classifier).
+func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
+	b := &builder[T]{m: m, g: G.NewGraph(), train: train}
+	shape := append([]int{batch}, m.inputShape...)
+	gr := &graph[T]{batch: batch, x: tensor.New(tensor.WithShape(shape...), tensor.Of(dtype[T]()))}
+	x := G.NewTensor(b.g, dtype[T](), len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(gr.x))
+
+	b.group = "trunk"
+	gr.trunk = m.trunk.build(b, x)
+	gr.emb = gr.trunk
+	if m.embedder != nil {
+		b.group = "embedder"
+		gr.emb = m.embedder.build(b, gr.trunk, 0)
+	}
+	if train && m.classifier != nil {
+		b.group = "classifier"
+		gr.logits = m.classifier.build(b, gr.emb, m.numClasses)
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	if train {
+		cost, err := m.lossBridge(gr)
+		if err != nil {
+			return nil, err
+		}
+		wrt := make(G.Nodes, len(m.params))
+		for i, p := range m.params {
+			wrt[i] = p.node
+		}
+		if len(wrt) > 0 {
+			if gr.grads, err = G.Grad(cost, wrt...); err != nil {
+				return nil, err
+			}
+		}
+	}
+	gr.vm = G.NewTapeMachine(b.g)
+	return gr, nil
+}
+
+// lossBridge is the last node of the training graph: its forward hands the
+// outputs to the step's loss callback and keeps the gradients it returns, and
+// its derivative hands those back, so that one run of the graph does the
+// forward pass, the loss and the backward pass. Its value (the "cost") is a
+// placeholder: the loss value is the callback's business.
+func (m *Model[T]) lossBridge(gr *graph[T]) (*G.Node, error) {
+	// The trunk output is an input only so that the callback sees it.
+	in, diffWRT := G.Nodes{gr.trunk, gr.emb}, []bool{false, true}
+	if gr.logits != nil {
+		in, diffWRT = append(in, gr.logits), append(diffWRT, true)
+	}
+	bridge := &fnOp[T]{
+		name:  "loss",
+		shape: tensor.Shape{},
+		forward: func(_ []T, in [][]T) error {
+			m.out.Trunk = append(m.out.Trunk[:0], in[0]...)
+			m.out.Emb = append(m.out.Emb[:0], in[1]...)
+			if len(in) > 2 {
+				m.out.Logits = append(m.out.Logits[:0], in[2]...)
+			}
+			m.grads, m.lossErr = m.lossGrad(m.out)
+			if m.lossErr == nil {
+				m.lossErr = m.checkGrads(gr.batch)
+			}
+			return m.lossErr
+		},
+		backward: func(in G.Nodes, cost, _ *G.Node) (G.Nodes, error) {
+			grads := G.Nodes{nil, nil}
+			var err error
+			if grads[1], err = upstream("loss/d_emb", in[1], cost, func() []T { return m.grads.Emb }); err != nil {
+				return nil, err
+			}
+			if len(in) > 2 {
+				g, err := upstream("loss/d_logits", in[2], cost, func() []T { return m.grads.Logits })
+				grads = append(grads, g)
+				return grads, err
+			}
+			return grads, nil
+		},
+		diffWRT: diffWRT,
+	}
+	return apply(bridge, in...)
+}
+
+// upstream is the node of the loss gradient with respect to the output
+// like, taken from the callback's result. The cost is the root of the graph,
+// so its own gradient is 1 and the callback's gradient is used unscaled; the
+// cost is an input only so that this node runs after the callback.
+func upstream[T Float](name string, like, cost *G.Node, grad func() []T) (*G.Node, error) {
+	return apply(&fnOp[T]{
+		name:  name,
+		shape: like.Shape().Clone(),
+		forward: func(out []T, _ [][]T) error {
+			copy(out, grad()) // nil: the loss does not use this output
+			return nil
+		},
+	}, cost)
+}
+
+func (m *Model[T]) checkGrads(batch int) error {
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{{"embeddings", len(m.grads.Emb), batch * m.embSize}, {"logits", len(m.grads.Logits), batch * m.numClasses}} {
+		if c.got != 0 && c.got != c.want {
+			return fmt.Errorf("nn: the loss gradient with respect to the %s has %d values; want %d", c.what, c.got, c.want)
+		}
+	}
+	return nil
+}
+
+// TrainStep runs the training graph on x (BatchSize examples, row-major):
+// the forward pass, then lossGrad with the outputs, which returns d loss /
+// d output for each output it used, then the backward pass, after which every
+// parameter's Grad holds the gradient for this batch (overwritten, not
+// accumulated). An error from lossGrad is returned as is.
+func (m *Model[T]) TrainStep(x []T, lossGrad func(Outputs[T]) (Grads[T], error)) error {
+	if want := m.train.batch * m.inSize; len(x) != want {
+		return fmt.Errorf("nn: TrainStep got %d input values; want %d (batch %d x %v)", len(x), want, m.train.batch, m.inputShape)
+	}
+	copy(m.train.x.Data().([]T), x)
+	m.lossGrad, m.lossErr = lossGrad, nil
+	defer func() { m.lossGrad = nil }()
+	// Without Reset a TapeMachine's RunAll does nothing after the first run.
+	m.train.vm.Reset()
+	if err := m.train.vm.RunAll(); err != nil {
+		if m.lossErr != nil {
+			return m.lossErr
+		}
+		return fmt.Errorf("nn: training step: %w", err)
+	}
+	for i, p := range m.params {
+		copy(p.Grad, m.train.grads[i].Value().Data().([]T))
+	}
+	return nil
+}
+
+// Embed returns the embeddings (n x EmbeddingSize()) of n examples in eval
+// mode, in chunks of the eval batch size (the last one padded).
+func (m *Model[T]) Embed(x []T, n int) ([]T, error) {
+	return m.evaluate(x, n, m.eval.emb, m.embSize)
+}
+
+// EmbedTrunk returns the trunk outputs (n x TrunkSize()) of n examples in
+// eval mode, for the accuracy of the untrained trunk.
+func (m *Model[T]) EmbedTrunk(x []T, n int) ([]T, error) {
+	return m.evaluate(x, n, m.eval.trunk, m.trunkSize)
+}
+
+func (m *Model[T]) evaluate(x []T, n int, node *G.Node, size int) ([]T, error) {
+	if len(x) != n*m.inSize {
+		return nil, fmt.Errorf("nn: got %d input values for %d examples of shape %v", len(x), n, m.inputShape)
+	}
+	out := make([]T, n*size)
+	in := m.eval.x.Data().([]T)
+	for start := 0; start < n; start += m.eval.batch {
+		k := min(m.eval.batch, n-start)
+		copy(in, x[start*m.inSize:(start+k)*m.inSize])
+		clear(in[k*m.inSize:])
+		m.eval.vm.Reset()
+		if err := m.eval.vm.RunAll(); err != nil {
+			return nil, fmt.Errorf("nn: evaluation: %w", err)
+		}
+		copy(out[start*size:(start+k)*size], node.Value().Data().([]T))
+	}
+	return out, nil
+}
+
+// Groups returns the parameters by optimiser group ("trunk", "embedder",
+// "classifier"); a group without parameters is absent. Value and Grad alias
+// the model's storage.
+func (m *Model[T]) Groups() map[string][]*optim.Param[T] {
+	groups := map[string][]*optim.Param[T]{}
+	for _, p := range m.params {
+		groups[p.group] = append(groups[p.group], &p.Param)
+	}
+	return groups
+}
+
+// SetFreezeTrunkBatchNorm makes the trunk's BatchNorm layers use their
+// running statistics in training too, and stop updating them
+// (freeze_trunk_batchnorm).
+func (m *Model[T]) SetFreezeTrunkBatchNorm(freeze bool) {
+	for _, bn := range m.bns {
+		if bn.group == "trunk" {
+			bn.frozen = freeze
+		}
+	}
+}
+
+// InputSize is the number of values of one example.
+func (m *Model[T]) InputSize() int { return m.inSize }
+
+// TrunkSize is the size of the trunk output.
+func (m *Model[T]) TrunkSize() int { return m.trunkSize }
+
+// EmbeddingSize is the size of the embeddings.
+func (m *Model[T]) EmbeddingSize() int { return m.embSize }
+
+// NumClasses is the size of the logits, 0 without a classifier head.
+func (m *Model[T]) NumClasses() int { return m.numClasses }
+
+// BatchSize is the batch size of TrainStep.
+func (m *Model[T]) BatchSize() int { return m.train.batch }

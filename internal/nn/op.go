@@ -1,0 +1,127 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Float is the element type of a model: float32 for training, float64 for
+// the gradient checks.
+type Float interface{ float32 | float64 }
+
+// fnOp is a Gorgonia Op made of plain functions. bench's own layers (bias,
+// BatchNorm, the loss bridge) are written this way so that their state
+// (running statistics, the step's loss gradient) lives in bench, where no
+// new TapeMachine or SetTraining can reset it. Graphs have a fixed batch
+// size, so the output shape is fixed too.
+type fnOp[T Float] struct {
+	name  string // unique in its graph: Gorgonia merges nodes whose ops hash equal
+	typ   hm.Type
+	shape tensor.Shape // of the output; empty for a scalar
+	// forward fills out (zeroed, len = shape.TotalSize()) from the inputs'
+	// data (nil for a scalar input).
+	forward func(out []T, in [][]T) error
+	// backward returns one gradient node per input (nil where diffWRT is
+	// false); nil for an op that is never differentiated.
+	backward func(in G.Nodes, out, grad *G.Node) (G.Nodes, error)
+	diffWRT  []bool
+}
+
+// apply adds an fnOp node on the inputs. diffWRT may be nil when backward is.
+func apply[T Float](op *fnOp[T], in ...*G.Node) (*G.Node, error) {
+	tv := hm.TypeVariable('a')
+	types := make(hm.Types, 0, len(in)+1)
+	for _, n := range in {
+		types = append(types, tensorType(n.Shape().Dims(), tv))
+	}
+	types = append(types, tensorType(op.shape.Dims(), tv))
+	op.typ = hm.NewFnType(types...)
+	if op.diffWRT == nil {
+		op.diffWRT = make([]bool, len(in))
+	}
+	return G.ApplyOp(op, in...)
+}
+
+func tensorType(dims int, of hm.TypeVariable) hm.Type {
+	if dims == 0 {
+		return of
+	}
+	return G.TensorType{Dims: dims, Of: of}
+}
+
+func (op *fnOp[T]) Arity() int    { return len(op.diffWRT) }
+func (op *fnOp[T]) Type() hm.Type { return op.typ }
+
+func (op *fnOp[T]) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+
+func (op *fnOp[T]) Do(inputs ...G.Value) (G.Value, error) {
+	in := make([][]T, len(inputs))
+	for i, v := range inputs {
+		t, ok := v.(*tensor.Dense)
+		if !ok {
+			continue // a scalar, only ever an ordering dependency
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		in[i] = t.Data().([]T)
+	}
+	if op.shape.Dims() == 0 {
+		out := make([]T, 1)
+		if err := op.forward(out, in); err != nil {
+			return nil, err
+		}
+		return scalar(out[0]), nil
+	}
+	t := tensor.New(tensor.WithShape(op.shape...), tensor.Of(dtype[T]()))
+	if err := op.forward(t.Data().([]T), in); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func scalar[T Float](v T) G.Value {
+	switch v := any(v).(type) {
+	case float32:
+		return G.NewF32(v)
+	case float64:
+		return G.NewF64(v)
+	}
+	panic("unreachable")
+}
+
+func dtype[T Float]() tensor.Dtype {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return tensor.Float32
+	}
+	return tensor.Float64
+}
+
+func (op *fnOp[T]) DiffWRT(int) []bool { return op.diffWRT }
+
+func (op *fnOp[T]) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.backward == nil {
+		return nil, fmt.Errorf("nn: %s is not differentiable", op.name)
+	}
+	return op.backward(in, out, grad)
+}
+
+func (op *fnOp[T]) ReturnsPtr() bool      { return false }
+func (op *fnOp[T]) CallsExtern() bool     { return false }
+func (op *fnOp[T]) OverwritesInput() int  { return -1 }
+func (op *fnOp[T]) WriteHash(h hash.Hash) { fmt.Fprintf(h, "bench.%s%v", op.name, op.shape) }
+func (op *fnOp[T]) String() string        { return op.name }
+
+func (op *fnOp[T]) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}

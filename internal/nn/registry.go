@@ -1,0 +1,21 @@
+package nn
+
+import "github.com/bench-ml/bench/internal/config"
+
+// The models config's components: models.trunk, models.embedder and
+// models.classifier (TrainWithClassifier's head, whose output size, the
+// number of classes, is appended to its layer_sizes as powerful_benchmarker
+// does).
+var (
+	Trunks      = config.NewRegistry[Trunk]("trunk")
+	Embedders   = config.NewRegistry[*MLP]("embedder")
+	Classifiers = config.NewRegistry[*MLP]("classifier")
+)
+
+func init() {
+	Trunks.Register("ConvNet", newConvNet)
+	Trunks.Register("ResNet", newResNet)
+	Trunks.Register("Identity", newIdentity)
+	Embedders.Register("MLP", newMLP([]int{128}))
+	Classifiers.Register("MLP", newMLP([]int{}))
+}

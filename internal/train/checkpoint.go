@@ -1,0 +1,110 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/optim"
+	"github.com/bench-ml/bench/internal/record"
+)
+
+// checkpoint is everything of a fold besides the model's tensors that a
+// resumed run needs to continue as if it had not stopped. The sampler and
+// the transforms need no state: their batches are functions of the step.
+type checkpoint struct {
+	Fold        foldState            `json:"fold"`
+	Optimizers  []optimizerState     `json:"optimizers"`
+	LossWeights map[string][]float64 `json:"loss_weights,omitempty"`
+	LossOpt     *optimizerState      `json:"loss_optimizer,omitempty"`
+}
+
+// optimizerState is optim.State with its tensors, which State leaves out of
+// JSON, kept alongside.
+type optimizerState struct {
+	optim.State
+	Tensors map[string][]float64 `json:"tensors"`
+}
+
+func stateOf[T optim.Float](o *optim.Optimizer[T]) optimizerState {
+	s := o.State()
+	return optimizerState{State: s, Tensors: s.Tensors}
+}
+
+func (s optimizerState) restore() optim.State {
+	st := s.State
+	st.Tensors = s.Tensors
+	return st
+}
+
+// save writes the model and the checkpoint under saved_models/<which>.*;
+// each file is written atomically, the state last, so a checkpoint whose
+// state file exists is whole.
+func (f *fold) save(which string) error {
+	dir := f.folder.ModelsDir(f.split.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := f.model.Save(filepath.Join(dir, which+modelExt)); err != nil {
+		return err
+	}
+	c := checkpoint{Fold: f.state}
+	for _, o := range f.modelOpts {
+		c.Optimizers = append(c.Optimizers, stateOf(o))
+	}
+	if f.lossOpt != nil {
+		st := stateOf(f.lossOpt)
+		c.LossOpt = &st
+		c.LossWeights = map[string][]float64{}
+		for _, w := range f.lossWeights() {
+			c.LossWeights[w.Name] = w.Value
+		}
+	}
+	return record.WriteJSON(filepath.Join(dir, which+".state.json"), c)
+}
+
+// restore loads a checkpoint and drops the records written after it.
+func (f *fold) restore(which string) error {
+	dir := f.folder.ModelsDir(f.split.Name)
+	var c checkpoint
+	if err := record.ReadJSON(filepath.Join(dir, which+".state.json"), &c); err != nil {
+		return fmt.Errorf("cannot resume: %w", err)
+	}
+	if err := f.model.Load(filepath.Join(dir, which+modelExt)); err != nil {
+		return err
+	}
+	if len(c.Optimizers) != len(f.modelOpts) {
+		return fmt.Errorf("cannot resume from %s: it has %d optimisers, the config %d", dir, len(c.Optimizers), len(f.modelOpts))
+	}
+	for i, o := range f.modelOpts {
+		if err := o.Restore(c.Optimizers[i].restore()); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+	}
+	if f.lossOpt != nil && c.LossOpt != nil {
+		if err := f.lossOpt.Restore(c.LossOpt.restore()); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		for _, w := range f.lossWeights() {
+			saved, ok := c.LossWeights[w.Name]
+			if !ok || len(saved) != len(w.Value) {
+				return fmt.Errorf("%s: loss weight %s missing or of another size", dir, w.Name)
+			}
+			copy(w.Value, saved)
+		}
+	}
+	f.state = c.Fold
+	var err error
+	keep := func(v float64) bool { return v <= float64(f.state.Epoch) }
+	if f.losses, err = record.LoadTable(f.losses.Path()); err != nil {
+		return err
+	}
+	f.losses.Truncate("epoch", keep)
+	for name, t := range f.accuracies {
+		if f.accuracies[name], err = record.LoadTable(t.Path()); err != nil {
+			return err
+		}
+		f.accuracies[name].Truncate("epoch", keep)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/nn"
+)
+
+// modelExt is the file extension of a model checkpoint.
+const modelExt = ".safetensors"
+
+// env is what every fold of an experiment shares: the spec, the dataset and
+// its loaders.
+type env struct {
+	spec       *experiment.Spec
+	ds         data.Dataset
+	trainData  *data.Loader
+	evalData   *data.Loader
+	numClasses int // of the whole dataset; a fold's training set has fewer
+}
+
+func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
+	loader := func(transforms []config.Component) (*data.Loader, error) {
+		pipe, err := data.NewPipeline(transforms)
+		if err != nil {
+			return nil, err
+		}
+		return data.NewLoader(ds, pipe, spec.Seed)
+	}
+	trainData, err := loader(spec.TrainTransforms)
+	if err != nil {
+		return nil, err
+	}
+	evalData, err := loader(spec.EvalTransforms)
+	if err != nil {
+		return nil, err
+	}
+	if trainData.Shape() != evalData.Shape() {
+		return nil, fmt.Errorf("transforms.train makes %s images but transforms.eval makes %s: the model needs one size",
+			trainData.Shape(), evalData.Shape())
+	}
+	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes())}, nil
+}
+
+// newModel builds a fresh model for a fold; numClasses sizes the classifier
+// head (TrainWithClassifier), 0 when there is none.
+func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
+	s := e.spec
+	trunk, _, err := nn.Trunks.Build(s.Trunk)
+	if err != nil {
+		return nil, err
+	}
+	embedder, _, err := nn.Embedders.Build(s.Embedder)
+	if err != nil {
+		return nil, err
+	}
+	cfg := nn.Config{
+		Trunk:         trunk,
+		Embedder:      embedder,
+		InputShape:    []int{e.trainData.Shape().C, e.trainData.Shape().H, e.trainData.Shape().W},
+		BatchSize:     s.BatchSize,
+		EvalBatchSize: s.Tester.BatchSize,
+		Seed:          int64(s.Seed),
+	}
+	if s.Trainer == experiment.TrainWithClassifier {
+		cfg.Classifier, _, err = nn.Classifiers.Build(s.Classifier)
+		if err != nil {
+			return nil, err
+		}
+		cfg.NumClasses = numClasses
+	}
+	return nn.New(cfg)
+}
+
+// embed computes the embeddings (or trunk outputs) of the given items with
+// the eval transforms, in chunks of the tester's batch size.
+func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []float32, dim int, labels []int, err error) {
+	dim = m.EmbeddingSize()
+	if trunkOnly {
+		dim = m.TrunkSize()
+	}
+	emb = make([]float32, 0, len(items)*dim)
+	labels = make([]int, 0, len(items))
+	chunk := e.spec.Tester.BatchSize
+	for start := 0; start < len(items); start += chunk {
+		idx := items[start:min(start+chunk, len(items))]
+		b, err := e.evalData.Load(idx, 0)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		var out []float32
+		if trunkOnly {
+			out, err = m.EmbedTrunk(b.X, len(idx))
+		} else {
+			out, err = m.Embed(b.X, len(idx))
+		}
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		emb = append(emb, out...)
+		labels = append(labels, b.Labels...)
+	}
+	return emb, dim, labels, nil
+}
+
+// evaluate computes the tester's metrics, the query set compared to itself.
+func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
+	return e.evaluateWith(emb, labels, dim, e.spec.Tester.Normalize)
+}
+
+func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool) (map[string]float64, error) {
+	opt := e.spec.Tester.Accuracy
+	opt.Normalize = normalize
+	opt.Seed = int64(e.spec.Seed)
+	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
+	if err != nil {
+		return nil, err
+	}
+	return res.Metrics, nil
+}

@@ -1,0 +1,432 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/loss"
+	"github.com/bench-ml/bench/internal/miner"
+	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/optim"
+	"github.com/bench-ml/bench/internal/record"
+)
+
+// fold is the training of one split scheme.
+type fold struct {
+	env      *env
+	split    data.Split
+	folder   *record.Folder
+	log      *logger
+	classIDs map[int]int // dataset label -> 0..numClasses-1 over the training classes
+
+	model      *nn.Model[float32]
+	metricLoss loss.Loss
+	classLoss  loss.Loss // TrainWithClassifier only
+	miner      miner.Miner
+	modelOpts  []*optim.Optimizer[float32]
+	lossOpt    *optim.Optimizer[float64]
+	sampler    data.Sampler
+
+	losses     *record.Table
+	accuracies map[string]*record.Table // by split name
+
+	state foldState
+}
+
+// foldState is what a checkpoint needs besides tensors.
+type foldState struct {
+	Epoch      int     `json:"epoch"`
+	BestEpoch  int     `json:"best_epoch"`
+	BestMetric float64 `json:"best_metric"`
+}
+
+// trainFold trains one split scheme, keeping the latest and the best
+// checkpoints, and stops after num_epochs_train or when patience runs out.
+func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
+	f, err := newFold(e, folder, sp, log)
+	if err != nil {
+		return err
+	}
+	s := e.spec
+	if resume != "" {
+		if err := f.restore(resume); err != nil {
+			return err
+		}
+		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
+	} else if s.CheckUntrained {
+		if err := f.checkUntrained(); err != nil {
+			return err
+		}
+	}
+	for f.state.Epoch < s.NumEpochs && f.state.Epoch-f.state.BestEpoch <= s.Patience {
+		if err := f.trainEpoch(f.state.Epoch + 1); err != nil {
+			return err
+		}
+		f.state.Epoch++
+		for _, o := range f.optimizers() {
+			o.EndEpoch()
+		}
+		if f.state.Epoch%s.SaveInterval == 0 || f.state.Epoch == s.NumEpochs {
+			if err := f.evaluateAndSave(); err != nil {
+				return err
+			}
+		}
+	}
+	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
+	return nil
+}
+
+func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
+	s := e.spec
+	f := &fold{env: e, split: sp, folder: folder, log: log, classIDs: classIDs(e.ds, sp.Train),
+		state: foldState{BestMetric: math.Inf(-1)}}
+	var err error
+	if f.model, err = e.newModel(len(f.classIDs)); err != nil {
+		return nil, err
+	}
+	f.model.SetFreezeTrunkBatchNorm(s.FreezeTrunkBatchNorm)
+	rng := rand.New(rand.NewPCG(s.Seed, 1))
+	if f.metricLoss, err = buildLoss(s.LossFuncs["metric_loss"], len(f.classIDs), f.model.EmbeddingSize(), rng); err != nil {
+		return nil, err
+	}
+	if c, ok := s.LossFuncs["classifier_loss"]; ok {
+		if f.classLoss, err = buildLoss(c, len(f.classIDs), f.model.NumClasses(), rng); err != nil {
+			return nil, err
+		}
+	}
+	if s.TupleMiner != nil {
+		if f.miner, _, err = miner.Miners.Build(*s.TupleMiner); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.buildOptimizers(); err != nil {
+		return nil, err
+	}
+	if f.sampler, err = s.Sampler(e.ds, sp.Train, s.BatchSize, s.Seed); err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	f.losses = record.NewTable(filepath.Join(folder.RecordsDir(sp.Name), "losses.csv"))
+	f.accuracies = map[string]*record.Table{}
+	for _, name := range s.SplitsToEval {
+		f.accuracies[name] = record.NewTable(filepath.Join(folder.RecordsDir(sp.Name), "accuracies_"+name+".csv"))
+	}
+	return f, nil
+}
+
+// buildLoss builds a loss and, for a loss with per-class weights, sizes and
+// initialises them from the fold's training classes.
+func buildLoss(c config.Component, numClasses, dim int, rng *rand.Rand) (loss.Loss, error) {
+	l, _, err := loss.Losses.Build(c)
+	if err != nil {
+		return nil, err
+	}
+	if sh, ok := l.(loss.Shaped); ok {
+		if err := sh.SetShape(numClasses, dim); err != nil {
+			return nil, &config.Error{Source: c.Source, Path: c.Where + "." + c.Type, Msg: err.Error()}
+		}
+		sh.InitWeights(rng)
+	}
+	return l, nil
+}
+
+// buildOptimizers gives each parameter group its configured optimiser.
+func (f *fold) buildOptimizers() error {
+	s := f.env.spec
+	groups := f.model.Groups()
+	for _, key := range []string{"trunk_optimizer", "embedder_optimizer", "classifier_optimizer"} {
+		group := key[:len(key)-len("_optimizer")]
+		c, ok := s.Optimizers[key]
+		if !ok || len(groups[group]) == 0 {
+			continue
+		}
+		cfg, _, err := optim.Optimizers.Build(c)
+		if err != nil {
+			return err
+		}
+		f.modelOpts = append(f.modelOpts, optim.New(cfg, groups[group]))
+	}
+	weights := f.lossWeights()
+	c, ok := s.Optimizers["metric_loss_optimizer"]
+	switch {
+	case len(weights) > 0 && !ok:
+		return &config.Error{Path: "optimizers.metric_loss_optimizer",
+			Msg: "is required: the metric loss has learnable weights (" + weights[0].Name + ")"}
+	case len(weights) > 0:
+		cfg, _, err := optim.Optimizers.Build(c)
+		if err != nil {
+			return err
+		}
+		f.lossOpt = optim.New(cfg, weights)
+	}
+	return nil
+}
+
+// lossWeights exposes the losses' learnable tensors to an optimiser; the
+// params alias the losses' storage.
+func (f *fold) lossWeights() []*optim.Param[float64] {
+	var out []*optim.Param[float64]
+	for _, l := range []loss.Loss{f.metricLoss, f.classLoss} {
+		if l == nil {
+			continue
+		}
+		for _, w := range l.Weights() {
+			out = append(out, &optim.Param[float64]{Name: "metric_loss." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
+		}
+	}
+	return out
+}
+
+// optimizers lists every optimiser, for the scheduler hooks.
+func (f *fold) optimizers() []interface {
+	EndIteration()
+	EndEpoch()
+	Plateau(float64)
+} {
+	var out []interface {
+		EndIteration()
+		EndEpoch()
+		Plateau(float64)
+	}
+	for _, o := range f.modelOpts {
+		out = append(out, o)
+	}
+	if f.lossOpt != nil {
+		out = append(out, f.lossOpt)
+	}
+	return out
+}
+
+// trainEpoch runs iterations_per_epoch steps, loading the next batch while
+// the current one trains.
+func (f *fold) trainEpoch(epoch int) error {
+	s := f.env.spec
+	first := (epoch - 1) * s.IterationsPerEpoch
+	last := first + s.IterationsPerEpoch
+	batches := f.env.trainData.Prefetch(first, func(step int) []int {
+		if step >= last {
+			return nil
+		}
+		return f.sampler.Batch(step)
+	})
+	defer batches.Close()
+	start := time.Now()
+	for step := first; step < last; step++ {
+		b, err := batches.Next()
+		if err != nil {
+			return err
+		}
+		value, err := f.step(b)
+		if err != nil {
+			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
+		}
+		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch), "total_loss": value}
+		for i, o := range f.modelOpts {
+			row["lr_"+strconv.Itoa(i)] = o.LR()
+		}
+		f.losses.Add(row, "iteration", "epoch", "total_loss")
+		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
+	}
+	f.log.EndProgress()
+	return nil
+}
+
+// step trains on one batch and returns the weighted loss.
+func (f *fold) step(b data.Batch) (float64, error) {
+	s := f.env.spec
+	labels := make([]int, len(b.Labels))
+	for i, l := range b.Labels {
+		labels[i] = f.classIDs[l]
+	}
+	var total float64
+	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
+		var g nn.Grads[float32]
+		n, d := len(labels), f.model.EmbeddingSize()
+		emb := toFloat64(out.Emb)
+		var tuples *loss.Tuples
+		if f.miner != nil {
+			var err error
+			if tuples, err = f.miner.Mine(emb, n, d, labels); err != nil {
+				return g, err
+			}
+		}
+		w := s.LossWeights["metric_loss"]
+		v, grad, err := f.metricLoss.Compute(emb, n, d, labels, tuples)
+		if err != nil {
+			return g, err
+		}
+		total += w * v
+		g.Emb = scaled(grad, w)
+		f.scaleWeightGrads(f.metricLoss, w)
+		if f.classLoss != nil {
+			w := s.LossWeights["classifier_loss"]
+			v, grad, err := f.classLoss.Compute(toFloat64(out.Logits), n, f.model.NumClasses(), labels, nil)
+			if err != nil {
+				return g, err
+			}
+			total += w * v
+			g.Logits = scaled(grad, w)
+		}
+		return g, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(total) || math.IsInf(total, 0) {
+		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
+	}
+	for _, o := range f.modelOpts {
+		o.Step()
+		o.EndIteration()
+	}
+	if f.lossOpt != nil {
+		f.lossOpt.Step()
+		f.lossOpt.EndIteration()
+	}
+	return total, nil
+}
+
+func (f *fold) scaleWeightGrads(l loss.Loss, w float64) {
+	if w == 1 {
+		return
+	}
+	for _, wt := range l.Weights() {
+		for i := range wt.Grad {
+			wt.Grad[i] *= w
+		}
+	}
+}
+
+// checkUntrained evaluates before any training: the trunk alone, and the
+// trunk with the untrained embedder (epoch 0 of the records).
+func (f *fold) checkUntrained() error {
+	for _, trunkOnly := range []bool{true, false} {
+		metrics, err := f.evaluateSplits(trunkOnly)
+		if err != nil {
+			return err
+		}
+		what := "trunk + untrained embedder"
+		if trunkOnly {
+			what = "trunk only"
+		}
+		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		if !trunkOnly {
+			f.recordAccuracies(0, metrics)
+		}
+	}
+	return f.flush()
+}
+
+// evaluateAndSave evaluates the splits to eval, steps the plateau
+// schedulers with the primary metric on val, and saves the latest
+// checkpoint, and the best when val improved.
+func (f *fold) evaluateAndSave() error {
+	s := f.env.spec
+	metrics, err := f.evaluateSplits(s.Tester.UseTrunkOutput)
+	if err != nil {
+		return err
+	}
+	f.recordAccuracies(f.state.Epoch, metrics)
+	primary := metrics["val"][s.PrimaryMetric]
+	for _, o := range f.optimizers() {
+		o.Plateau(primary)
+	}
+	improved := primary > f.state.BestMetric
+	if improved {
+		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
+	}
+	f.log.Printf("%s epoch %d val: %s%s", f.split.Name, f.state.Epoch, formatMetrics(metrics["val"], s.PrimaryMetric),
+		map[bool]string{true: " (best)", false: ""}[improved])
+	if err := f.save("latest"); err != nil {
+		return err
+	}
+	if improved {
+		if err := f.save("best"); err != nil {
+			return err
+		}
+	}
+	return f.flush()
+}
+
+// evaluateSplits computes the metrics of each split to eval. val always
+// counts, as the best epoch is chosen on it.
+func (f *fold) evaluateSplits(trunkOnly bool) (map[string]map[string]float64, error) {
+	out := map[string]map[string]float64{}
+	for _, name := range sortedKeys(f.accuracies) {
+		items := f.split.Val
+		if name == "train" {
+			items = f.split.Train
+		}
+		emb, dim, labels, err := f.env.embed(f.model, items, trunkOnly)
+		if err != nil {
+			return nil, err
+		}
+		if out[name], err = f.env.evaluate(emb, labels, dim); err != nil {
+			return nil, fmt.Errorf("evaluating %s: %w", name, err)
+		}
+	}
+	return out, nil
+}
+
+func (f *fold) recordAccuracies(epoch int, metrics map[string]map[string]float64) {
+	for name, m := range metrics {
+		row := map[string]float64{"epoch": float64(epoch)}
+		for k, v := range m {
+			row[k] = v
+		}
+		f.accuracies[name].Add(row, append([]string{"epoch"}, sortedKeys(m)...)...)
+	}
+}
+
+func (f *fold) flush() error {
+	if err := f.losses.Flush(); err != nil {
+		return err
+	}
+	for _, t := range f.accuracies {
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// classIDs numbers the classes of the training items 0..C-1 in label
+// order, as losses with per-class weights and the classifier need.
+func classIDs(ds data.Dataset, items []int) map[int]int {
+	seen := map[int]bool{}
+	for _, i := range items {
+		seen[ds.Label(i)] = true
+	}
+	labels := make([]int, 0, len(seen))
+	for l := range seen {
+		labels = append(labels, l)
+	}
+	sort.Ints(labels)
+	ids := make(map[int]int, len(labels))
+	for i, l := range labels {
+		ids[l] = i
+	}
+	return ids
+}
+
+func toFloat64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+func scaled(g []float64, w float64) []float32 {
+	out := make([]float32, len(g))
+	for i, v := range g {
+		out[i] = float32(w * v)
+	}
+	return out
+}

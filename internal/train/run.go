@@ -1,0 +1,204 @@
+// Package train runs an experiment: for every split scheme (fold) it trains
+// a model, keeps the best epoch on the validation set and tests it, then
+// aggregates the folds' test results (SPEC sections 5-7).
+package train
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/record"
+)
+
+// Run carries out what the options ask: train a new experiment (or resume
+// one), then test each fold's best model and aggregate the folds.
+func Run(o experiment.Options) error {
+	if o.ExperimentName == "" {
+		return errors.New("--experiment_name is required")
+	}
+	tree, spec, err := experiment.Resolve(o)
+	if err != nil {
+		return err
+	}
+	folder, err := openFolder(o, tree)
+	if err != nil {
+		return err
+	}
+	ds, err := spec.Dataset(o.DatasetRoot)
+	if err != nil {
+		return err
+	}
+	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	if err != nil {
+		return err
+	}
+	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
+		return err
+	}
+	log := newLogger(o.Out, o.Progress)
+	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+
+	env, err := newEnv(spec, ds)
+	if err != nil {
+		return err
+	}
+	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
+	if trainNow {
+		for _, sp := range splits {
+			start := time.Now()
+			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
+			}
+			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+		}
+	}
+	return testFolds(env, folder, splits, log)
+}
+
+// openFolder creates the experiment folder and saves the resolved config
+// first, so that a run is reproducible from its folder even if it dies; or
+// opens the existing one, recording any config change as a diff.
+func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
+	if !o.Existing() {
+		f, err := record.Create(o.RootExperimentFolder, o.ExperimentName)
+		if err != nil {
+			return nil, err
+		}
+		return f, saveConfigs(tree, f.ConfigsDir())
+	}
+	f, err := record.Open(o.Folder())
+	if err != nil {
+		return nil, err
+	}
+	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
+		return f, nil
+	}
+	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
+	if err != nil {
+		return nil, err
+	}
+	changes := config.Diff(saved, tree)
+	if len(changes) == 0 {
+		return f, nil
+	}
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	if err := record.WriteJSON(filepath.Join(f.ConfigsDir(), "diffs", stamp+".json"), changes); err != nil {
+		return nil, err
+	}
+	return f, saveConfigs(tree, f.ConfigsDir())
+}
+
+func saveConfigs(tree *config.Tree, dir string) error {
+	for _, cat := range config.Categories {
+		text, err := tree.YAML(cat)
+		if err != nil {
+			return err
+		}
+		if err := record.WriteFileAtomic(filepath.Join(dir, cat+".yaml"), text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// testFolds evaluates each fold's best model on the test set ("separated",
+// mean and 95% CI over folds) and the folds' concatenated embeddings
+// ("concatenated"), and writes both to meta_logs.
+func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+	var perFold []map[string]float64
+	var embs [][]float32
+	var dims []int
+	var labels []int
+	for _, sp := range splits {
+		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
+		if _, err := os.Stat(best + modelExt); err != nil {
+			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+		}
+		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
+		if err != nil {
+			return err
+		}
+		if err := m.Load(best + modelExt); err != nil {
+			return err
+		}
+		emb, dim, lab, err := env.embed(m, sp.Test, false)
+		if err != nil {
+			return err
+		}
+		res, err := env.evaluate(emb, lab, dim)
+		if err != nil {
+			return err
+		}
+		perFold = append(perFold, res)
+		embs, dims, labels = append(embs, emb), append(dims, dim), lab
+		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+	}
+	separated := eval.Aggregate(perFold)
+	if err := writeSummary(folder, "separated", separated); err != nil {
+		return err
+	}
+	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
+	if err != nil {
+		return err
+	}
+	concatenated, err := env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated)
+	if err != nil {
+		return err
+	}
+	if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
+		return err
+	}
+	pm := env.spec.PrimaryMetric
+	s := separated[pm]
+	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
+		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	return nil
+}
+
+// writeSummary writes the per-metric mean, standard error and 95% interval
+// over folds as CSV and JSON.
+func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary) error {
+	dir := folder.MetaLogsDir()
+	tab := record.NewTable(filepath.Join(dir, name+".csv"))
+	out := map[string]map[string]float64{}
+	for _, k := range sortedKeys(s) {
+		v := s[k]
+		row := map[string]float64{"mean": v.Mean, "stderr": v.StdErr, "ci95_low": v.CILow, "ci95_high": v.CIHigh, "n": float64(v.N)}
+		out[k] = row
+		tab.AddLabeled("metric", k, row, "mean", "stderr", "ci95_low", "ci95_high", "n")
+	}
+	if err := tab.Flush(); err != nil {
+		return err
+	}
+	return record.WriteJSON(filepath.Join(dir, name+".json"), out)
+}
+
+// writeMetrics writes one evaluation's metrics as CSV and JSON.
+func writeMetrics(folder *record.Folder, name string, m map[string]float64) error {
+	dir := folder.MetaLogsDir()
+	tab := record.NewTable(filepath.Join(dir, name+".csv"))
+	for _, k := range sortedKeys(m) {
+		tab.AddLabeled("metric", k, map[string]float64{"value": m[k]}, "value")
+	}
+	if err := tab.Flush(); err != nil {
+		return err
+	}
+	return record.WriteJSON(filepath.Join(dir, name+".json"), m)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

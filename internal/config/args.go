@@ -48,12 +48,13 @@ func ParseArgs(args []string, valueFlags, boolFlags []string) (*Args, error) {
 		}
 		name, inline, hasInline := strings.Cut(w[2:], "=")
 		flag := "--" + name
-		var words []string // the words that belong to this flag
-		if hasInline {
-			words = append(words, inline)
-		}
+		var next []string // the words up to the next flag
 		for i++; i < len(args) && !isFlag(args[i]); i++ {
-			words = append(words, args[i])
+			next = append(next, args[i])
+		}
+		words := next // the words that belong to this flag
+		if hasInline {
+			words = append([]string{inline}, next...)
 		}
 		fail := func(format string, args ...any) error {
 			return &Error{Source: flag, Msg: fmt.Sprintf(format, args...)}
@@ -64,7 +65,7 @@ func ParseArgs(args []string, valueFlags, boolFlags []string) (*Args, error) {
 			if hasInline {
 				b, err = strconv.ParseBool(inline)
 			}
-			if err != nil || len(words) > 1 || (len(words) == 1 && !hasInline) {
+			if err != nil || len(next) > 0 {
 				return nil, fail("takes no value (write %s=false to turn it off), got %q", flag, strings.Join(words, " "))
 			}
 			a.Bools[name] = b

@@ -140,7 +140,8 @@ func TestParseArgsThenLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "{patience: 5, trainer: {DeepAdversarialMetricLearning: {batch_size: 64}}, optimizers: {trunk_optimizer: {Adam: {lr: 0.002}}}}"
+	// config_general is merged last.
+	want := "{optimizers: {trunk_optimizer: {Adam: {lr: 0.002}}}, patience: 5, trainer: {DeepAdversarialMetricLearning: {batch_size: 64}}}"
 	if got := flow(tree); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -24,9 +25,11 @@ var Categories = []string{
 // Load merges the config files of every category, then the command-line
 // overrides in order. names maps a category to its file names, merged left
 // to right from rootConfigFolder/<category>/<name>.yaml; a category without
-// names uses [default]. Every top-level key belongs to the one category
-// whose files set it, and an override may only change a key some category
-// set.
+// names uses [default]. config_general is merged last, so that a general
+// profile (smoke, daml) can change keys of any category, as
+// powerful_benchmarker's config_general files do. A top-level key belongs
+// to the first category whose files set it (SetTop may move it); an
+// override may only change a key some category set.
 func Load(rootConfigFolder string, names map[string][]string, overrides []Override) (*Tree, error) {
 	for c := range names {
 		if !contains(Categories, c) {
@@ -34,7 +37,7 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 		}
 	}
 	t := newTree()
-	for _, c := range Categories {
+	for _, c := range loadOrder() {
 		list := names[c]
 		if len(list) == 0 {
 			list = []string{"default"}
@@ -55,6 +58,12 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 		}
 	}
 	return t, t.applyOverrides(overrides)
+}
+
+// loadOrder is Categories with config_general moved last.
+func loadOrder() []string {
+	order := append([]string{}, Categories[1:]...)
+	return append(order, Categories[0])
 }
 
 // LoadSaved loads the configs an experiment saved (dir/<category>.yaml, as
@@ -108,14 +117,10 @@ func (t *Tree) mergeFile(file string, data []byte, category string) error {
 		if err != nil {
 			return &Error{Source: v.origin(), Path: k, Msg: err.Error()}
 		}
-		if c := t.category[s.name]; c != "" && c != category {
-			return &Error{Source: v.origin(), Path: k, Msg: fmt.Sprintf("also set by %s (%s): a top-level key belongs to one category, so set it in %s files only",
-				c, t.Source(s.name), c)}
-		}
 		if err := t.mergeTop(k, v, s); err != nil {
 			return err
 		}
-		if t.root.kids[s.name] != nil {
+		if t.root.kids[s.name] != nil && t.category[s.name] == "" {
 			t.category[s.name] = category
 		}
 	}
@@ -133,7 +138,7 @@ func (t *Tree) mergeTop(rawKey string, v *node, s special) error {
 	return nil
 }
 
-// apply merges command-line overrides, in order, after all files.
+// applyOverrides merges command-line overrides, in order, after all files.
 func (t *Tree) applyOverrides(overrides []Override) error {
 	for _, o := range overrides {
 		path := splitPath(o.Key)
@@ -176,36 +181,41 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parseYAML parses a file (lines true) or a flag value into a raw tree whose
 // nodes carry source and, for files, the line of their key.
 func parseYAML(data []byte, source string, lines bool) (*node, error) {
-	if lines {
-		for i, l := range strings.Split(string(data), "\n") {
-			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-			if strings.Contains(indent, "\t") && strings.TrimSpace(l) != "" {
-				return nil, &Error{Source: fmt.Sprintf("%s:%d", source, i+1), Msg: "tab in indentation; YAML indents with spaces"}
-			}
-		}
-	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			msg = m[2]
-			line, _ = strconv.Atoi(m[1])
-		}
-		// yaml.v3 numbers the lines of scanner errors from 1 but those of
-		// parser errors (libyaml's "did not find expected ...") from 0, and
-		// leaves out line 0.
-		if strings.HasPrefix(msg, "did not find expected") {
-			line++
-		}
-		if lines && line > 0 {
-			source = fmt.Sprintf("%s:%d", source, line)
-		}
-		return nil, &Error{Source: source, Msg: "bad YAML: " + msg}
+		return nil, yamlError(err, data, source, lines)
 	}
 	if len(doc.Content) == 0 {
 		return &node{kind: scalarNode, source: source}, nil // empty input is null
 	}
 	return parser{source: source, lines: lines}.node(&doc, 1)
+}
+
+// yamlError turns a yaml.v3 error into one that names the file and line.
+func yamlError(err error, data []byte, source string, lines bool) error {
+	if lines {
+		// yaml.v3 says "found character that cannot start any token" for a tab.
+		for i, l := range strings.Split(string(data), "\n") {
+			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+			if strings.Contains(indent, "\t") && strings.TrimSpace(l) != "" {
+				return &Error{Source: fmt.Sprintf("%s:%d", source, i+1), Msg: "tab in indentation; YAML indents with spaces"}
+			}
+		}
+	}
+	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		msg = m[2]
+		line, _ = strconv.Atoi(m[1])
+	}
+	// yaml.v3 numbers the lines of scanner errors from 1 but those of parser
+	// errors (libyaml's "did not find expected ...") from 0, leaving out 0.
+	if strings.HasPrefix(msg, "did not find expected") {
+		line++
+	}
+	if lines && line > 0 {
+		source = fmt.Sprintf("%s:%d", source, line)
+	}
+	return &Error{Source: source, Msg: "bad YAML: " + msg}
 }
 
 type parser struct {
@@ -235,6 +245,9 @@ func (p parser) node(y *yaml.Node, line int) (*node, error) {
 	case yaml.ScalarNode:
 		if err := y.Decode(&n.value); err != nil {
 			return nil, p.fail(y.Line, "%v", err)
+		}
+		if _, isTime := n.value.(time.Time); isTime {
+			n.value = y.Value // a date is a name here, such as a tag, not a time
 		}
 	case yaml.SequenceNode:
 		n.kind, n.items = listNode, []*node{}

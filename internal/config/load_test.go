@@ -73,7 +73,8 @@ func TestLoadMergesCategoriesAndTracksThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "{trainer: {DeepAdversarialMetricLearning: {batch_size: 32}}, patience: 9, optimizers: {trunk_optimizer: {RMSprop: {lr: 1e-06}}}}"
+	// config_general is merged last.
+	want := "{optimizers: {trunk_optimizer: {RMSprop: {lr: 1e-06}}}, trainer: {DeepAdversarialMetricLearning: {batch_size: 32}}, patience: 9}"
 	if got := flow(tree); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -126,8 +127,6 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"default.yaml:3", "merge keys"}},
 		{"not a map", map[string]string{"config_general/default": "- 1\n- 2\n"}, nil,
 			[]string{"default.yaml:1", "want a map of config keys, got a list"}},
-		{"key in two categories", map[string]string{"config_general/default": "models: 1\n", "config_models/default": "\n\nmodels: 2\n"}, nil,
-			[]string{filepath.Join("config_models", "default.yaml") + ":3", "also set by config_general", filepath.Join("config_general", "default.yaml") + ":1"}},
 		{"unknown suffix names file, line and key", map[string]string{"config_general/default": "opt:\n  lr~FOO~: 1\n"}, nil,
 			[]string{"default.yaml:2", "opt.lr~FOO~", "unknown special suffix ~FOO~"}},
 		{"missing space after colon", map[string]string{"config_general/default": "opt: {lr:0.1}\n"}, nil,
@@ -143,7 +142,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadRejectsMissingConfigFolder(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nothere"), nil, nil)
-	wantErr(t, err, filepath.Join("nothere", "config_general"), "cannot list config folder")
+	wantErr(t, err, filepath.Join("nothere", "config_dataset"), "cannot list config folder")
 }
 
 func TestOverridesComeAfterFilesInOrder(t *testing.T) {
@@ -213,5 +212,25 @@ func TestOverrideErrors(t *testing.T) {
 			_, _, err := loadGeneral(t, files, c.o)
 			wantErr(t, err, c.want...)
 		})
+	}
+}
+
+// A general profile (smoke) may change keys of other categories; it is
+// merged last so that it wins, and the key stays in its own category.
+func TestGeneralProfileOverridesOtherCategories(t *testing.T) {
+	root := writeConfigs(t, map[string]string{
+		"config_general/default": "patience: 9\n",
+		"config_general/smoke":   "models: {trunk: {ConvNet: {channels: [8]}}}\n",
+		"config_models/default":  "models: {trunk: {ConvNet: {channels: [32, 64]}}}\n",
+	})
+	tree, err := Load(root, map[string][]string{"config_general": {"default", "smoke"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := flow(tree); got != "{models: {trunk: {ConvNet: {channels: [8]}}}, patience: 9}" {
+		t.Errorf("got %s", got)
+	}
+	if got := tree.Category("models"); got != "config_models" {
+		t.Errorf("Category(models) = %q, want config_models", got)
 	}
 }

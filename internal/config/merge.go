@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -96,6 +97,10 @@ func mergeKey(dst *node, rawKey string, v *node, path string) error {
 			err = apply(cur, v, p, s.depth)
 		} else {
 			err = swap(cur, v, p, s.depth)
+		}
+		var cerr *Error
+		if errors.As(err, &cerr) {
+			return err // from merging v, already naming its key
 		}
 		if err != nil {
 			return fail("%v", err)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -125,6 +126,9 @@ func TestMergeErrors(t *testing.T) {
 		{"~APPLY~ without depth",
 			[]string{"trainer: {A: {}}\n", "trainer~APPLY~: {x: 1}\n"},
 			[]string{"f1.yaml:1", "~APPLY~ needs a depth of at least 1"}},
+		{"an error inside an applied value is reported once",
+			[]string{"trainer: {A: {}}\n", "trainer~APPLY~1: {x~FOO~: 1}\n"},
+			[]string{"f1.yaml:1: trainer.A.x~FOO~: unknown special suffix"}},
 		{"~SWAP~ of one of several keys",
 			[]string{"t: {train: {A: {}, B: {}}}\n", "t~SWAP~2: {C: }\n"},
 			[]string{"f1.yaml:1", "t~SWAP~2", "t.train has 2 keys (A, B)", "{OldName: C}"}},
@@ -166,6 +170,9 @@ func TestMergeErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := loadGeneral(t, c.files)
 			wantErr(t, err, c.want...)
+			if n := strings.Count(err.Error(), ".yaml"); n != 1 {
+				t.Errorf("want the file named once, got %q", err)
+			}
 		})
 	}
 }

@@ -21,6 +21,18 @@ func C(typ string, params map[string]any) Component { return Component{Type: typ
 // or an empty map, meaning all defaults.
 func ParseComponent(raw any, where, source string) (Component, error) {
 	m, ok := raw.(map[string]any)
+	if ok && len(m) > 1 {
+		// The usual cause: a later file or flag named another type, and
+		// maps merge. Replacing a type takes ~OVERRIDE~.
+		types := make([]string, 0, len(m))
+		for t := range m {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+		return Component{}, &Error{Source: source, Path: where,
+			Msg: fmt.Sprintf("a component has one type, this has %d (%s); to replace a type write %s~OVERRIDE~",
+				len(m), strings.Join(types, ", "), where[strings.LastIndex(where, ".")+1:])}
+	}
 	if !ok || len(m) != 1 {
 		return Component{}, &Error{Source: source, Path: where,
 			Msg: fmt.Sprintf("want a component written as {TypeName: {param: value}}, got %s", describe(raw))}

@@ -231,8 +231,11 @@ func (t *Tree) Set(path string, v any, source string) error {
 	for i, k := range keys[:len(keys)-1] {
 		child := parent.kids[k]
 		switch {
-		case child == nil || child.isNull():
+		case child == nil:
 			child = newMap(source, 0)
+			parent.put(k, child)
+		case child.isNull():
+			child = newMap(child.source, child.line) // as in setKey
 			parent.put(k, child)
 		case child.kind != mapNode:
 			return &Error{Source: source, Path: path, Msg: fmt.Sprintf("%s is %s, not a map", strings.Join(keys[:i+1], "."), child.describe())}
@@ -244,13 +247,11 @@ func (t *Tree) Set(path string, v any, source string) error {
 }
 
 // SetTop is Set for a top-level key that may not exist yet, such as a
-// default the config files leave out; category is where YAML writes it.
+// default the config files leave out; category is where YAML writes it,
+// for a key that exists too.
 func (t *Tree) SetTop(category, key string, v any, source string) error {
 	if !contains(Categories, category) {
 		return &Error{Source: source, Path: key, Msg: fmt.Sprintf("unknown category %q; known: %s", category, strings.Join(Categories, ", "))}
-	}
-	if c := t.category[key]; c != "" && c != category {
-		return &Error{Source: source, Path: key, Msg: fmt.Sprintf("belongs to %s, not %s", c, category)}
 	}
 	nv, err := fromPlain(v, source)
 	if err != nil {
@@ -266,6 +267,10 @@ func setKey(parent *node, key string, v *node) {
 	switch {
 	case old != nil && old.kind == mapNode && v.kind == mapNode:
 		setInto(old, v)
+	case old != nil && old.isNull() && v.kind == mapNode:
+		// null meant "all defaults": the map of defaults is still the file's
+		v.source, v.line = old.source, old.line
+		parent.put(key, v)
 	case old == nil || !equal(old, v):
 		parent.put(key, v)
 	}

@@ -17,7 +17,16 @@ import (
 // Resize{size}: the shorter side becomes size, keeping the aspect ratio.
 type Resize struct{ Size int }
 
-func newResize(p *config.Params) Transform { return Resize{Size: p.Int("size", 0, config.Min(1))} }
+func newResize(p *config.Params) Transform { return Resize{Size: sizeParam(p)} }
+
+// sizeParam reads the output size that Resize and the crops require.
+func sizeParam(p *config.Params) int {
+	n := p.Int("size", 0)
+	if n < 1 {
+		p.Fail("size", "required: a positive number of pixels, got %d", n)
+	}
+	return n
+}
 
 func (r Resize) target(h, w int) (int, int) {
 	if w <= h {
@@ -48,7 +57,7 @@ func (r Resize) apply(img image.Image, _ *rand.Rand) image.Image {
 type CenterCrop struct{ Size int }
 
 func newCenterCrop(p *config.Params) Transform {
-	return CenterCrop{Size: p.Int("size", 0, config.Min(1))}
+	return CenterCrop{Size: sizeParam(p)}
 }
 
 func (c CenterCrop) outShape(in Shape) (Shape, error) {
@@ -90,7 +99,7 @@ type RandomResizedCrop struct {
 }
 
 func newRandomResizedCrop(p *config.Params) Transform {
-	t := RandomResizedCrop{Size: p.Int("size", 0, config.Min(1))}
+	t := RandomResizedCrop{Size: sizeParam(p)}
 	pair := func(key string, def []float64, check config.Check) [2]float64 {
 		v := p.Floats(key, def, check)
 		if len(v) != 2 || v[0] > v[1] {

@@ -43,17 +43,21 @@ var glyphFaces = sync.OnceValues(func() ([]*sfnt.Font, error) {
 	return faces, nil
 })
 
-// outline is a glyph's path in em units, y down, origin on the baseline.
+// outline is a glyph's path in em units, y down, origin on the baseline,
+// with its horizontal extent.
 type outline struct {
-	ops                    []sfnt.SegmentOp
-	pts                    [][3][2]float32
-	minX, maxX, minY, maxY float32
+	ops        []sfnt.SegmentOp
+	pts        [][3][2]float32
+	minX, maxX float32
 }
+
+// segmentPoints is the number of points each kind of segment uses.
+var segmentPoints = [...]int{sfnt.SegmentOpMoveTo: 1, sfnt.SegmentOpLineTo: 1, sfnt.SegmentOpQuadTo: 2, sfnt.SegmentOpCubeTo: 3}
 
 // Glyphs is the built-in dataset that needs no download: printed characters
 // rendered from the Go fonts, one class per character, each image with its
 // own face and seeded distortions (scale, aspect, rotation, shift, stroke
-// weight, contrast, noise). Image k of class c depends on (seed, c, k) only.
+// weight, contrast, noise). Image k of character r depends on (seed, r, k) only.
 type Glyphs struct {
 	ImagesPerClass int
 	ImageSize      int
@@ -85,7 +89,7 @@ func (g Glyphs) Open() (Dataset, error) {
 		items[i] = item{
 			class:  string(runes[c]),
 			source: fmt.Sprintf("Glyphs(seed %d) %q #%04d", g.Seed, runes[c], k),
-			img:    g.render(outlines[c], uint64(c), uint64(k)),
+			img:    g.render(outlines[c], uint64(runes[c]), uint64(k)),
 		}
 		return nil
 	})
@@ -105,16 +109,14 @@ func loadOutline(f *sfnt.Font, buf *sfnt.Buffer, r rune) (outline, error) {
 	if err != nil {
 		return outline{}, err
 	}
-	o := outline{minX: math.MaxFloat32, minY: math.MaxFloat32, maxX: -math.MaxFloat32, maxY: -math.MaxFloat32}
+	o := outline{minX: math.MaxFloat32, maxX: -math.MaxFloat32}
 	for _, s := range segs {
 		var p [3][2]float32
 		for j, a := range s.Args {
 			p[j] = [2]float32{float32(a.X) / (64 * ppem), float32(a.Y) / (64 * ppem)}
 		}
-		n := map[sfnt.SegmentOp]int{sfnt.SegmentOpMoveTo: 1, sfnt.SegmentOpLineTo: 1, sfnt.SegmentOpQuadTo: 2, sfnt.SegmentOpCubeTo: 3}[s.Op]
-		for _, q := range p[:n] {
+		for _, q := range p[:segmentPoints[s.Op]] {
 			o.minX, o.maxX = min(o.minX, q[0]), max(o.maxX, q[0])
-			o.minY, o.maxY = min(o.minY, q[1]), max(o.maxY, q[1])
 		}
 		o.ops = append(o.ops, s.Op)
 		o.pts = append(o.pts, p)
@@ -125,9 +127,9 @@ func loadOutline(f *sfnt.Font, buf *sfnt.Buffer, r rune) (outline, error) {
 	return o, nil
 }
 
-// render draws image k of a class whose outlines (one per face) are given.
-func (g Glyphs) render(outlines []outline, class, k uint64) *image.Gray {
-	rng := newRNG(g.Seed, streamGlyph, class, k)
+// render draws image k of the character whose outlines (one per face) are given.
+func (g Glyphs) render(outlines []outline, char, k uint64) *image.Gray {
+	rng := newRNG(g.Seed, streamGlyph, char, k)
 	uniform := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
 	o := outlines[rng.IntN(len(outlines))]
 	size := float64(g.ImageSize)

@@ -60,6 +60,16 @@ func TestGlyphsDeterministic(t *testing.T) {
 			t.Errorf("seeds 7 and 8 gave the same image for item %d", i)
 		}
 	}
+	// An image depends on its character, not on the charset around it.
+	sub, err := Glyphs{ImagesPerClass: 5, ImageSize: 24, Seed: 7, Charset: "0a"}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 5 { // "0" is class 0 of sub, class 2 of a (after "'" and ",")
+		if !bytes.Equal(pixels(t, sub, k), pixels(t, a, 10+k)) {
+			t.Errorf("image %d of '0' depends on the charset", k)
+		}
+	}
 	// Every image of a class is distinct.
 	for i := range a.Len() {
 		for j := i + 1; j < a.Len() && a.Label(j) == a.Label(i); j++ {

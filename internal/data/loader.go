@@ -72,8 +72,8 @@ type result struct {
 }
 
 // Prefetch starts making the batches of steps from, from+1, ...; indices
-// gives the dataset indices of a step's batch, or nil after the last one.
-// Call Close when done.
+// gives the dataset indices of a step's batch, or nil after the last one;
+// it is called from the prefetching goroutine. Call Close when done.
 func (l *Loader) Prefetch(from int, indices func(step int) []int) *Prefetcher {
 	p := &Prefetcher{out: make(chan result, 1), stop: make(chan struct{})}
 	go func() {

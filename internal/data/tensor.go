@@ -34,7 +34,7 @@ func newNormalize(p *config.Params) Transform {
 func (t Normalize) outShape(in Shape) (Shape, error) {
 	for _, v := range [][]float64{t.Mean, t.Std} {
 		if len(v) != 1 && len(v) != in.C {
-			return in, fmt.Errorf("mean and std want 1 or %d values (the images have %d channels), got %v", in.C, in.C, v)
+			return in, fmt.Errorf("mean and std need one value per channel (%d) or a single value, got %v", in.C, v)
 		}
 	}
 	return in, nil

@@ -213,7 +213,7 @@ func TestPipelineShapes(t *testing.T) {
 	}{
 		{Shape{3, 0, 0}, components("Resize", map[string]any{"size": 32}), "CenterCrop or RandomResizedCrop"},
 		{Shape{1, 32, 32}, components("Normalize", map[string]any{"mean": []any{0.5, 0.5, 0.5}, "std": []any{0.5, 0.5, 0.5}}),
-			"transforms.train.Normalize: mean and std want 1 or 1 values"},
+			"transforms.train.Normalize: mean and std need one value per channel (1)"},
 	} {
 		p, err := NewPipeline(tc.cs)
 		if err != nil {
@@ -233,7 +233,7 @@ func TestPipelineShapes(t *testing.T) {
 		{components("ToTensor", nil, "ToTensor", nil), "only once"},
 		{components("Normalize", map[string]any{"mean": []any{0.5}}), "std: required"},
 		{components("Normalize", map[string]any{"mean": []any{0.5}, "std": []any{0}}), "std"},
-		{components("Resize", nil), "size"},
+		{components("Resize", nil), "size: required"},
 		{components("RandomResizedCrop", map[string]any{"size": 8, "scale": []any{1, 0.5}}), "want [min, max]"},
 		{components("Grayscale", map[string]any{"num_output_channels": 2}), "want 1 or 3"},
 		{components("ColorJitter", map[string]any{"hue": 0.7}), "hue"},

@@ -30,7 +30,7 @@ type selector[T Float] interface {
 
 // bufferSize leaves room for k kept candidates plus a block's worth of
 // new ones, and never more than the nr references can fill.
-func bufferSize(k, nr int) int { return min(2*k+refBlock, nr+1) }
+func bufferSize(k, nr int) int { return min(4*k+refBlock, nr+1) }
 
 func newSelector[T Float](k, nr int) selector[T] {
 	if _, ok := any(T(0)).(float32); ok {

@@ -248,6 +248,9 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
+	if !slices.Contains(s.SplitsToEval, "val") {
+		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
+	}
 	agg := p.Map("aggregator")
 	agg.Map("MeanAggregator")
 	ens := p.Map("ensemble")

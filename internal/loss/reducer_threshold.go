@@ -28,7 +28,7 @@ func newAvgNonZeroReducer(*config.Params) Reducer {
 
 func (r ThresholdReducer) reduce(t *ad.Tape, s subLoss) (*ad.Node, error) {
 	return reduceWith(s, func(losses *ad.Node) *ad.Node {
-		var keep []int
+		keep := make([]int, 0, losses.Len())
 		for i, v := range losses.Value {
 			if (r.Low == nil || v > *r.Low) && (r.High == nil || v < *r.High) {
 				keep = append(keep, i)

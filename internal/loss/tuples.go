@@ -36,7 +36,15 @@ func AllPairs(labels []int) *Tuples {
 // AllTriplets is every (anchor, positive, negative) of the batch in
 // row-major order (PML's get_all_triplets_indices).
 func AllTriplets(labels []int) *Tuples {
-	t := &Tuples{Triplets: true}
+	count := map[int]int{}
+	for _, l := range labels {
+		count[l]++
+	}
+	size := 0
+	for _, l := range labels {
+		size += (count[l] - 1) * (len(labels) - count[l])
+	}
+	t := &Tuples{Triplets: true, Anchor: make([]int, 0, size), Positive: make([]int, 0, size), Negative: make([]int, 0, size)}
 	for a, la := range labels {
 		for p, lp := range labels {
 			if lp != la || p == a {

@@ -113,7 +113,7 @@ func (b *BatchEasyHard) mine(m mat, labels []int) *loss.Tuples {
 		}
 	}
 
-	t := allPairs(labels)
+	t := loss.AllPairs(labels)
 	switch {
 	case b.PosStrategy != All && b.NegStrategy != All:
 		t = &loss.Tuples{}

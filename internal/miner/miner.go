@@ -52,58 +52,18 @@ func distances(dist loss.Distance, emb []float64, n, d int) mat {
 	return mat{n: n, v: dist.Matrix(emb, n, emb, n, d), inverted: dist.Inverted()}
 }
 
-// forEachPair visits every ordered pair (i, j), i != j, row-major, as PML's
-// get_all_pairs_indices lists them; same reports a positive pair.
-func forEachPair(labels []int, visit func(i, j int, same bool)) {
-	for i, li := range labels {
-		for j, lj := range labels {
-			if i != j {
-				visit(i, j, li == lj)
-			}
-		}
-	}
-}
-
-// allPairs lists every positive pair (a1, p) and negative pair (a2, n).
-func allPairs(labels []int) *loss.Tuples {
-	t := &loss.Tuples{}
-	forEachPair(labels, func(i, j int, same bool) {
-		if same {
-			t.A1, t.P = append(t.A1, i), append(t.P, j)
-		} else {
-			t.A2, t.N = append(t.A2, i), append(t.N, j)
-		}
-	})
-	return t
-}
-
-// forEachTriplet visits every (anchor, positive, negative) row-major, as
-// PML's get_all_triplets_indices lists them.
-func forEachTriplet(labels []int, visit func(a, p, n int)) {
-	for a, la := range labels {
-		for p, lp := range labels {
-			if p == a || lp != la {
-				continue
-			}
-			for n, ln := range labels {
-				if ln != la {
-					visit(a, p, n)
-				}
-			}
-		}
-	}
-}
-
-// keepTriplets lists the triplets for which keep is true.
+// keepTriplets lists the triplets of the batch for which keep is true, in
+// PML's row-major order.
 func keepTriplets(labels []int, keep func(a, p, n int) bool) *loss.Tuples {
-	t := &loss.Tuples{Triplets: true}
-	forEachTriplet(labels, func(a, p, n int) {
-		if keep(a, p, n) {
-			t.Anchor = append(t.Anchor, a)
-			t.Positive = append(t.Positive, p)
-			t.Negative = append(t.Negative, n)
+	t := loss.AllTriplets(labels)
+	kept := 0
+	for i, a := range t.Anchor {
+		if p, n := t.Positive[i], t.Negative[i]; keep(a, p, n) {
+			t.Anchor[kept], t.Positive[kept], t.Negative[kept] = a, p, n
+			kept++
 		}
-	})
+	}
+	t.Anchor, t.Positive, t.Negative = t.Anchor[:kept], t.Positive[:kept], t.Negative[:kept]
 	return t
 }
 

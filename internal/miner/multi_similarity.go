@@ -2,6 +2,7 @@ package miner
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -38,34 +39,43 @@ func (ms *MultiSimilarity) mine(m mat, labels []int) *loss.Tuples {
 	t := &loss.Tuples{}
 	var pos, neg []int
 	for a := range m.n {
-		pos, neg = pos[:0], neg[:0]
-		for j := range m.n {
+		row := m.v[a*m.n : (a+1)*m.n]
+		minPos, maxPos := math.Inf(1), math.Inf(-1)
+		minNeg, maxNeg := math.Inf(1), math.Inf(-1)
+		nPos, nNeg := 0, 0
+		for j, v := range row {
 			switch {
 			case j == a:
 			case labels[j] == labels[a]:
-				pos = append(pos, j)
+				minPos, maxPos, nPos = min(minPos, v), max(maxPos, v), nPos+1
 			default:
+				minNeg, maxNeg, nNeg = min(minNeg, v), max(maxNeg, v), nNeg+1
+			}
+		}
+		if nPos == 0 || nNeg == 0 {
+			continue
+		}
+		pos, neg = pos[:0], neg[:0]
+		for j, v := range row {
+			switch {
+			case j == a:
+			case labels[j] == labels[a]:
+				if m.inverted && v-ms.Epsilon < maxNeg || !m.inverted && v+ms.Epsilon > minNeg {
+					pos = append(pos, j)
+				}
+			case m.inverted && v+ms.Epsilon > minPos || !m.inverted && v-ms.Epsilon < maxPos:
 				neg = append(neg, j)
 			}
 		}
-		if len(pos) == 0 || len(neg) == 0 {
-			continue
-		}
-		row := m.v[a*m.n : (a+1)*m.n]
-		byValue := func(i, j int) int { return cmp.Compare(row[i], row[j]) }
-		slices.SortStableFunc(pos, byValue)
-		slices.SortStableFunc(neg, byValue)
-		minPos, maxPos := row[pos[0]], row[pos[len(pos)-1]]
-		minNeg, maxNeg := row[neg[0]], row[neg[len(neg)-1]]
+		// PML lists them as its sort of the row gives them.
+		byValue := func(i, j int) int { return cmp.Or(cmp.Compare(row[i], row[j]), cmp.Compare(i, j)) }
+		slices.SortFunc(pos, byValue)
+		slices.SortFunc(neg, byValue)
 		for _, p := range pos {
-			if m.inverted && row[p]-ms.Epsilon < maxNeg || !m.inverted && row[p]+ms.Epsilon > minNeg {
-				t.A1, t.P = append(t.A1, a), append(t.P, p)
-			}
+			t.A1, t.P = append(t.A1, a), append(t.P, p)
 		}
 		for _, n := range neg {
-			if m.inverted && row[n]+ms.Epsilon > minPos || !m.inverted && row[n]-ms.Epsilon < maxPos {
-				t.A2, t.N = append(t.A2, a), append(t.N, n)
-			}
+			t.A2, t.N = append(t.A2, a), append(t.N, n)
 		}
 	}
 	return t

@@ -31,15 +31,17 @@ func (pm *PairMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples,
 }
 
 func (pm *PairMargin) mine(m mat, labels []int) *loss.Tuples {
+	all := loss.AllPairs(labels)
 	t := &loss.Tuples{}
-	forEachPair(labels, func(i, j int, same bool) {
-		v := m.at(i, j)
-		switch {
-		case same && (m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin):
-			t.A1, t.P = append(t.A1, i), append(t.P, j)
-		case !same && (m.inverted && v > pm.NegMargin || !m.inverted && v < pm.NegMargin):
-			t.A2, t.N = append(t.A2, i), append(t.N, j)
+	for i, a := range all.A1 {
+		if v := m.at(a, all.P[i]); m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin {
+			t.A1, t.P = append(t.A1, a), append(t.P, all.P[i])
 		}
-	})
+	}
+	for i, a := range all.A2 {
+		if v := m.at(a, all.N[i]); m.inverted && v > pm.NegMargin || !m.inverted && v < pm.NegMargin {
+			t.A2, t.N = append(t.A2, a), append(t.N, all.N[i])
+		}
+	}
 	return t
 }

@@ -156,6 +156,26 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
 		return err
 	}
+	if env.spec.CheckUntrained {
+		// The same model before training, on the same test set: the
+		// baseline that training must beat.
+		m, err := env.newModel(len(classIDs(env.ds, splits[0].Train)))
+		if err != nil {
+			return err
+		}
+		emb, dim, lab, err := env.embed(m, splits[0].Test, false)
+		if err != nil {
+			return err
+		}
+		untrained, err := env.evaluate(emb, lab, dim)
+		if err != nil {
+			return err
+		}
+		if err := writeMetrics(folder, "untrained", untrained); err != nil {
+			return err
+		}
+		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+	}
 	pm := env.spec.PrimaryMetric
 	s := separated[pm]
 	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",

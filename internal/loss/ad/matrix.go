@@ -237,19 +237,18 @@ func (t *Tape) PairwiseLp(x, y *Node, p float64) *Node {
 	for i := 0; i < n; i++ {
 		xi := x.Value[i*d : (i+1)*d]
 		for j := 0; j < m; j++ {
-			yj := y.Value[j*d : (j+1)*d]
-			if p == 2 {
-				out.Value[i*m+j] = math.Sqrt(sqDist(xi, yj))
+			if x == y && j < i {
+				out.Value[i*m+j] = out.Value[j*m+i] // symmetric
 				continue
 			}
-			s := 0.0
-			for k, v := range xi {
-				s += math.Pow(math.Abs(v-yj[k]), p)
-			}
-			out.Value[i*m+j] = math.Pow(s, 1/p)
+			out.Value[i*m+j] = lpDist(xi, y.Value[j*d:(j+1)*d], p)
 		}
 	}
 	t.record(out, func() {
+		if p == 2 {
+			euclideanBackward(out, x, y)
+			return
+		}
 		diffGrad := make([]float64, d)
 		for i := 0; i < n; i++ {
 			xi := x.Value[i*d : (i+1)*d]
@@ -259,14 +258,8 @@ func (t *Tape) PairwiseLp(x, y *Node, p float64) *Node {
 					continue
 				}
 				yj := y.Value[j*d : (j+1)*d]
-				// diffGrad = g * d dist / d (x_i - y_j)
 				for k, v := range xi {
-					diff := v - yj[k]
-					if p == 2 {
-						diffGrad[k] = g * diff / dist
-					} else {
-						diffGrad[k] = g * dNorm(diff, dist, p)
-					}
+					diffGrad[k] = g * dNorm(v-yj[k], dist, p)
 				}
 				if x.Grad != nil {
 					axpy(1, diffGrad, x.Grad[i*d:(i+1)*d])
@@ -278,6 +271,54 @@ func (t *Tape) PairwiseLp(x, y *Node, p float64) *Node {
 		}
 	})
 	return out
+}
+
+func lpDist(a, b []float64, p float64) float64 {
+	if p == 2 {
+		return math.Sqrt(sqDist(a, b))
+	}
+	s := 0.0
+	for k, v := range a {
+		s += math.Pow(math.Abs(v-b[k]), p)
+	}
+	return math.Pow(s, 1/p)
+}
+
+// euclideanBackward is the p = 2 backward of PairwiseLp in matrix form:
+// with r = grad / dist, dx_i = (sum_j r_ij) x_i - sum_j r_ij y_j and
+// dy_j = (sum_i r_ij) y_j - sum_i r_ij x_i.
+func euclideanBackward(out, x, y *Node) {
+	n, m, d := x.Rows, y.Rows, x.Cols
+	r := make([]float64, n*m)
+	for k, g := range out.Grad {
+		if g != 0 && out.Value[k] != 0 {
+			r[k] = g / out.Value[k]
+		}
+	}
+	if x.Grad != nil {
+		for i := 0; i < n; i++ {
+			dx, s := x.Grad[i*d:(i+1)*d], 0.0
+			for j, rij := range r[i*m : (i+1)*m] {
+				if rij != 0 {
+					s += rij
+					axpy(-rij, y.Value[j*d:(j+1)*d], dx)
+				}
+			}
+			axpy(s, x.Value[i*d:(i+1)*d], dx)
+		}
+	}
+	if y.Grad != nil {
+		for j := 0; j < m; j++ {
+			dy, s := y.Grad[j*d:(j+1)*d], 0.0
+			for i := 0; i < n; i++ {
+				if rij := r[i*m+j]; rij != 0 {
+					s += rij
+					axpy(-rij, x.Value[i*d:(i+1)*d], dy)
+				}
+			}
+			axpy(s, y.Value[j*d:(j+1)*d], dy)
+		}
+	}
 }
 
 func dot(a, b []float64) float64 {

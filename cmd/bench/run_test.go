@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bench runs the command line in-process and returns its output.
+func bench(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+// runArgs are the flags that point a run at the repository's configs and a
+// temporary experiment root.
+func runArgs(t *testing.T, root string, extra ...string) []string {
+	return append([]string{"run", "--root_experiment_folder", root, "--root_config_folder", "../../configs"}, extra...)
+}
+
+// TestSmokeRun is the end-to-end run CI relies on: the smoke config trains
+// two folds, tests them and aggregates, and training beats the untrained
+// model on the test set.
+func TestSmokeRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	out, err := bench(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	exp := filepath.Join(root, "smoke")
+	var want []string
+	for _, c := range []string{"general", "dataset", "models", "loss_and_miners", "transforms", "optimizers", "eval"} {
+		want = append(want, "configs/config_"+c+".yaml")
+	}
+	for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
+		want = append(want, fold+"/saved_models/best.safetensors", fold+"/saved_models/latest.safetensors",
+			fold+"/saved_models/best.state.json", fold+"/records/losses.csv", fold+"/records/accuracies_val.csv")
+	}
+	want = append(want, "splits.json", "meta_logs/separated.csv", "meta_logs/separated.json",
+		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json")
+	for _, f := range want {
+		if _, err := os.Stat(filepath.Join(exp, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	var separated map[string]map[string]float64
+	readJSON(t, filepath.Join(exp, "meta_logs/separated.json"), &separated)
+	var untrained map[string]float64
+	readJSON(t, filepath.Join(exp, "meta_logs/untrained.json"), &untrained)
+	got, before := separated["mean_average_precision_at_r"]["mean"], untrained["mean_average_precision_at_r"]
+	if !(got > before) {
+		t.Errorf("test MAP@R after training %.4f, untrained %.4f: training did not help", got, before)
+	}
+	t.Logf("test MAP@R: untrained %.4f, trained %.4f", before, got)
+
+	// The saved configs alone reproduce the run's config.
+	again, err := bench(t, "configs", "show", "--reproduce_results", exp)
+	if err != nil {
+		t.Fatalf("configs show --reproduce_results: %v", err)
+	}
+	saved, _ := os.ReadFile(filepath.Join(exp, "configs/config_general.yaml"))
+	if !strings.Contains(again, string(saved)) {
+		t.Errorf("the saved config_general does not read back as itself:\n%s\nvs\n%s", saved, again)
+	}
+
+	// The name is now taken.
+	_, err = bench(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
+	if err == nil || !strings.Contains(err.Error(), exp) {
+		t.Errorf("reusing the name: want an error naming %s, got %v", exp, err)
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestRunErrors checks that bad input gives one clear error naming what to
+// fix, and writes nothing.
+func TestRunErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown loss", []string{"--loss_funcs", "{metric_loss~OVERRIDE~:", "{TripletMarginLos:", "{}}}"},
+			[]string{"--loss_funcs", "loss_funcs.metric_loss.TripletMarginLos", `did you mean "TripletMarginLoss"`}},
+		{"two types merged", []string{"--loss_funcs", "{metric_loss: {TripletMarginLoss: {}}}"},
+			[]string{"loss_funcs.metric_loss", "ContrastiveLoss, TripletMarginLoss", "metric_loss~OVERRIDE~"}},
+		{"unknown loss parameter", []string{"--loss_funcs", "{metric_loss: {ContrastiveLoss: {pos_margn: 0}}}"},
+			[]string{"loss_funcs.metric_loss.ContrastiveLoss.pos_margn", `did you mean "pos_margin"`}},
+		{"typo in a top-level key", []string{"--set", "patiense=3"},
+			[]string{"patiense"}},
+		{"wrong type", []string{"--patience", "soon"},
+			[]string{"--patience", "patience", "want an integer"}},
+		{"out of range", []string{"--batch_size", "1"},
+			[]string{"batch_size", "must be >= 2"}},
+		{"unbalanced brackets", []string{"--models", "{trunk:", "{ConvNet: {}}"},
+			[]string{"--models"}},
+		{"missing config file", []string{"--config_models", "defualt"},
+			[]string{"config_models", "defualt", `did you mean "default"`}},
+		{"missing dataset folder", []string{"--dataset~OVERRIDE~", "{Omniglot: {}}", "--dataset_root", "/nonexistent"},
+			[]string{"/nonexistent"}},
+		{"no experiment name", []string{}, []string{"--experiment_name"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			args := c.args
+			if c.name != "no experiment name" {
+				args = append([]string{"--experiment_name", "x"}, args...)
+			}
+			_, err := bench(t, runArgs(t, root, args...)...)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("want one line, got %q", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+			if entries, _ := os.ReadDir(root); len(entries) > 0 && c.name != "missing dataset folder" {
+				t.Errorf("an invalid config wrote %v", entries)
+			}
+		})
+	}
+}
+
+func TestConfigsShowFillsDefaults(t *testing.T) {
+	out, err := bench(t, "configs", "show", "--root_config_folder", "../../configs",
+		"--optimizers~APPLY~2", "{lr: 0.01}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# config_general", "num_epochs_train:", "pos_margin: 0", "neg_margin: 1", "lr: 0.01", "betas:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("configs show lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{}, {"run", "--help"}, {"configs", "show", "--help"}} {
+		out, err := bench(t, args...)
+		if err != nil || !strings.Contains(out, "Usage") {
+			t.Errorf("bench %v: err %v, output %q", args, err, out)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package loss
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// testBatch is a random batch of 12 embeddings of size 6, 3 classes of 4.
+func testBatch(seed uint64) (emb []float64, n, d int, labels []int) {
+	n, d = 12, 6
+	rng := rand.New(rand.NewPCG(seed, 3))
+	emb = make([]float64, n*d)
+	for i := range emb {
+		emb[i] = rng.NormFloat64()
+	}
+	labels = make([]int, n)
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	return emb, n, d, labels
+}
+
+// testTuples are miner outputs over testBatch's labels, in both forms.
+var testTuples = map[string]*Tuples{
+	"all": nil,
+	"pairs": {A1: []int{0, 3, 3, 1, 7}, P: []int{3, 0, 6, 4, 10}, A2: []int{0, 0, 3, 1, 7, 7},
+		N: []int{1, 2, 5, 2, 8, 0}},
+	"triplets": {Triplets: true, Anchor: []int{0, 0, 3, 1, 7, 7}, Positive: []int{3, 6, 0, 4, 10, 1},
+		Negative: []int{1, 2, 5, 2, 8, 0}},
+}
+
+// gradientCases are configurations beyond the defaults whose gradients are
+// checked, to cover every distance and option.
+var gradientCases = []config.Component{
+	config.C("ContrastiveLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"p": 1.5, "power": 2, "normalize_embeddings": false}}, "neg_margin": 20.0}),
+	config.C("ContrastiveLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}, "pos_margin": 0.9, "neg_margin": -0.2}),
+	config.C("ContrastiveLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": map[string]any{"normalize_embeddings": false}}, "pos_margin": 3.0, "neg_margin": -1.0}),
+	config.C("ContrastiveLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
+	config.C("ContrastiveLoss", map[string]any{"reducer": map[string]any{"SumReducer": map[string]any{}}}),
+	config.C("ContrastiveLoss", map[string]any{"reducer": map[string]any{"ThresholdReducer": map[string]any{"low": 0.1, "high": 0.9}}}),
+	config.C("TripletMarginLoss", map[string]any{"swap": true, "margin": 0.3}),
+	config.C("TripletMarginLoss", map[string]any{"smooth_loss": true}),
+	config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"SNRDistance": map[string]any{}}, "margin": 0.5}),
+	config.C("MarginLoss", map[string]any{"learn_beta": true, "nu": 0.1, "num_classes": 3}),
+	config.C("MarginLoss", map[string]any{"learn_beta": true, "nu": 0.1, "distance": map[string]any{"CosineSimilarity": map[string]any{}}, "beta": 0.3}),
+	config.C("MultiSimilarityLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{}}}),
+	config.C("NTXentLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{}}, "temperature": 0.5}),
+	config.C("SupConLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{}}}),
+	config.C("FastAPLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 1}}, "num_bins": 4}),
+	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
+	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
+	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+}
+
+// TestGradientsFiniteDifference checks every registered loss (with its
+// defaults, and the cases above) against central finite differences of its
+// value, for the embeddings and the weights, without a miner and with pair
+// and triplet tuples. CircleLoss's gradient treats its weights as constants,
+// as PML's, so it is checked against the loss with those weights frozen.
+func TestGradientsFiniteDifference(t *testing.T) {
+	cases := append([]config.Component(nil), gradientCases...)
+	for _, name := range Losses.Names() {
+		cases = append(cases, config.C(name, map[string]any{}))
+	}
+	for _, c := range cases {
+		for tname, tuples := range testTuples {
+			t.Run(c.Type+"/"+tname, func(t *testing.T) {
+				l, emb, n, d, labels := buildForTest(t, c)
+				value, grad, err := l.Compute(emb, n, d, labels, tuples)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if value == 0 && tname == "all" && c.Type != "CrossEntropyLoss" {
+					t.Fatalf("the loss is 0 on the test batch: the check would prove nothing")
+				}
+				f := func() float64 {
+					v, _, err := l.Compute(emb, n, d, labels, tuples)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return v
+				}
+				if c.Type == "CircleLoss" {
+					frozen := CosineSimilarityMatrix(emb, n, d)
+					f = func() float64 { return circleFrozen(emb, n, d, labels, tuples, frozen) }
+				}
+				checkFiniteDifference(t, "embeddings", emb, grad, f)
+				for _, w := range l.Weights() {
+					checkFiniteDifference(t, w.Name, w.Value, append([]float64(nil), w.Grad...), f)
+				}
+			})
+		}
+	}
+}
+
+// buildForTest builds a loss for testBatch, shaping and initialising its
+// weights; CrossEntropyLoss gets 3-class logits.
+func buildForTest(t *testing.T, c config.Component) (Loss, []float64, int, int, []int) {
+	t.Helper()
+	l, _, err := Losses.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, n, d, labels := testBatch(1)
+	if c.Type == "CrossEntropyLoss" {
+		d = 3
+		emb = emb[:n*d]
+	}
+	if s, ok := l.(Shaped); ok {
+		if err := s.SetShape(4, d); err != nil { // one class more than the batch has
+			t.Fatal(err)
+		}
+		s.InitWeights(rand.New(rand.NewPCG(5, 6)))
+	}
+	return l, emb, n, d, labels
+}
+
+// checkFiniteDifference compares grad with central differences of f in x.
+func checkFiniteDifference(t *testing.T, what string, x, grad []float64, f func() float64) {
+	t.Helper()
+	const h, tol = 1e-6, 1e-5
+	bad := 0
+	for i := range x {
+		v := x[i]
+		x[i] = v + h
+		up := f()
+		x[i] = v - h
+		down := f()
+		x[i] = v
+		want := (up - down) / (2 * h)
+		if math.Abs(grad[i]-want) > tol*(1+math.Abs(want)) {
+			if bad < 3 {
+				t.Errorf("d/d %s[%d] = %.10g, finite difference %.10g", what, i, grad[i], want)
+			}
+			bad++
+		}
+	}
+}
+
+// CosineSimilarityMatrix is the cosine matrix of a batch.
+func CosineSimilarityMatrix(emb []float64, n, d int) []float64 {
+	return (&CosineSimilarity{baseDistance{normalize: true, p: 2, power: 1}}).Matrix(emb, n, emb, n, d)
+}
+
+// circleFrozen is CircleLoss with its default m and gamma, written out
+// directly, with the weights a_p, a_n taken from the similarities frozen
+// rather than the current ones: the function whose gradient PML's CircleLoss
+// returns.
+func circleFrozen(emb []float64, n, d int, labels []int, tuples *Tuples, frozen []float64) float64 {
+	const m, gamma = 0.4, 80.0
+	s := CosineSimilarityMatrix(emb, n, d)
+	a1, p, a2, neg := tuples.AsPairs(labels)
+	pos, negs := pairMasks(n, a1, p, a2, neg)
+	sum, count := 0.0, 0
+	for i := range n {
+		var pl, nl []float64
+		for j := range n {
+			k := i*n + j
+			if pos[k] {
+				pl = append(pl, -gamma*math.Max(1+m-frozen[k], 0)*(s[k]-(1-m)))
+			}
+			if negs[k] {
+				nl = append(nl, gamma*math.Max(frozen[k]+m, 0)*(s[k]-m))
+			}
+		}
+		if len(pl) == 0 || len(nl) == 0 {
+			continue
+		}
+		if loss := math.Log1p(math.Exp(logSumExp(pl) + logSumExp(nl))); loss > 0 {
+			sum += loss
+			count++
+		}
+	}
+	if count == 0 {
+		return 0
+	}
+	return sum / float64(count)
+}
+
+func logSumExp(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -63,32 +65,41 @@ func (f *fold) save(which string) error {
 	return record.WriteJSON(filepath.Join(dir, which+".state.json"), c)
 }
 
-// restore loads a checkpoint and drops the records written after it.
-func (f *fold) restore(which string) error {
+// restore loads the checkpoint which ("latest" or "best") and drops the
+// records written after it. It reports false, with nothing to restore, when
+// which is "" or the fold never reached its first checkpoint.
+func (f *fold) restore(which string) (bool, error) {
+	if which == "" {
+		return false, nil
+	}
 	dir := f.folder.ModelsDir(f.split.Name)
+	state := filepath.Join(dir, which+".state.json")
+	if _, err := os.Stat(state); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
 	var c checkpoint
-	if err := record.ReadJSON(filepath.Join(dir, which+".state.json"), &c); err != nil {
-		return fmt.Errorf("cannot resume: %w", err)
+	if err := record.ReadJSON(state, &c); err != nil {
+		return false, fmt.Errorf("cannot resume: %w", err)
 	}
 	if err := f.model.Load(filepath.Join(dir, which+modelExt)); err != nil {
-		return err
+		return false, err
 	}
 	if len(c.Optimizers) != len(f.modelOpts) {
-		return fmt.Errorf("cannot resume from %s: it has %d optimisers, the config %d", dir, len(c.Optimizers), len(f.modelOpts))
+		return false, fmt.Errorf("cannot resume from %s: it has %d optimisers, the config %d", dir, len(c.Optimizers), len(f.modelOpts))
 	}
 	for i, o := range f.modelOpts {
 		if err := o.Restore(c.Optimizers[i].restore()); err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
+			return false, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
 	if f.lossOpt != nil && c.LossOpt != nil {
 		if err := f.lossOpt.Restore(c.LossOpt.restore()); err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
+			return false, fmt.Errorf("%s: %w", dir, err)
 		}
 		for _, w := range f.lossWeights() {
 			saved, ok := c.LossWeights[w.Name]
 			if !ok || len(saved) != len(w.Value) {
-				return fmt.Errorf("%s: loss weight %s missing or of another size", dir, w.Name)
+				return false, fmt.Errorf("%s: loss weight %s missing or of another size", dir, w.Name)
 			}
 			copy(w.Value, saved)
 		}
@@ -97,14 +108,14 @@ func (f *fold) restore(which string) error {
 	var err error
 	keep := func(v float64) bool { return v <= float64(f.state.Epoch) }
 	if f.losses, err = record.LoadTable(f.losses.Path()); err != nil {
-		return err
+		return false, err
 	}
 	f.losses.Truncate("epoch", keep)
 	for name, t := range f.accuracies {
 		if f.accuracies[name], err = record.LoadTable(t.Path()); err != nil {
-			return err
+			return false, err
 		}
 		f.accuracies[name].Truncate("epoch", keep)
 	}
-	return nil
+	return true, nil
 }

@@ -55,10 +55,11 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 		return err
 	}
 	s := e.spec
-	if resume != "" {
-		if err := f.restore(resume); err != nil {
-			return err
-		}
+	resumed, err := f.restore(resume)
+	if err != nil {
+		return err
+	}
+	if resumed {
 		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
 	} else if s.CheckUntrained {
 		if err := f.checkUntrained(); err != nil {

@@ -110,7 +110,7 @@ func buildForTest(t *testing.T, c config.Component) (Loss, []float64, int, int, 
 		emb = emb[:n*d]
 	}
 	if s, ok := l.(Shaped); ok {
-		if err := s.SetShape(4, d); err != nil { // one class more than the batch has
+		if err := s.SetShape(6, d); err != nil { // more classes than the batch has
 			t.Fatal(err)
 		}
 		s.InitWeights(rand.New(rand.NewPCG(5, 6)))

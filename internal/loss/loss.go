@@ -30,7 +30,9 @@ import (
 	"math/rand/v2"
 )
 
-// Loss is a metric loss (or CrossEntropyLoss on logits).
+// Loss is a metric loss (or CrossEntropyLoss on logits). A Loss owns the
+// gradients of its weights (and a sampler's random state), so it is not safe
+// for concurrent use.
 type Loss interface {
 	// Compute returns the loss and dLoss/dEmbeddings (row-major n x d) for a
 	// batch; tuples == nil means all pairs/triplets of the batch, and a loss

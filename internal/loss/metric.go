@@ -2,6 +2,7 @@ package loss
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -245,10 +246,10 @@ func requireDistance(p *config.Params, dist Distance, allowed ...Distance) {
 	}
 	var names []string
 	for _, a := range allowed {
-		if fmt.Sprintf("%T", a) == fmt.Sprintf("%T", dist) {
+		if reflect.TypeOf(a) == reflect.TypeOf(dist) {
 			return
 		}
-		names = append(names, fmt.Sprintf("%T", a)[len("*loss."):])
+		names = append(names, reflect.TypeOf(a).Elem().Name())
 	}
 	p.Fail("distance", "must be %s", strings.Join(names, " or "))
 }

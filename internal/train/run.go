@@ -6,6 +6,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -188,11 +189,18 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary) error {
 	dir := folder.MetaLogsDir()
 	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	out := map[string]map[string]float64{}
+	out := map[string]map[string]any{}
 	for _, k := range sortedKeys(s) {
 		v := s[k]
 		row := map[string]float64{"mean": v.Mean, "stderr": v.StdErr, "ci95_low": v.CILow, "ci95_high": v.CIHigh, "n": float64(v.N)}
-		out[k] = row
+		out[k] = map[string]any{}
+		for name, x := range row {
+			// One fold has no spread: NaN, which JSON spells null.
+			out[k][name] = x
+			if math.IsNaN(x) {
+				out[k][name] = nil
+			}
+		}
 		tab.AddLabeled("metric", k, row, "mean", "stderr", "ci95_low", "ci95_high", "n")
 	}
 	if err := tab.Flush(); err != nil {

@@ -165,6 +165,23 @@ func (p *Params) Int(key string, def int, checks ...Check) int {
 	return v
 }
 
+// CountOr returns a parameter that is either a positive integer or the word
+// (PML's triplets_per_anchor: 5 or "all"); the word, also the default, gives 0.
+func (p *Params) CountOr(key, word string) int {
+	v, ok := p.lookup(key)
+	if !ok || v == word {
+		p.resolved[key] = word
+		return 0
+	}
+	f, isNum := toFloat(v)
+	if !isNum || f != math.Trunc(f) || f < 1 {
+		p.Fail(key, "want a positive integer or %q, got %s", word, describe(v))
+		return 0
+	}
+	p.resolved[key] = int(f)
+	return int(f)
+}
+
 // Bool returns a boolean parameter.
 func (p *Params) Bool(key string, def bool) bool {
 	v := def

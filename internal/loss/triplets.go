@@ -3,7 +3,6 @@ package loss
 import (
 	"math/rand/v2"
 	"sort"
-	"strconv"
 
 	"github.com/bench-ml/bench/internal/config"
 )
@@ -15,17 +14,12 @@ type tripletSampler struct {
 	rng       *rand.Rand
 }
 
-// readTripletSampler reads triplets_per_anchor: "all" or a count. The count
-// is a string ("5") because config has no getter for a value that may be
-// either; PML's "all" is the default.
+// readTripletSampler reads triplets_per_anchor: "all" (PML's default) or a
+// count.
 func readTripletSampler(p *config.Params) tripletSampler {
-	s := p.String("triplets_per_anchor", "all")
-	if s == "all" {
+	k := p.CountOr("triplets_per_anchor", "all")
+	if k == 0 {
 		return tripletSampler{}
-	}
-	k, err := strconv.Atoi(s)
-	if err != nil || k < 1 {
-		p.Fail("triplets_per_anchor", "%q is neither \"all\" nor a positive count", s)
 	}
 	// A fixed seed keeps runs reproducible; the sequence advances per batch.
 	return tripletSampler{perAnchor: k, rng: rand.New(rand.NewPCG(0, 0))}

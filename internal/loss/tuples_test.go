@@ -101,7 +101,7 @@ func TestTripletsPerAnchor(t *testing.T) {
 	emb, n, d, labels := testBatch(1)
 	values := make([]float64, 2)
 	for i := range values {
-		l, _, err := Losses.Build(config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "2",
+		l, _, err := Losses.Build(config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": 2,
 			"reducer": map[string]any{"DoNothingReducer": nil}}))
 		if err != nil {
 			t.Fatal(err)

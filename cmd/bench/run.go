@@ -39,40 +39,32 @@ const runUsage = `Flags:
 `
 
 func newRunCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "run --experiment_name NAME [flags] [--<config key> <YAML value>]...",
-		Short: "Train and evaluate an experiment",
-		Long: `run trains every split scheme (fold) of an experiment, keeps each fold's best
-model on the validation set, tests it, and aggregates the folds.
-
-` + runUsage,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
-			if err != nil || help {
-				return helpOr(cmd, help, err)
-			}
-			o.Out = cmd.OutOrStdout()
-			return train.Run(o)
-		},
-	}
+	return experimentCmd("run --experiment_name NAME [flags] [--<config key> <YAML value>]...",
+		"Train and evaluate an experiment",
+		`run trains every split scheme (fold) of an experiment, keeps each fold's best
+model on the validation set, tests it, and aggregates the folds.`, false)
 }
 
 func newEvalCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "eval --experiment_name NAME [flags]",
-		Short: "Evaluate a trained experiment on its test set (run --evaluate)",
-		Long: `eval tests each fold's best model of an existing experiment and aggregates the
-folds (mean, standard error, 95% CI), as run --evaluate does.
+	return experimentCmd("eval --experiment_name NAME [flags]",
+		"Evaluate a trained experiment on its test set (run --evaluate)",
+		`eval tests each fold's best model of an existing experiment and aggregates the
+folds (mean, standard error, 95% CI), as run --evaluate does.`, true)
+}
 
-` + runUsage,
+// experimentCmd makes run and eval, which differ only in --evaluate.
+func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short,
+		Long:               long + "\n\n" + runUsage,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, help, err := parseRunArgs(args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
-			o.Evaluate = true
+			o.Evaluate = o.Evaluate || evaluate
 			o.Out = cmd.OutOrStdout()
 			return train.Run(o)
 		},

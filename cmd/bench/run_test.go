@@ -75,11 +75,29 @@ func TestSmokeRun(t *testing.T) {
 		t.Errorf("the saved config_general does not read back as itself:\n%s\nvs\n%s", saved, again)
 	}
 
+	// eval re-tests the saved best models: the same numbers.
+	results := readFile(t, filepath.Join(exp, "meta_logs/separated.json"))
+	if out, err := bench(t, "eval", "--root_experiment_folder", root, "--experiment_name", "smoke"); err != nil {
+		t.Fatalf("eval: %v\n%s", err, out)
+	}
+	if after := readFile(t, filepath.Join(exp, "meta_logs/separated.json")); after != results {
+		t.Errorf("eval changed the test results:\n%s\nvs\n%s", after, results)
+	}
+
 	// The name is now taken.
 	_, err = bench(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
 	if err == nil || !strings.Contains(err.Error(), exp) {
 		t.Errorf("reusing the name: want an error naming %s, got %v", exp, err)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 func readJSON(t *testing.T, path string, v any) {

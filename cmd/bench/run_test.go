@@ -189,14 +189,16 @@ func TestHelp(t *testing.T) {
 
 // TestReproducibleAndResumable checks that one seed gives the same numbers,
 // and that a run stopped after 2 epochs and resumed to 4 ends exactly where
-// an uninterrupted 4-epoch run does (model, optimiser state, batches and
-// transforms all continue as if it had not stopped).
+// an uninterrupted 4-epoch run does (model, optimiser state, batches,
+// transforms and the miner's draws all continue as if it had not stopped).
 func TestReproducibleAndResumable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
 	root := t.TempDir()
-	smoke := []string{"--config_general", "default", "smoke", "--patience", "10"}
+	// DistanceWeightedMiner samples: its generator must survive the resume.
+	smoke := []string{"--config_general", "default", "smoke", "--patience", "10",
+		"--mining_funcs", "{tuple_miner: {DistanceWeightedMiner: {}}}"}
 	run := func(name string, extra ...string) {
 		t.Helper()
 		args := append([]string{"--experiment_name", name}, append(append([]string{}, smoke...), extra...)...)

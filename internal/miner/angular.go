@@ -20,9 +20,9 @@ type Angular struct {
 }
 
 func newAngularMiner(p *config.Params) Miner {
-	a := &Angular{Angle: p.Float("angle", 20)}
-	requireUnitL2(p)
-	return a
+	angle := p.Float("angle", 20)
+	requireUnitL2(p) // checked only: the angle is measured on the raw embeddings
+	return &Angular{Angle: angle}
 }
 
 // pairwiseEps is torch.nn.functional.pairwise_distance's eps.

@@ -113,19 +113,21 @@ func (b *BatchEasyHard) mine(m mat, labels []int) *loss.Tuples {
 		}
 	}
 
-	t := loss.AllPairs(labels)
-	switch {
-	case b.PosStrategy != All && b.NegStrategy != All:
-		t = &loss.Tuples{}
+	if b.PosStrategy != All && b.NegStrategy != All {
+		t := &loss.Tuples{}
 		for i := range m.n {
 			if pos.ok[i] && neg.ok[i] {
 				t.A1, t.P, t.N = append(t.A1, i), append(t.P, pos.idx[i]), append(t.N, neg.idx[i])
 			}
 		}
 		t.A2 = slices.Clone(t.A1)
-	case b.PosStrategy != All:
+		return t
+	}
+	t := loss.AllPairs(labels)
+	if b.PosStrategy != All {
 		t.A1, t.P = pos.kept()
-	case b.NegStrategy != All:
+	}
+	if b.NegStrategy != All {
 		t.A2, t.N = neg.kept()
 	}
 	return t
@@ -176,10 +178,7 @@ func (pk picks) kept() (rows, cols []int) {
 func pick(m mat, labels []int, positive, largest bool, rng, thresholds []float64) picks {
 	pk := picks{idx: make([]int, m.n), val: make([]float64, m.n), ok: make([]bool, m.n)}
 	for i := range m.n {
-		best, bestJ := math.Inf(1), -1
-		if largest {
-			best = math.Inf(-1)
-		}
+		best, bestJ := 0.0, -1
 		for j := range m.n {
 			if j == i || (labels[j] == labels[i]) != positive {
 				continue

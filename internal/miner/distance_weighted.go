@@ -1,6 +1,7 @@
 package miner
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -45,6 +46,9 @@ func (dw *DistanceWeighted) SetRand(r *rand.Rand) { dw.rng = r }
 func (dw *DistanceWeighted) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
 	if err := checkBatch(emb, n, d, labels); err != nil {
 		return nil, err
+	}
+	if dw.rng == nil {
+		return nil, fmt.Errorf("DistanceWeightedMiner: no random generator; call SetRand")
 	}
 	w := dw.weights(distances(dw.Distance, emb, n, d), d, labels)
 	return sampleTriplets(labels, w, dw.rng), nil

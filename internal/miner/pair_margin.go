@@ -31,17 +31,25 @@ func (pm *PairMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples,
 }
 
 func (pm *PairMargin) mine(m mat, labels []int) *loss.Tuples {
-	all := loss.AllPairs(labels)
-	t := &loss.Tuples{}
-	for i, a := range all.A1 {
-		if v := m.at(a, all.P[i]); m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin {
-			t.A1, t.P = append(t.A1, a), append(t.P, all.P[i])
-		}
-	}
-	for i, a := range all.A2 {
-		if v := m.at(a, all.N[i]); m.inverted && v > pm.NegMargin || !m.inverted && v < pm.NegMargin {
-			t.A2, t.N = append(t.A2, a), append(t.N, all.N[i])
-		}
-	}
+	t := loss.AllPairs(labels)
+	t.A1, t.P = keepPairs(m, t.A1, t.P, func(v float64) bool {
+		return m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin
+	})
+	t.A2, t.N = keepPairs(m, t.A2, t.N, func(v float64) bool {
+		return m.inverted && v > pm.NegMargin || !m.inverted && v < pm.NegMargin
+	})
 	return t
+}
+
+// keepPairs keeps, in place, the pairs (a[i], b[i]) whose matrix value
+// passes keep.
+func keepPairs(m mat, a, b []int, keep func(v float64) bool) ([]int, []int) {
+	kept := 0
+	for i := range a {
+		if keep(m.at(a[i], b[i])) {
+			a[kept], b[kept] = a[i], b[i]
+			kept++
+		}
+	}
+	return a[:kept], b[:kept]
 }

@@ -19,6 +19,7 @@ type checkpoint struct {
 	Optimizers  []optimizerState     `json:"optimizers"`
 	LossWeights map[string][]float64 `json:"loss_weights,omitempty"`
 	LossOpt     *optimizerState      `json:"loss_optimizer,omitempty"`
+	MinerRNG    []byte               `json:"miner_rng,omitempty"`
 }
 
 // optimizerState is optim.State with its tensors, which State leaves out of
@@ -62,6 +63,12 @@ func (f *fold) save(which string) error {
 			c.LossWeights[w.Name] = w.Value
 		}
 	}
+	if f.minerRNG != nil {
+		var err error
+		if c.MinerRNG, err = f.minerRNG.MarshalBinary(); err != nil {
+			return err
+		}
+	}
 	return record.WriteJSON(filepath.Join(dir, which+".state.json"), c)
 }
 
@@ -102,6 +109,11 @@ func (f *fold) restore(which string) (bool, error) {
 				return false, fmt.Errorf("%s: loss weight %s missing or of another size", dir, w.Name)
 			}
 			copy(w.Value, saved)
+		}
+	}
+	if f.minerRNG != nil && c.MinerRNG != nil {
+		if err := f.minerRNG.UnmarshalBinary(c.MinerRNG); err != nil {
+			return false, fmt.Errorf("%s: miner generator: %w", dir, err)
 		}
 	}
 	f.state = c.Fold

@@ -30,6 +30,7 @@ type fold struct {
 	metricLoss loss.Loss
 	classLoss  loss.Loss // TrainWithClassifier only
 	miner      miner.Miner
+	minerRNG   *rand.PCG // of a miner that samples, nil otherwise
 	modelOpts  []*optim.Optimizer[float32]
 	lossOpt    *optim.Optimizer[float64]
 	sampler    data.Sampler
@@ -105,6 +106,12 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	if s.TupleMiner != nil {
 		if f.miner, _, err = miner.Miners.Build(*s.TupleMiner); err != nil {
 			return nil, err
+		}
+		if r, ok := f.miner.(miner.Random); ok {
+			// The run's seed drives the sampling miner; the checkpoint keeps
+			// its generator's state so a resumed run draws on.
+			f.minerRNG = rand.NewPCG(s.Seed, 2)
+			r.SetRand(rand.New(f.minerRNG))
 		}
 	}
 	if err := f.buildOptimizers(); err != nil {

@@ -1,20 +1,29 @@
 package eval
 
-// A kernel computes blocks of query-reference inner products. The search
-// loop is the same for every kernel; kernels differ only in how the data is
-// laid out in memory so that their inner loop can run at full speed.
+import "math"
+
+// maskBits is the number of reference columns per word of a score mask.
+const maskBits = 16
+
+// A kernel scores blocks of queries against blocks of references: the
+// score |r|^2 - 2 q·r ranks references like the squared distance (|q|^2 is
+// the same for all), and a bit mask marks the scores below each query's
+// threshold, so that the search looks only at those. The search loop is
+// the same for every kernel; kernels differ in how they lay the data out
+// so that their inner loop runs at full speed.
 type kernel[T Float] interface {
-	// rowAlign is the number of query rows that dots fills at a time: query
-	// tiles and output buffers have room for a multiple of it.
+	// rowAlign is the number of query rows that scores fills at a time:
+	// query tiles, thresholds and output buffers have room for a multiple
+	// of it.
 	rowAlign() int
-	// colAlign is the same for reference columns.
-	colAlign() int
-	// packQueries lays out queries q0..q1 for dots, using dst as storage
-	// when the kernel needs a copy.
+	// packQueries lays out queries q0..q1 for scores, using dst (room for
+	// the rows rounded up to rowAlign) when the kernel needs a copy.
 	packQueries(dst []T, q0, q1 int) []T
-	// dots sets out[i*ldo+j] = q_i·r_(r0+j) for the packed queries and the
-	// references r0..r1. r0 is a multiple of colAlign.
-	dots(out []T, ldo int, qp []T, nq, r0, r1 int)
+	// scores sets out[i*ldo+j] to the score of packed query i and reference
+	// r0+j, and bit j%16 of mask[i*ldm+j/16] when it is below thr[i], for
+	// j < r1-r0 rounded up to maskBits; bits past r1 stay clear. r0 is a
+	// multiple of maskBits.
+	scores(out []T, ldo int, mask []uint16, ldm int, qp, thr []T, nq, r0, r1 int)
 }
 
 // newKernel picks the fastest kernel available for T on this machine.
@@ -22,35 +31,53 @@ func newKernel[T Float](query, ref []T, dim int) kernel[T] {
 	if k := newSIMDKernel(query, ref, dim); k != nil {
 		return k
 	}
-	return &goKernel[T]{q: query, r: ref, dim: dim}
+	return &goKernel[T]{q: query, r: ref, rnorm: sqNorms(ref, dim), dim: dim}
+}
+
+// sqNorms returns |x_i|^2 accumulated in float64: the norms enter every
+// distance, so their rounding error should be no larger than T's.
+func sqNorms[T Float](x []T, dim int) []T {
+	n := len(x) / dim
+	out := make([]T, n)
+	for i := range n {
+		var s float64
+		for _, v := range x[i*dim : (i+1)*dim] {
+			s += float64(v) * float64(v)
+		}
+		out[i] = T(s)
+	}
+	return out
 }
 
 // goKernel works on the row-major data as given. Its inner loop takes one
 // query against four references so that each query element loaded from
 // memory is used four times and four independent sums keep the FPU busy.
 type goKernel[T Float] struct {
-	q, r []T
-	dim  int
+	q, r  []T
+	rnorm []T
+	dim   int
 }
 
 func (k *goKernel[T]) rowAlign() int { return 1 }
-func (k *goKernel[T]) colAlign() int { return 1 }
 
 func (k *goKernel[T]) packQueries(_ []T, q0, q1 int) []T {
 	return k.q[q0*k.dim : q1*k.dim]
 }
 
-func (k *goKernel[T]) dots(out []T, ldo int, qp []T, nq, r0, r1 int) {
+func (k *goKernel[T]) scores(out []T, ldo int, mask []uint16, ldm int, qp, thr []T, nq, r0, r1 int) {
 	d := k.dim
+	n := r1 - r0
 	for i := range nq {
 		q := qp[i*d : (i+1)*d]
-		o := out[i*ldo : i*ldo+(r1-r0)]
-		j := r0
-		for ; j+4 <= r1; j += 4 {
-			a := k.r[j*d : (j+1)*d]
-			b := k.r[(j+1)*d : (j+2)*d]
-			c := k.r[(j+2)*d : (j+3)*d]
-			e := k.r[(j+3)*d : (j+4)*d]
+		o := out[i*ldo : i*ldo+n]
+		m := mask[i*ldm : i*ldm+(n+maskBits-1)/maskBits]
+		clear(m)
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			a := k.r[(r0+j)*d : (r0+j+1)*d]
+			b := k.r[(r0+j+1)*d : (r0+j+2)*d]
+			c := k.r[(r0+j+2)*d : (r0+j+3)*d]
+			e := k.r[(r0+j+3)*d : (r0+j+4)*d]
 			var sa, sb, sc, se T
 			for l, x := range q {
 				sa += x * a[l]
@@ -58,15 +85,34 @@ func (k *goKernel[T]) dots(out []T, ldo int, qp []T, nq, r0, r1 int) {
 				sc += x * c[l]
 				se += x * e[l]
 			}
-			o[j-r0], o[j-r0+1], o[j-r0+2], o[j-r0+3] = sa, sb, sc, se
+			o[j], o[j+1], o[j+2], o[j+3] = sa, sb, sc, se
 		}
-		for ; j < r1; j++ {
-			a := k.r[j*d : (j+1)*d]
+		for ; j < n; j++ {
+			a := k.r[(r0+j)*d : (r0+j+1)*d]
 			var s T
 			for l, x := range q {
 				s += x * a[l]
 			}
-			o[j-r0] = s
+			o[j] = s
+		}
+		rn := k.rnorm[r0:r1]
+		t := thr[i]
+		for j, r := range rn {
+			s := r - 2*o[j]
+			o[j] = s
+			if s < t {
+				m[j/maskBits] |= 1 << (j % maskBits)
+			}
 		}
 	}
+}
+
+// padNorms returns sqNorms(x) padded to n entries with +Inf, whose scores
+// are never below a threshold: padding columns never become candidates.
+func padNorms[T Float](x []T, dim, n int) []T {
+	rn := sqNorms(x, dim)
+	for len(rn) < n {
+		rn = append(rn, T(math.Inf(1)))
+	}
+	return rn
 }

@@ -1,10 +1,11 @@
 package eval
 
-// Shape of the AVX2 micro-kernel: mr query rows by nr references, held in
-// twelve 8-float registers (6 x 2) while it runs over the feature dimension.
+// Shape of the AVX2 micro-kernel: simdRows query rows by simdCols
+// references, held in twelve 8-float registers while it runs over the
+// feature dimension. simdCols is also the width of a mask word.
 const (
 	simdRows = 6
-	simdCols = 16
+	simdCols = maskBits
 )
 
 // hasAVX2FMA is checked once: the micro-kernel needs AVX2 and FMA, and the
@@ -36,17 +37,25 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv() (eax, edx uint32)
 
-// dot6x16 sets out[i*ldo+j] = sum_l qp[l*6+i]*pp[l*16+j] for i < 6, j < 16.
+// score6x16 computes, for i < 6 and j < 16, the dot products
+// s = sum_l qp[l*6+i]*pp[l*16+j], sets out[i*ldo+j] = rn[j] - 2s and sets
+// bit j of mask[i*ldm] when that score is below thr[i].
 //
 //go:noescape
-func dot6x16(qp, pp *float32, d int, out *float32, ldo int)
+func score6x16(qp, pp *float32, d int, rn, thr, out *float32, ldo int, mask *uint16, ldm int)
 
 func newSIMDKernel[T Float](query, ref []T, dim int) kernel[T] {
 	r, ok := any(ref).([]float32)
 	if !ok || !hasAVX2FMA || dim == 0 {
 		return nil
 	}
-	return any(&avxKernel{q: any(query).([]float32), panels: packPanels(r, dim), dim: dim}).(kernel[T])
+	panels := packPanels(r, dim)
+	return any(&avxKernel{
+		q:      any(query).([]float32),
+		panels: panels,
+		rnorm:  padNorms(r, dim, len(panels)/dim),
+		dim:    dim,
+	}).(kernel[T])
 }
 
 // avxKernel keeps the references as panels of 16: for each feature l, the
@@ -55,6 +64,7 @@ func newSIMDKernel[T Float](query, ref []T, dim int) kernel[T] {
 type avxKernel struct {
 	q      []float32
 	panels []float32
+	rnorm  []float32 // padded with +Inf to whole panels
 	dim    int
 }
 
@@ -74,7 +84,6 @@ func packPanels(r []float32, dim int) []float32 {
 }
 
 func (k *avxKernel) rowAlign() int { return simdRows }
-func (k *avxKernel) colAlign() int { return simdCols }
 
 // packQueries interleaves groups of 6 query rows feature by feature, so the
 // micro-kernel broadcasts its 6 query values from one cache line.
@@ -101,15 +110,17 @@ func (k *avxKernel) packQueries(dst []float32, q0, q1 int) []float32 {
 	return dst
 }
 
-// dots runs the micro-kernel panel by panel; the inner loop over query
+// scores runs the micro-kernel panel by panel; the inner loop over query
 // groups reuses each 16 x dim panel while it is in L1.
-func (k *avxKernel) dots(out []float32, ldo int, qp []float32, nq, r0, r1 int) {
+func (k *avxKernel) scores(out []float32, ldo int, mask []uint16, ldm int, qp, thr []float32, nq, r0, r1 int) {
 	d := k.dim
 	groups := (nq + simdRows - 1) / simdRows
 	for c := r0; c < r1; c += simdCols {
 		pp := &k.panels[c*d]
+		rn := &k.rnorm[c]
 		for g := range groups {
-			dot6x16(&qp[g*simdRows*d], pp, d, &out[g*simdRows*ldo+c-r0], ldo)
+			i := g * simdRows
+			score6x16(&qp[i*d], pp, d, rn, &thr[i], &out[i*ldo+c-r0], ldo, &mask[i*ldm+(c-r0)/simdCols], ldm)
 		}
 	}
 }

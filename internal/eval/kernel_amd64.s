@@ -43,14 +43,42 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
 
-// func dot6x16(qp, pp *float32, d int, out *float32, ldo int)
-TEXT ·dot6x16(SB), NOSPLIT, $0-40
+// One query row of the epilogue: scores rn - 2 dot into lo and hi, stored
+// to the row at DX; their comparison with the row's threshold at R10
+// gives the 16-bit mask stored at R11. Then DX, R10 and R11 move to the
+// next row.
+#define ROW(lo, hi) \
+	VADDPS lo, lo, lo; \
+	VSUBPS lo, Y12, lo; \
+	VADDPS hi, hi, hi; \
+	VSUBPS hi, Y13, hi; \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX); \
+	VBROADCASTSS (R10), Y14; \
+	VCMPPS $1, Y14, lo, Y15; \
+	VMOVMSKPS Y15, AX; \
+	VCMPPS $1, Y14, hi, Y15; \
+	VMOVMSKPS Y15, R13; \
+	SHLL $8, R13; \
+	ORL R13, AX; \
+	MOVW AX, (R11); \
+	ADDQ R8, DX; \
+	ADDQ $4, R10; \
+	ADDQ R12, R11
+
+// func score6x16(qp, pp *float32, d int, rn, thr, out *float32, ldo int, mask *uint16, ldm int)
+TEXT ·score6x16(SB), NOSPLIT, $0-72
 	MOVQ qp+0(FP), SI
 	MOVQ pp+8(FP), DI
 	MOVQ d+16(FP), CX
-	MOVQ out+24(FP), DX
-	MOVQ ldo+32(FP), R8
+	MOVQ rn+24(FP), R9
+	MOVQ thr+32(FP), R10
+	MOVQ out+40(FP), DX
+	MOVQ ldo+48(FP), R8
 	SHLQ $2, R8
+	MOVQ mask+56(FP), R11
+	MOVQ ldm+64(FP), R12
+	SHLQ $1, R12
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -80,26 +108,17 @@ loop2:
 
 tail:
 	ANDQ $1, CX
-	JZ   store
+	JZ   epilogue
 	STEP(0, 0)
 
-store:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ    R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ    R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ    R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ    R8, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ    R8, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
+epilogue:
+	VMOVUPS (R9), Y12
+	VMOVUPS 32(R9), Y13
+	ROW(Y0, Y1)
+	ROW(Y2, Y3)
+	ROW(Y4, Y5)
+	ROW(Y6, Y7)
+	ROW(Y8, Y9)
+	ROW(Y10, Y11)
 	VZEROUPPER
 	RET

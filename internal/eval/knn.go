@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -21,8 +22,9 @@ type SearchOptions struct {
 
 // Tile sizes of the blocked search. A query tile is the unit of work of one
 // goroutine; a reference block of 512 x 128 float32 (256 KiB) stays in L2
-// while the tile is scored against it, and the tile x block product buffer
-// is the only N-independent scratch besides the top-k buffers.
+// while the tile is scored against it, and the tile x block score buffer
+// is, with the selectors' buffers, all the scratch a goroutine needs.
+// refBlock is a multiple of every kernel's mask and panel width.
 const (
 	queryTile = 96
 	refBlock  = 512
@@ -37,10 +39,12 @@ const (
 // reused once visit returns.
 //
 // Distances are |q|^2 + |r|^2 - 2 q·r: the inner products come from a
-// blocked matrix product, so memory stays O(nq*K + nr*dim) rather than
-// O(nq*nr). With T = float32 the products are accumulated in float32, so
-// neighbours whose distances differ by less than about 1e-7 relative may
-// come in either order; use float64 to reproduce a float64 reference.
+// blocked matrix product, tile by tile, and each query keeps only its best
+// candidates, so besides a packed copy of the references the memory is
+// O(cores * K), never O(nq * nr). With T = float32 the products are
+// accumulated in float32, so neighbours whose distances differ by less
+// than about 1e-7 relative may come in either order; use float64 to
+// reproduce a float64 reference.
 func Search[T Float](query, ref []T, dim int, opt SearchOptions, visit func(q int, idx []int32, dist []T)) error {
 	if dim <= 0 {
 		return fmt.Errorf("eval: dimension %d, want > 0", dim)
@@ -74,7 +78,6 @@ func Search[T Float](query, ref []T, dim int, opt SearchOptions, visit func(q in
 		k:           k,
 		excludeSelf: opt.ExcludeSelf,
 		qnorm:       sqNorms(query, dim),
-		rnorm:       sqNorms(ref, dim),
 		visit:       visit,
 	}
 	s.run()
@@ -82,28 +85,13 @@ func Search[T Float](query, ref []T, dim int, opt SearchOptions, visit func(q in
 }
 
 type searcher[T Float] struct {
-	kern         kernel[T]
-	dim, nq, nr  int
-	k            int
-	excludeSelf  bool
-	qnorm, rnorm []T
-	visit        func(q int, idx []int32, dist []T)
-	next         atomic.Int64
-}
-
-// sqNorms returns |x_i|^2 accumulated in float64: the norms enter every
-// distance, so their rounding error should be no larger than T's.
-func sqNorms[T Float](x []T, dim int) []T {
-	n := len(x) / dim
-	out := make([]T, n)
-	for i := range n {
-		var s float64
-		for _, v := range x[i*dim : (i+1)*dim] {
-			s += float64(v) * float64(v)
-		}
-		out[i] = T(s)
-	}
-	return out
+	kern        kernel[T]
+	dim, nq, nr int
+	k           int
+	excludeSelf bool
+	qnorm       []T
+	visit       func(q int, idx []int32, dist []T)
+	next        atomic.Int64
 }
 
 func (s *searcher[T]) run() {
@@ -119,11 +107,13 @@ func (s *searcher[T]) run() {
 // work takes query tiles until none are left. All scratch is allocated
 // here, once per goroutine.
 func (s *searcher[T]) work() {
-	ra, ca := s.kern.rowAlign(), s.kern.colAlign()
+	ra := s.kern.rowAlign()
 	rows := (queryTile + ra - 1) / ra * ra
-	ldo := (refBlock + ca - 1) / ca * ca
+	const ldm = refBlock / maskBits
 	qbuf := make([]T, rows*s.dim)
-	out := make([]T, rows*ldo)
+	out := make([]T, rows*refBlock)
+	mask := make([]uint16, rows*ldm)
+	thr := make([]T, rows)
 	heads := make([]selector[T], queryTile)
 	for i := range heads {
 		heads[i] = newSelector[T](s.k, s.nr)
@@ -136,16 +126,23 @@ func (s *searcher[T]) work() {
 			return
 		}
 		q1 := min(q0+queryTile, s.nq)
+		nq := q1 - q0
 		qp := s.kern.packQueries(qbuf, q0, q1)
-		for i := range q1 - q0 {
+		for i := range nq {
 			heads[i].reset()
+		}
+		for i := nq; i < rows; i++ {
+			thr[i] = T(math.Inf(-1)) // padding rows: no candidates
 		}
 		for r0 := 0; r0 < s.nr; r0 += refBlock {
 			r1 := min(r0+refBlock, s.nr)
-			s.kern.dots(out, ldo, qp, q1-q0, r0, r1)
-			s.scan(heads[:q1-q0], out, ldo, q0, r0, r1)
+			for i := range nq {
+				thr[i] = heads[i].threshold()
+			}
+			s.kern.scores(out, refBlock, mask, ldm, qp, thr, nq, r0, r1)
+			s.collect(heads[:nq], out, mask, ldm, q0, r0, r1)
 		}
-		for i := range q1 - q0 {
+		for i := range nq {
 			q := q0 + i
 			n := heads[i].best(idx, dist)
 			for j := range n {
@@ -156,20 +153,25 @@ func (s *searcher[T]) work() {
 	}
 }
 
-// scan offers every reference of the block to each query's selector. The
-// score |r|^2 - 2 q·r ranks like the distance; |q|^2 is added at the end.
-func (s *searcher[T]) scan(heads []selector[T], out []T, ldo, q0, r0, r1 int) {
-	rn := s.rnorm[r0:r1]
+// collect pushes the block's masked scores into each query's selector.
+// The mask was computed against the threshold at the start of the block;
+// the threshold may have tightened since, so each score is checked again.
+func (s *searcher[T]) collect(heads []selector[T], out []T, mask []uint16, ldm, q0, r0, r1 int) {
+	words := (r1 - r0 + maskBits - 1) / maskBits
 	for i, h := range heads {
-		row := out[i*ldo:]
-		row = row[:len(rn)]
-		if q := q0 + i; s.excludeSelf && q >= r0 && q < r1 {
-			row[q-r0] = T(math.Inf(-1)) // scores +Inf: never a candidate
+		self := -1
+		if s.excludeSelf {
+			self = q0 + i - r0
 		}
 		thr := h.threshold()
-		for j, r := range rn {
-			if sc := r - 2*row[j]; sc < thr {
-				thr = h.push(sc, int32(r0+j))
+		row := out[i*refBlock : (i+1)*refBlock]
+		for w, m := range mask[i*ldm : i*ldm+words] {
+			for m != 0 {
+				j := w*maskBits + bits.TrailingZeros16(m)
+				m &= m - 1
+				if sc := row[j]; sc < thr && j != self {
+					thr = h.push(sc, int32(r0+j))
+				}
 			}
 		}
 	}

@@ -120,25 +120,32 @@ func TestSearchErrors(t *testing.T) {
 func TestKernelsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, dim := range []int{1, 2, 3, 8, 37, 128} {
-		const nq, nr = 13, 75
+		const nq, nr, ldo, ldm, rows = 13, 75, 96, 6, 18
 		q := gridData[float32](rng, nq, dim)
 		r := gridData[float32](rng, nr, dim)
 		fast := newSIMDKernel(q, r, dim)
 		if fast == nil {
 			t.Skip("no SIMD kernel on this machine")
 		}
-		slow := &goKernel[float32]{q: q, r: r, dim: dim}
-		const ldo = 96
-		want := make([]float32, 18*ldo)
-		got := make([]float32, 18*ldo)
+		slow := &goKernel[float32]{q: q, r: r, rnorm: sqNorms(r, dim), dim: dim}
+		thr := make([]float32, rows)
+		for i := range thr {
+			thr[i] = float32(rng.IntN(4 * dim))
+		}
 		for _, r0 := range []int{0, 16, 64} {
-			slow.dots(want, ldo, slow.packQueries(nil, 0, nq), nq, r0, nr)
-			fast.dots(got, ldo, fast.packQueries(make([]float32, 18*dim), 0, nq), nq, r0, nr)
+			want, got := make([]float32, rows*ldo), make([]float32, rows*ldo)
+			wantMask, gotMask := make([]uint16, rows*ldm), make([]uint16, rows*ldm)
+			slow.scores(want, ldo, wantMask, ldm, slow.packQueries(nil, 0, nq), thr, nq, r0, nr)
+			fast.scores(got, ldo, gotMask, ldm, fast.packQueries(make([]float32, rows*dim), 0, nq), thr, nq, r0, nr)
 			for i := range nq {
 				for j := range nr - r0 {
 					if got[i*ldo+j] != want[i*ldo+j] {
-						t.Fatalf("dim %d r0 %d: dot(%d, %d) = %v, want %v", dim, r0, i, r0+j, got[i*ldo+j], want[i*ldo+j])
+						t.Fatalf("dim %d r0 %d: score(%d, %d) = %v, want %v", dim, r0, i, r0+j, got[i*ldo+j], want[i*ldo+j])
 					}
+				}
+				words := (nr - r0 + maskBits - 1) / maskBits
+				if g, w := gotMask[i*ldm:i*ldm+words], wantMask[i*ldm:i*ldm+words]; !slices.Equal(g, w) {
+					t.Fatalf("dim %d r0 %d query %d: mask %x, want %x", dim, r0, i, g, w)
 				}
 			}
 		}

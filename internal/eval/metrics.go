@@ -43,8 +43,8 @@ type Options struct {
 	// (also when empty: the largest number of references sharing a query's
 	// label, minus the query itself when it is among them, which makes
 	// r_precision and mean_average_precision_at_r exact), "all" (every
-	// reference) or a positive integer. When an integer K is smaller than a
-	// query's R, PML caps R at K for r_precision, MAP@R and MAP; so does this.
+	// reference) or a positive integer. When K is smaller than a query's R,
+	// R is capped at K in r_precision, MAP@R and MAP's divisor, as PML does.
 	K string
 	// Normalize L2-normalises queries and references before the search.
 	Normalize bool
@@ -85,10 +85,11 @@ type Result struct {
 }
 
 // Evaluate computes the metrics of the nq x dim query embeddings against
-// the reference embeddings (row-major). ref == nil (or ref sharing query's
-// storage) compares the queries with themselves, each query's own row
-// excluded. The search runs in float32; see Evaluate64 to reproduce
-// float64 results exactly.
+// the reference embeddings (row-major). ref == nil, or ref the very slice
+// query is (PML's "query is reference"), compares the queries with
+// themselves, each query's own row excluded; rLabels is then ignored. The
+// search runs in float32; see Evaluate64 to reproduce float64 results
+// exactly.
 func Evaluate(query []float32, qLabels []int, ref []float32, rLabels []int, dim int, opt Options) (Result, error) {
 	return evaluate(query, qLabels, ref, rLabels, dim, opt)
 }

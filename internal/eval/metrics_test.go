@@ -152,7 +152,7 @@ func minRelevanceGap(x []float64, y []int, dim int) float64 {
 }
 
 func TestEvaluateFloat32MatchesFloat64(t *testing.T) {
-	const n, dim = 120, 24
+	const n, dim = 80, 24
 	for seed := uint64(10); ; seed++ {
 		x, y := clustered(seed, n, dim, 8, 0.3)
 		// Round to float32 first so that both paths see the same inputs.
@@ -167,7 +167,9 @@ func TestEvaluateFloat32MatchesFloat64(t *testing.T) {
 				unit[i+l] = x[i+l] / math.Sqrt(s)
 			}
 		}
-		if minRelevanceGap(unit, y, dim) < 1e-4 {
+		// float32 scores of unit vectors are off by a few ulp of 2, under
+		// 1e-6: a smaller gap could legitimately rank differently.
+		if minRelevanceGap(unit, y, dim) < 4e-6 {
 			continue // not tie-free at float32 resolution: try the next seed
 		}
 		opt := eval.Options{Normalize: true, K: eval.KAll, Clustering: true}

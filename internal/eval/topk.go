@@ -30,7 +30,7 @@ type selector[T Float] interface {
 
 // bufferSize leaves room for k kept candidates plus a block's worth of
 // new ones, and never more than the nr references can fill.
-func bufferSize(k, nr int) int { return min(4*k+refBlock, nr+1) }
+func bufferSize(k, nr int) int { return min(2*k+refBlock, nr+1) }
 
 func newSelector[T Float](k, nr int) selector[T] {
 	if _, ok := any(T(0)).(float32); ok {
@@ -79,11 +79,47 @@ func (h *keyTopK) threshold() float32 { return h.thr }
 func (h *keyTopK) push(s float32, i int32) float32 {
 	h.keys = append(h.keys, scoreKey(s, i))
 	if len(h.keys) == cap(h.keys) {
-		selectKeys(h.keys, h.k)
-		h.keys = h.keys[:h.k]
-		h.thr = keyScore(h.keys[h.k-1])
+		h.shrink()
 	}
 	return h.thr
+}
+
+// shrink makes room in a full buffer. Rather than select the k best
+// exactly (quickselect: several branchy passes), it keeps every key up to
+// a pivot that a sorted sample puts near rank 5k/4, in two branch-free
+// passes; the pivot's score is a valid threshold because at least k keys
+// do not exceed it. An unlucky sample, keeping fewer than k or freeing
+// too little room, falls back to the exact selection.
+func (h *keyTopK) shrink() {
+	keys := h.keys
+	n := len(keys)
+	var sample [64]uint64
+	for i := range sample {
+		sample[i] = keys[i*n/len(sample)]
+	}
+	slices.Sort(sample[:])
+	p := sample[min(len(sample)-1, len(sample)*5*h.k/(4*n)+1)]
+	m := 0
+	for _, x := range keys {
+		if x <= p {
+			m++
+		}
+	}
+	if m < h.k || m > n-n/4 {
+		selectKeys(keys, h.k)
+		h.keys = keys[:h.k]
+		h.thr = keyScore(keys[h.k-1])
+		return
+	}
+	j := 0
+	for _, x := range keys {
+		keys[j] = x
+		if x <= p {
+			j++
+		}
+	}
+	h.keys = keys[:m]
+	h.thr = keyScore(p)
 }
 
 func (h *keyTopK) best(idx []int32, score []float32) int {

@@ -22,9 +22,9 @@ type layers interface {
 	linear(name string, x *G.Node, out int) *G.Node
 	relu(x *G.Node) *G.Node
 	// pool halves the resolution with a 2x2 window: kind is "max" or "avg".
-	pool(x *G.Node, kind string) *G.Node
+	pool(name string, x *G.Node, kind string) *G.Node
 	// meanPool averages each channel over the image (global average pooling).
-	meanPool(x *G.Node) *G.Node
+	meanPool(name string, x *G.Node) *G.Node
 	add(a, b *G.Node) *G.Node
 }
 
@@ -214,26 +214,25 @@ func (b *builder[T]) relu(x *G.Node) *G.Node {
 	return b.node(G.Rectify(x))
 }
 
-func (b *builder[T]) pool(x *G.Node, kind string) *G.Node {
+func (b *builder[T]) pool(name string, x *G.Node, kind string) *G.Node {
 	if b.err != nil {
 		return x
 	}
-	k, pad, stride := tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}
 	switch kind {
 	case "max":
-		return b.node(G.MaxPool2D(x, k, pad, stride))
+		return b.node(G.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}))
 	case "avg":
-		return b.node(G.AveragePool2D(x, k, pad, stride))
+		return b.node(avgPool2[T](b.full(name), x))
 	}
 	b.ok(fmt.Errorf("nn: unknown pooling %q", kind))
 	return x
 }
 
-func (b *builder[T]) meanPool(x *G.Node) *G.Node {
+func (b *builder[T]) meanPool(name string, x *G.Node) *G.Node {
 	if b.err != nil {
 		return x
 	}
-	return b.node(G.Mean(x, 2, 3))
+	return b.node(meanPool[T](b.full(name), x))
 }
 
 func (b *builder[T]) add(x, y *G.Node) *G.Node {

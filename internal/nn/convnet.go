@@ -61,9 +61,9 @@ func (c *ConvNet) build(l layers, x *G.Node) *G.Node {
 		if c.BatchNorm {
 			x = l.batchNorm(name+".bn", x)
 		}
-		x = l.pool(l.relu(x), c.Pool)
+		x = l.pool(name+".pool", l.relu(x), c.Pool)
 	}
-	return l.meanPool(x)
+	return l.meanPool("pool", x)
 }
 
 func (c *ConvNet) pretrained() string { return c.Pretrained }

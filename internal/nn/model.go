@@ -59,6 +59,7 @@ type Model[T Float] struct {
 
 // graph is one compiled graph with a fixed batch size.
 type graph[T Float] struct {
+	g                  *G.ExprGraph
 	vm                 G.VM
 	x                  *tensor.Dense // bound to the input node; filled before each run
 	batch              int
@@ -143,7 +144,7 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 	b := &builder[T]{m: m, g: G.NewGraph(), train: train}
 	shape := append([]int{batch}, m.inputShape...)
-	gr := &graph[T]{batch: batch, x: tensor.New(tensor.WithShape(shape...), tensor.Of(dtype[T]()))}
+	gr := &graph[T]{g: b.g, batch: batch, x: tensor.New(tensor.WithShape(shape...), tensor.Of(dtype[T]()))}
 	x := G.NewTensor(b.g, dtype[T](), len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(gr.x))
 
 	b.group = "trunk"

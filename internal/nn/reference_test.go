@@ -125,8 +125,8 @@ func pool2(x ref, kind string) ref {
 	return y
 }
 
-// meanPool is adaptive_avg_pool2d to 1x1, flattened to (batch, channels).
-func meanPool(x ref) ref {
+// refMeanPool is adaptive_avg_pool2d to 1x1, flattened to (batch, channels).
+func refMeanPool(x ref) ref {
 	y := newRef(x.b, x.c, 1, 1)
 	for i, v := range x.v {
 		y.v[i/(x.h*x.w)] += v / float64(x.h*x.w)
@@ -167,7 +167,7 @@ func (p refParams) convNet(x ref, c *ConvNet, train bool) ref {
 		}
 		x = pool2(relu(x), c.Pool)
 	}
-	return meanPool(x)
+	return refMeanPool(x)
 }
 
 func (p refParams) resNet(x ref, r *ResNet, train bool) ref {
@@ -188,7 +188,7 @@ func (p refParams) resNet(x ref, r *ResNet, train bool) ref {
 			x = relu(add(out, shortcut))
 		}
 	}
-	return meanPool(x)
+	return refMeanPool(x)
 }
 
 // TestForwardMatchesReference compares the trunk, embedding and logits of
@@ -250,14 +250,19 @@ func TestForwardMatchesReference(t *testing.T) {
 	}
 }
 
+// assertClose reports the first difference beyond tol (relative, plus tol
+// absolute). It uses Errorf, not Fatalf: loss callbacks run on Gorgonia's
+// goroutine, where FailNow would hang the step.
 func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+		t.Errorf("%s: %d values, want %d", what, len(got), len(want))
+		return
 	}
 	for i := range got {
 		if math.Abs(got[i]-want[i]) > tol*(1+math.Abs(want[i])) {
-			t.Fatalf("%s[%d] = %.15g, want %.15g", what, i, got[i], want[i])
+			t.Errorf("%s[%d] = %.15g, want %.15g", what, i, got[i], want[i])
+			return
 		}
 	}
 }

@@ -52,7 +52,7 @@ func (r *ResNet) build(l layers, x *G.Node) *G.Node {
 			x = basicBlock(l, fmt.Sprintf("layer%d.%d", s+1, j), x, ch, stride)
 		}
 	}
-	return l.meanPool(x)
+	return l.meanPool("avgpool", x)
 }
 
 // basicBlock is relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), the

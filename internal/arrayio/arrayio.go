@@ -1,0 +1,291 @@
+// Package arrayio reads and writes the arrays that bench exchanges with
+// other tools, embeddings and labels, as NumPy .npy or as .csv, chosen by
+// the file extension. Errors start with the file name.
+package arrayio
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/sbinet/npyio"
+	"gonum.org/v1/gonum/mat"
+)
+
+// matrix is a rows x cols array of float64, row-major.
+type matrix struct {
+	rows, cols int
+	data       []float64
+}
+
+// ReadMatrix reads a 2-D array and returns its values row-major with its
+// numbers of rows and columns (a 1-D .npy array is one column). A .npy
+// file may hold any real or integer dtype, in C or Fortran order; a .csv
+// file has one row per line, comma-separated, and may start with a header
+// line with no number in it.
+func ReadMatrix(path string) (data []float64, rows, cols int, err error) {
+	m, err := readMatrix(path)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return m.data, m.rows, m.cols, nil
+}
+
+// ReadLabels reads integer labels: a 1-D array, or a 2-D array with one
+// row or one column. Floating-point values must be whole numbers.
+func ReadLabels(path string) ([]int, error) {
+	m, err := readMatrix(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.rows != 1 && m.cols != 1 {
+		return nil, fmt.Errorf("%s: %d x %d array, want one row or one column of labels", path, m.rows, m.cols)
+	}
+	labels := make([]int, len(m.data))
+	for i, v := range m.data {
+		if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+			return nil, fmt.Errorf("%s: label %d is %v, not an integer", path, i, v)
+		}
+		labels[i] = int(v)
+	}
+	return labels, nil
+}
+
+// WriteMatrix writes the rows x cols row-major data as a float64 .npy
+// array or as .csv with the shortest decimal form of each value that reads
+// back exactly. The file appears complete or not at all.
+func WriteMatrix(path string, data []float64, rows, cols int) error {
+	if rows <= 0 || cols <= 0 || len(data) != rows*cols {
+		return fmt.Errorf("%s: cannot write %d values as a %d x %d matrix", path, len(data), rows, cols)
+	}
+	return writeAtomic(path, func(w io.Writer, ext string) error {
+		if ext == ".npy" {
+			return npyio.Write(w, mat.NewDense(rows, cols, data))
+		}
+		cw := csv.NewWriter(w)
+		rec := make([]string, cols)
+		for i := range rows {
+			for j, v := range data[i*cols : (i+1)*cols] {
+				rec[j] = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// WriteLabels writes labels as a 1-D int64 .npy array or as a .csv column.
+func WriteLabels(path string, labels []int) error {
+	return writeAtomic(path, func(w io.Writer, ext string) error {
+		if ext == ".npy" {
+			v := make([]int64, len(labels))
+			for i, l := range labels {
+				v[i] = int64(l)
+			}
+			return npyio.Write(w, v)
+		}
+		var b strings.Builder
+		for _, l := range labels {
+			b.WriteString(strconv.Itoa(l))
+			b.WriteByte('\n')
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}
+
+func extension(path string) (string, error) {
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".npy", ".csv":
+		return ext, nil
+	default:
+		return "", fmt.Errorf("unsupported file extension %q, want .npy or .csv", ext)
+	}
+}
+
+func readMatrix(path string) (matrix, error) {
+	ext, err := extension(path)
+	if err != nil {
+		return matrix{}, err
+	}
+	// The whole file is read at once: npyio reads element by element and
+	// does not retry short reads, which a file reader may return.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return matrix{}, unwrapPath(err)
+	}
+	if ext == ".npy" {
+		return readNPY(b)
+	}
+	return readCSV(b)
+}
+
+// unwrapPath drops the path that os errors repeat, since callers prefix it.
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func readNPY(b []byte) (matrix, error) {
+	r, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return matrix{}, err
+	}
+	h := r.Header.Descr
+	var m matrix
+	switch len(h.Shape) {
+	case 1:
+		m.rows, m.cols = h.Shape[0], 1
+	case 2:
+		m.rows, m.cols = h.Shape[0], h.Shape[1]
+	default:
+		return matrix{}, fmt.Errorf("array of shape %v, want 1 or 2 dimensions", h.Shape)
+	}
+	var t reflect.Kind
+	if rt := npyio.TypeFrom(h.Type); rt != nil {
+		t = rt.Kind()
+	}
+	switch t {
+	case reflect.Float32:
+		m.data, err = npyValues[float32](r)
+	case reflect.Float64:
+		m.data, err = npyValues[float64](r)
+	case reflect.Int8:
+		m.data, err = npyValues[int8](r)
+	case reflect.Int16:
+		m.data, err = npyValues[int16](r)
+	case reflect.Int32:
+		m.data, err = npyValues[int32](r)
+	case reflect.Int64:
+		m.data, err = npyValues[int64](r)
+	case reflect.Uint8:
+		m.data, err = npyValues[uint8](r)
+	case reflect.Uint16:
+		m.data, err = npyValues[uint16](r)
+	case reflect.Uint32:
+		m.data, err = npyValues[uint32](r)
+	case reflect.Uint64:
+		m.data, err = npyValues[uint64](r)
+	default:
+		return matrix{}, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
+	}
+	if err != nil {
+		return matrix{}, err
+	}
+	if len(m.data) != m.rows*m.cols {
+		return matrix{}, fmt.Errorf("%d values for shape %v", len(m.data), h.Shape)
+	}
+	if h.Fortran && len(h.Shape) == 2 {
+		t := make([]float64, len(m.data))
+		for j := range m.cols {
+			for i := range m.rows {
+				t[i*m.cols+j] = m.data[j*m.rows+i]
+			}
+		}
+		m.data = t
+	}
+	return m, nil
+}
+
+type npyElem interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+}
+
+func npyValues[E npyElem](r *npyio.Reader) ([]float64, error) {
+	var v []E
+	if err := r.Read(&v); err != nil && err != io.EOF {
+		return nil, err
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out, nil
+}
+
+func readCSV(b []byte) (matrix, error) {
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	var m matrix
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return matrix{}, err
+		}
+		line, _ := cr.FieldPos(0)
+		vals := make([]float64, len(rec))
+		nonNumeric := 0
+		var bad error
+		for j, f := range rec {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				nonNumeric++
+				if bad == nil {
+					bad = fmt.Errorf("line %d, column %d: %q is not a number", line, j+1, f)
+				}
+			}
+			vals[j] = v
+		}
+		if bad != nil {
+			if m.rows == 0 && line == 1 && nonNumeric == len(rec) {
+				continue // a header line
+			}
+			return matrix{}, bad
+		}
+		if m.rows == 0 {
+			m.cols = len(rec)
+		} else if len(rec) != m.cols {
+			return matrix{}, fmt.Errorf("line %d has %d values, earlier lines %d", line, len(rec), m.cols)
+		}
+		m.data = append(m.data, vals...)
+		m.rows++
+	}
+	if m.rows == 0 {
+		return matrix{}, fmt.Errorf("no data")
+	}
+	return m, nil
+}
+
+// writeAtomic writes through a temporary file renamed over path once
+// complete, so that a failed write never leaves a truncated array.
+func writeAtomic(path string, write func(w io.Writer, ext string) error) error {
+	ext, err := extension(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f, ext); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 is for secrets
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -15,10 +15,7 @@ import (
 // repository and is never copied into it.
 func metricCases(t *testing.T) map[string]*golden.MetricCase {
 	t.Helper()
-	dir, err := golden.Dir()
-	if err != nil {
-		t.Skipf("golden metric files absent: %v", err)
-	}
+	dir := golden.Require(t)
 	files, err := golden.Files(dir, "metrics")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden metric files in %s: %v", dir, err)

@@ -1,7 +1,5 @@
 package eval
 
-import "math"
-
 // maskBits is the number of reference columns per word of a score mask.
 const maskBits = 16
 
@@ -21,8 +19,8 @@ type kernel[T Float] interface {
 	packQueries(dst []T, q0, q1 int) []T
 	// scores sets out[i*ldo+j] to the score of packed query i and reference
 	// r0+j, and bit j%16 of mask[i*ldm+j/16] when it is below thr[i], for
-	// j < r1-r0 rounded up to maskBits; bits past r1 stay clear. r0 is a
-	// multiple of maskBits.
+	// j < r1-r0; it may write out up to the next multiple of maskBits, but
+	// mask bits past r1 stay clear. r0 is a multiple of maskBits.
 	scores(out []T, ldo int, mask []uint16, ldm int, qp, thr []T, nq, r0, r1 int)
 }
 
@@ -105,14 +103,4 @@ func (k *goKernel[T]) scores(out []T, ldo int, mask []uint16, ldm int, qp, thr [
 			}
 		}
 	}
-}
-
-// padNorms returns sqNorms(x) padded to n entries with +Inf, whose scores
-// are never below a threshold: padding columns never become candidates.
-func padNorms[T Float](x []T, dim, n int) []T {
-	rn := sqNorms(x, dim)
-	for len(rn) < n {
-		rn = append(rn, T(math.Inf(1)))
-	}
-	return rn
 }

@@ -1,5 +1,7 @@
 package eval
 
+import "math"
+
 // Shape of the AVX2 micro-kernel: simdRows query rows by simdCols
 // references, held in twelve 8-float registers while it runs over the
 // feature dimension. simdCols is also the width of a mask word.
@@ -123,4 +125,14 @@ func (k *avxKernel) scores(out []float32, ldo int, mask []uint16, ldm int, qp, t
 			score6x16(&qp[i*d], pp, d, rn, &thr[i], &out[i*ldo+c-r0], ldo, &mask[i*ldm+(c-r0)/simdCols], ldm)
 		}
 	}
+}
+
+// padNorms returns sqNorms(x) padded to n entries with +Inf, whose scores
+// are never below a threshold: padding columns never become candidates.
+func padNorms[T Float](x []T, dim, n int) []T {
+	rn := sqNorms(x, dim)
+	for len(rn) < n {
+		rn = append(rn, T(math.Inf(1)))
+	}
+	return rn
 }

@@ -176,3 +176,67 @@ func TestSelectKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectors drives both selectors as the search does (candidates in
+// index order, only those below the threshold) and checks the k best.
+func TestSelectors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	type run struct {
+		k, nr  int
+		scores func(i int) float32
+	}
+	var runs []run
+	for range 100 {
+		k, nr := 1+rng.IntN(300), 1+rng.IntN(3000)
+		switch rng.IntN(3) {
+		case 0: // random order
+			runs = append(runs, run{k, nr, func(int) float32 { return rng.Float32() }})
+		case 1: // many ties
+			runs = append(runs, run{k, nr, func(int) float32 { return float32(rng.IntN(4)) }})
+		default: // each candidate better than the last: the threshold moves all the time
+			runs = append(runs, run{k, nr, func(i int) float32 { return float32(nr - i) }})
+		}
+	}
+	// The sampled positions of the first full buffer hold the smallest
+	// scores, so the sample's pivot keeps fewer than k: the exact fallback.
+	const k, nr = 200, 5000
+	stride := bufferSize(k, nr) / 64
+	runs = append(runs, run{k, nr, func(i int) float32 {
+		if i < bufferSize(k, nr) && i%stride == 0 {
+			return float32(i) / 1e6
+		}
+		return 1 + float32(i)
+	}})
+	for _, r := range runs {
+		scores := make([]float32, r.nr)
+		for i := range scores {
+			scores[i] = r.scores(i)
+		}
+		want := make([]cand[float32], r.nr)
+		for i, s := range scores {
+			want[i] = cand[float32]{s, int32(i)}
+		}
+		slices.SortFunc(want, candCmp[float32])
+		want = want[:min(r.k, r.nr)]
+		for _, h := range []selector[float32]{newSelector[float32](r.k, r.nr), &candTopK[float32]{buf: make([]cand[float32], 0, bufferSize(r.k, r.nr)), k: r.k}} {
+			h.reset()
+			thr := h.threshold()
+			for i, s := range scores {
+				if s < thr {
+					thr = h.push(s, int32(i))
+				}
+			}
+			idx := make([]int32, r.k)
+			sc := make([]float32, r.k)
+			n := h.best(idx, sc)
+			for j := range n {
+				if (cand[float32]{sc[j], idx[j]}) != want[j] {
+					t.Fatalf("%T k %d nr %d: %d-th best (%v, %d), want %v", h, r.k, r.nr, j, sc[j], idx[j], want[j])
+				}
+			}
+			if n != len(want) {
+				t.Fatalf("%T k %d nr %d: %d best, want %d", h, r.k, r.nr, n, len(want))
+			}
+		}
+	}
+}

@@ -8,11 +8,12 @@ import (
 
 // A selector keeps the k best (lowest score, then lowest index) candidate
 // neighbours of one query. The search offers it only candidates below its
-// threshold, the k-th best score so far, and it buffers them: when the
-// buffer is full, a selection keeps the k best and tightens the threshold.
-// Each reference then costs one comparison in the scan, and the selection
-// O(k) amortised over the k or more pushes that filled the buffer, which
-// beats a heap's O(log k) per push while the threshold is still loose.
+// threshold, a score that at least k kept candidates beat or tie, and it
+// buffers them: when the buffer is full, a selection keeps the best (k or
+// a few more) and tightens the threshold. Each reference then costs one
+// comparison in the scan, and the selection O(k) amortised over the k or
+// more pushes that filled the buffer, which beats a heap's O(log k) per
+// push while the threshold is still loose.
 //
 // References arrive in increasing index order, so a later candidate whose
 // score equals the threshold loses the tie: the scan's strict comparison
@@ -28,8 +29,8 @@ type selector[T Float] interface {
 	best(idx []int32, score []T) int
 }
 
-// bufferSize leaves room for k kept candidates plus a block's worth of
-// new ones, and never more than the nr references can fill.
+// bufferSize leaves room for the kept candidates and at least as many new
+// ones, and never more than the nr references can fill.
 func bufferSize(k, nr int) int { return min(2*k+refBlock, nr+1) }
 
 func newSelector[T Float](k, nr int) selector[T] {

@@ -40,7 +40,7 @@ func (b *builder[T]) batchNorm(name string, x *G.Node) *G.Node {
 	shape := x.Shape().Clone()
 	c := shape[1]
 	if n := shape.TotalSize() / c; b.train && n < 2 {
-		b.ok(fmt.Errorf("nn: %s: a batch of %d gives %d value per channel; training BatchNorm needs more", full, shape[0], n))
+		b.fail(fmt.Errorf("%s: a batch of %d gives %d value per channel; training BatchNorm needs more", full, shape[0], n))
 		return x
 	}
 	gamma := b.param(name+".weight", []int{c}, []int{c}, fill[T](1))

@@ -48,17 +48,17 @@ type param[T Float] struct {
 	node  *G.Node       // in the training graph, to differentiate with respect to
 }
 
-// ok records err (the first one wins) and reports whether building may go on.
-func (b *builder[T]) ok(err error) bool {
+// fail records err; the first one wins.
+func (b *builder[T]) fail(err error) {
 	if err != nil && b.err == nil {
 		b.err = err
 	}
-	return b.err == nil
 }
 
-// node applies a Gorgonia function result to the sticky error.
+// node records a Gorgonia function's error. After an error the node is nil,
+// which every layer method returns early on.
 func (b *builder[T]) node(n *G.Node, err error) *G.Node {
-	b.ok(err)
+	b.fail(err)
 	return n
 }
 
@@ -112,24 +112,12 @@ func (b *builder[T]) conv(name string, x *G.Node, out, kernel, stride int, bias 
 	if b.err != nil {
 		return x
 	}
-	s := x.Shape()
-	fanIn := s[1] * kernel * kernel
-	// The weight node is the (out, in*k*k) matrix that multiplies im2col's
-	// columns, so that no Gorgonia op reshapes a shared parameter in place.
-	w := b.param(name+".weight", []int{out, s[1], kernel, kernel}, []int{out, fanIn}, b.uniform(fanIn))
-	k, pad := tensor.Shape{kernel, kernel}, tensor.Shape{kernel / 2, kernel / 2}
-	cols := b.node(G.Im2Col(x, k, pad, tensor.Shape{stride, stride}, tensor.Shape{1, 1}))
-	if b.err != nil {
-		return x
-	}
-	cs := cols.Shape() // batch, out height, out width, in*k*k
-	y := b.node(G.Reshape(cols, tensor.Shape{cs[0] * cs[1] * cs[2], cs[3]}))
-	wt := b.node(G.Transpose(w))
-	y = b.node(G.Mul(y, wt))
-	y = b.node(G.Reshape(y, tensor.Shape{cs[0], cs[1], cs[2], out}))
-	y = b.node(G.Transpose(y, 0, 3, 1, 2))
+	g := newConvGeom(x.Shape(), out, kernel, stride)
+	// The weight node is the out x (in*k*k) matrix the columns multiply.
+	w := b.param(name+".weight", []int{out, g.in, kernel, kernel}, []int{out, g.k()}, b.uniform(g.k()))
+	y := b.node(conv2d[T](b.full(name), x, w, g, b.train))
 	if bias {
-		y = b.addBias(name+".bias", y, fanIn)
+		y = b.addBias(name+".bias", y, g.k())
 	}
 	return y
 }
@@ -140,78 +128,19 @@ func (b *builder[T]) linear(name string, x *G.Node, out int) *G.Node {
 	}
 	in := x.Shape()[1]
 	w := b.param(name+".weight", []int{out, in}, []int{out, in}, b.uniform(in))
-	wt := b.node(G.Transpose(w))
-	y := b.node(G.Mul(x, wt))
-	return b.addBias(name+".bias", y, in)
-}
-
-// addBias adds a per-channel (axis 1) bias: Gorgonia's broadcasting would
-// reshape the shared bias tensor in place and copy it for every row.
-func (b *builder[T]) addBias(name string, x *G.Node, fanIn int) *G.Node {
-	if b.err != nil {
+	wt, err := G.Transpose(w)
+	if err != nil {
+		b.fail(err)
 		return x
 	}
-	c := x.Shape()[1]
-	bias := b.param(name, []int{c}, []int{c}, b.uniform(fanIn))
-	shape := x.Shape().Clone()
-	op := &fnOp[T]{
-		name:  b.full(name) + "/add",
-		shape: shape,
-		forward: func(out []T, in [][]T) error {
-			forPlanes(shape, func(ch, lo, hi int) {
-				for i := lo; i < hi; i++ {
-					out[i] = in[0][i] + in[1][ch]
-				}
-			})
-			return nil
-		},
-		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-			db, err := channelSum[T](b.full(name)+"/grad", grad)
-			return G.Nodes{grad, db}, err
-		},
-		diffWRT: []bool{true, true},
-	}
-	return b.node(apply(op, x, bias))
-}
-
-// channelSum sums x (batch, channels, ...) over everything but the channel:
-// the gradient of a per-channel bias (and of BatchNorm's beta).
-func channelSum[T Float](name string, x *G.Node) (*G.Node, error) {
-	shape := x.Shape().Clone()
-	op := &fnOp[T]{
-		name:  name,
-		shape: tensor.Shape{shape[1]},
-		forward: func(out []T, in [][]T) error {
-			sums := make([]float64, len(out))
-			forPlanes(shape, func(ch, lo, hi int) {
-				for _, v := range in[0][lo:hi] {
-					sums[ch] += float64(v)
-				}
-			})
-			for i, s := range sums {
-				out[i] = T(s)
-			}
-			return nil
-		},
-	}
-	return apply(op, x)
-}
-
-// forPlanes calls f with the channel and the index range [lo, hi) of each
-// (example, channel) plane of a tensor of shape (batch, channels, rest...).
-func forPlanes(shape tensor.Shape, f func(ch, lo, hi int)) {
-	c := shape[1]
-	size := product(shape[2:])
-	for i := 0; i < shape[0]*c; i++ {
-		f(i%c, i*size, (i+1)*size)
-	}
+	return b.addBias(name+".bias", b.node(G.Mul(x, wt)), in)
 }
 
 func (b *builder[T]) relu(x *G.Node) *G.Node {
 	if b.err != nil {
 		return x
 	}
-	return b.node(G.Rectify(x))
+	return b.node(relu[T](x))
 }
 
 func (b *builder[T]) pool(name string, x *G.Node, kind string) *G.Node {
@@ -220,11 +149,11 @@ func (b *builder[T]) pool(name string, x *G.Node, kind string) *G.Node {
 	}
 	switch kind {
 	case "max":
-		return b.node(G.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}))
+		return b.node(maxPool2[T](b.full(name), x))
 	case "avg":
 		return b.node(avgPool2[T](b.full(name), x))
 	}
-	b.ok(fmt.Errorf("nn: unknown pooling %q", kind))
+	b.fail(fmt.Errorf("unknown pooling %q", kind))
 	return x
 }
 

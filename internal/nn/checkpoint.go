@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 	"gorgonia.org/tensor"
+
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // Save writes every parameter and BatchNorm running statistic to a
@@ -19,36 +20,22 @@ import (
 // prefix ("trunk.blocks.0.conv.weight", "embedder.net.0.bias", ...). The
 // file is written to a temporary name and renamed, so a crash never leaves a
 // partial checkpoint under path.
-func (m *Model[T]) Save(path string) (err error) {
+func (m *Model[T]) Save(path string) error {
 	views := make(map[string]view, len(m.state))
 	for _, s := range m.state {
 		views[s.name] = viewOf(s)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("nn: saving %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("nn: saving %s: %w", path, err)
+	err := record.WriteAtomic(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		if err := safetensors.SerializeToWriter(views, nil, w); err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriter(f)
-	if err = safetensors.SerializeToWriter(views, nil, w); err != nil {
-		return err
+		return w.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("nn: %w", err)
 	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // Load reads a file written by Save for the same architecture: every tensor

@@ -14,13 +14,16 @@ import (
 // the gradient checks.
 type Float interface{ float32 | float64 }
 
-// fnOp is a Gorgonia Op made of plain functions. bench's own layers (bias,
-// BatchNorm, the loss bridge) are written this way so that their state
-// (running statistics, the step's loss gradient) lives in bench, where no
-// new TapeMachine or SetTraining can reset it. Graphs have a fixed batch
-// size, so the output shape is fixed too.
+// fnOp is a Gorgonia Op made of plain functions. bench's own layers
+// (convolution, BatchNorm, pooling, ReLU, bias, the loss bridge) are written
+// this way: their state (running statistics, the step's loss gradient, what
+// a forward keeps for its backward) lives in bench, where no new TapeMachine
+// or SetTraining can reset it, and their loops are direct. Graphs have a
+// fixed batch size, so the output shape is fixed too.
 type fnOp[T Float] struct {
-	name  string // unique in its graph: Gorgonia merges nodes whose ops hash equal
+	// name is the op's hash: Gorgonia merges nodes with equal ops and
+	// inputs, so an op with state carries its layer's name.
+	name  string
 	typ   hm.Type
 	shape tensor.Shape // of the output; empty for a scalar
 	// forward fills out (zeroed, len = shape.TotalSize()) from the inputs'
@@ -30,6 +33,7 @@ type fnOp[T Float] struct {
 	// false); nil for an op that is never differentiated.
 	backward func(in G.Nodes, out, grad *G.Node) (G.Nodes, error)
 	diffWRT  []bool
+	out      *tensor.Dense // reused by every run: the graphs allocate nothing per step
 }
 
 // apply adds an fnOp node on the inputs. diffWRT may be nil when backward is.
@@ -80,11 +84,17 @@ func (op *fnOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		return scalar(out[0]), nil
 	}
-	t := tensor.New(tensor.WithShape(op.shape...), tensor.Of(dtype[T]()))
-	if err := op.forward(t.Data().([]T), in); err != nil {
+	if op.out == nil {
+		op.out = tensor.New(tensor.WithShape(op.shape...), tensor.Of(dtype[T]()))
+	} else if err := op.out.Reshape(op.shape...); err != nil { // in case a consumer reshaped it in place
 		return nil, err
 	}
-	return t, nil
+	out := op.out.Data().([]T)
+	clear(out)
+	if err := op.forward(out, in); err != nil {
+		return nil, err
+	}
+	return op.out, nil
 }
 
 func scalar[T Float](v T) G.Value {

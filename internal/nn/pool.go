@@ -5,36 +5,50 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Average pooling is bench's own: Gorgonia v0.9.18's AveragePool2D divides
-// each window's sum by the input width instead of the window size, and its
-// Mean over the two spatial axes panics on 1x1 maps.
+// Pooling is bench's own. Gorgonia v0.9.18's AveragePool2D divides each
+// window's sum by the input width instead of the window size, its Mean over
+// the two spatial axes panics on 1x1 maps, and its MaxPool2D costs a tenth
+// of a forward pass.
 
-// avgPool2 is avg_pool2d with a 2x2 window and stride 2 (odd last rows and
-// columns dropped, as PyTorch's floor mode does).
-func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
-	in := x.Shape().Clone()
-	out := tensor.Shape{in[0], in[1], in[2] / 2, in[3] / 2}
-	// each calls f(o, i) for every output index o and the input indices i of
-	// its window.
-	each := func(f func(o, i int)) {
-		h, w, oh, ow := in[2], in[3], out[2], out[3]
-		for p := 0; p < in[0]*in[1]; p++ {
-			for r := 0; r < oh; r++ {
-				for c := 0; c < ow; c++ {
-					o, i := (p*oh+r)*ow+c, (p*h+2*r)*w+2*c
-					f(o, i)
-					f(o, i+1)
-					f(o, i+w)
-					f(o, i+w+1)
-				}
+// windows calls f(o, i) for each output index o of a 2x2, stride-2 pooling
+// of a (batch, channels, h, w) tensor and the index i of its window's
+// top-left input; the window is i, i+1, i+w, i+w+1. An odd last row or
+// column is dropped, as PyTorch's floor mode does.
+func windows(in tensor.Shape, f func(o, i int)) {
+	h, w, oh, ow := in[2], in[3], in[2]/2, in[3]/2
+	for p := 0; p < in[0]*in[1]; p++ {
+		for r := 0; r < oh; r++ {
+			for c := 0; c < ow; c++ {
+				f((p*oh+r)*ow+c, (p*h+2*r)*w+2*c)
 			}
 		}
 	}
+}
+
+func pooledShape(in tensor.Shape) tensor.Shape {
+	return tensor.Shape{in[0], in[1], in[2] / 2, in[3] / 2}
+}
+
+// maxPool2 is max_pool2d with a 2x2 window and stride 2; the gradient goes
+// to the first maximum of each window, as in PyTorch.
+func maxPool2[T Float](name string, x *G.Node) (*G.Node, error) {
+	in := x.Shape().Clone()
+	w := in[3]
+	argmax := make([]int, pooledShape(in).TotalSize()) // of the last forward, for its backward
 	op := &fnOp[T]{
 		name:  name,
-		shape: out,
+		shape: pooledShape(in),
 		forward: func(y []T, v [][]T) error {
-			each(func(o, i int) { y[o] += v[0][i] / 4 })
+			x := v[0]
+			windows(in, func(o, i int) {
+				best := i
+				for _, j := range [3]int{i + 1, i + w, i + w + 1} {
+					if x[j] > x[best] {
+						best = j
+					}
+				}
+				y[o], argmax[o] = x[best], best
+			})
 			return nil
 		},
 		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -42,7 +56,40 @@ func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 				name:  name + "/grad",
 				shape: in,
 				forward: func(dx []T, v [][]T) error {
-					each(func(o, i int) { dx[i] = v[0][o] / 4 })
+					for o, i := range argmax {
+						dx[i] = v[0][o]
+					}
+					return nil
+				},
+			}, grad)
+			return G.Nodes{dx}, err
+		},
+		diffWRT: []bool{true},
+	}
+	return apply(op, x)
+}
+
+// avgPool2 is avg_pool2d with a 2x2 window and stride 2.
+func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
+	in := x.Shape().Clone()
+	w := in[3]
+	op := &fnOp[T]{
+		name:  name,
+		shape: pooledShape(in),
+		forward: func(y []T, v [][]T) error {
+			x := v[0]
+			windows(in, func(o, i int) { y[o] = (x[i] + x[i+1] + x[i+w] + x[i+w+1]) / 4 })
+			return nil
+		},
+		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			dx, err := apply(&fnOp[T]{
+				name:  name + "/grad",
+				shape: in,
+				forward: func(dx []T, v [][]T) error {
+					windows(in, func(o, i int) {
+						g := v[0][o] / 4
+						dx[i], dx[i+1], dx[i+w], dx[i+w+1] = g, g, g, g
+					})
 					return nil
 				},
 			}, grad)
@@ -58,10 +105,9 @@ func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 	in := x.Shape().Clone()
 	size := T(in[2] * in[3])
-	out := tensor.Shape{in[0], in[1]}
 	op := &fnOp[T]{
 		name:  name,
-		shape: out,
+		shape: tensor.Shape{in[0], in[1]},
 		forward: func(y []T, v [][]T) error {
 			forPlanes(in, func(_, lo, hi int) {
 				var s float64

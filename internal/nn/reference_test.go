@@ -89,7 +89,7 @@ func (p refParams) batchNorm(x ref, name string, train bool) ref {
 	return y
 }
 
-func relu(x ref) ref {
+func refRelu(x ref) ref {
 	y := newRef(x.b, x.c, x.h, x.w)
 	for i, v := range x.v {
 		y.v[i] = math.Max(v, 0)
@@ -139,7 +139,7 @@ func refMeanPool(x ref) ref {
 func (p refParams) mlp(x ref, prefix string, sizes []int) ref {
 	for l, out := range sizes {
 		if l > 0 {
-			x = relu(x)
+			x = refRelu(x)
 		}
 		name := fmt.Sprintf("%s.net.%d", prefix, 2*l)
 		w, bias := p[name+".weight"], p[name+".bias"]
@@ -165,13 +165,13 @@ func (p refParams) convNet(x ref, c *ConvNet, train bool) ref {
 		if c.BatchNorm {
 			x = p.batchNorm(x, name+".bn", train)
 		}
-		x = pool2(relu(x), c.Pool)
+		x = pool2(refRelu(x), c.Pool)
 	}
 	return refMeanPool(x)
 }
 
 func (p refParams) resNet(x ref, r *ResNet, train bool) ref {
-	x = relu(p.batchNorm(p.conv(x, "trunk.conv1", r.Channels[0], 3, 1, false), "trunk.bn1", train))
+	x = refRelu(p.batchNorm(p.conv(x, "trunk.conv1", r.Channels[0], 3, 1, false), "trunk.bn1", train))
 	for s, ch := range r.Channels {
 		for j := 0; j < r.Blocks; j++ {
 			name := fmt.Sprintf("trunk.layer%d.%d", s+1, j)
@@ -179,13 +179,13 @@ func (p refParams) resNet(x ref, r *ResNet, train bool) ref {
 			if s > 0 && j == 0 {
 				stride = 2
 			}
-			out := relu(p.batchNorm(p.conv(x, name+".conv1", ch, 3, stride, false), name+".bn1", train))
+			out := refRelu(p.batchNorm(p.conv(x, name+".conv1", ch, 3, stride, false), name+".bn1", train))
 			out = p.batchNorm(p.conv(out, name+".conv2", ch, 3, 1, false), name+".bn2", train)
 			shortcut := x
 			if stride != 1 || x.c != ch {
 				shortcut = p.batchNorm(p.conv(x, name+".downsample.0", ch, 1, stride, false), name+".downsample.1", train)
 			}
-			x = relu(add(out, shortcut))
+			x = refRelu(add(out, shortcut))
 		}
 	}
 	return refMeanPool(x)

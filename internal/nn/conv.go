@@ -1,0 +1,208 @@
+package nn
+
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convGeom is the geometry of a 2-D convolution with padding kernel/2.
+type convGeom struct {
+	batch, in, h, w     int // input
+	out, oh, ow         int // output
+	kernel, stride, pad int
+}
+
+func newConvGeom(x tensor.Shape, out, kernel, stride int) convGeom {
+	pad := kernel / 2
+	return convGeom{
+		batch: x[0], in: x[1], h: x[2], w: x[3],
+		out: out, oh: (x[2]+2*pad-kernel)/stride + 1, ow: (x[3]+2*pad-kernel)/stride + 1,
+		kernel: kernel, stride: stride, pad: pad,
+	}
+}
+
+func (g convGeom) k() int { return g.in * g.kernel * g.kernel } // rows of an image's columns
+func (g convGeom) p() int { return g.oh * g.ow }                // output positions per image
+
+// conv2d is PyTorch's conv2d (cross-correlation, weight out x in x k x k)
+// as im2col and one matrix product per image, written straight into the
+// (batch, out, height, width) layout: Gorgonia's Conv2d computes the same
+// but transposes its result and the gradients through a generic strided
+// iterator, which cost a quarter of a training step. w is the weight as the
+// out x (in*k*k) matrix. In training the columns of every image are kept for
+// the weight gradient; in evaluation each chunk of the batch reuses one.
+func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node, error) {
+	k, p := g.k(), g.p()
+	colsOf := func(b, chunk int) int { return chunk } // index of the columns of image b
+	cols := make([]T, convChunks*k*p)
+	if train {
+		colsOf = func(b, _ int) int { return b }
+		cols = make([]T, g.batch*k*p)
+	}
+	op := &fnOp[T]{
+		name:  name,
+		shape: tensor.Shape{g.batch, g.out, g.oh, g.ow},
+		forward: func(y []T, in [][]T) error {
+			inChunks(g.batch, func(chunk, lo, hi int) {
+				for b := lo; b < hi; b++ {
+					i := colsOf(b, chunk)
+					c := cols[i*k*p : (i+1)*k*p]
+					im2col(g, in[0][b*g.in*g.h*g.w:], c)
+					gemm(false, false, g.out, p, k, in[1], k, c, p, 0, y[b*g.out*p:], p)
+				}
+			})
+			return nil
+		},
+		// The gradient of the graph's input (the images) is never needed.
+		diffWRT: []bool{!x.IsVar(), true},
+	}
+	op.backward = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		// dW = sum over images of dy_b (out x p) times cols_b transposed,
+		// summed per chunk of the batch, then over the chunks in order.
+		partial := make([][]T, convChunks)
+		for c := range partial {
+			partial[c] = make([]T, g.out*k)
+		}
+		dw, err := apply(&fnOp[T]{
+			name:  name + "/dw",
+			shape: tensor.Shape{g.out, k},
+			forward: func(dw []T, in [][]T) error {
+				inChunks(g.batch, func(c, lo, hi int) {
+					clear(partial[c])
+					for b := lo; b < hi; b++ {
+						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, cols[b*k*p:], p, 1, partial[c], k)
+					}
+				})
+				for _, part := range partial {
+					for i, v := range part {
+						dw[i] += v
+					}
+				}
+				return nil
+			},
+		}, dy)
+		if err != nil || !op.diffWRT[0] {
+			return G.Nodes{nil, dw}, err
+		}
+		// dx_b = col2im(W transposed times dy_b).
+		dcols := make([][]T, convChunks)
+		for c := range dcols {
+			dcols[c] = make([]T, k*p)
+		}
+		dx, err := apply(&fnOp[T]{
+			name:  name + "/dx",
+			shape: in[0].Shape().Clone(),
+			forward: func(dx []T, in [][]T) error {
+				inChunks(g.batch, func(c, lo, hi int) {
+					for b := lo; b < hi; b++ {
+						gemm(true, false, k, p, g.out, in[1], k, in[0][b*g.out*p:], p, 0, dcols[c], p)
+						col2im(g, dcols[c], dx[b*g.in*g.h*g.w:])
+					}
+				})
+				return nil
+			},
+		}, dy, in[1])
+		return G.Nodes{dx, dw}, err
+	}
+	return apply(op, x, w)
+}
+
+// convChunks is the number of fixed slices of the batch that a convolution
+// works on concurrently. It is a constant, not the number of cores, so that
+// the weight gradient (summed per slice, then over the slices in order) is
+// the same on every machine.
+const convChunks = 4
+
+// inChunks calls f concurrently on convChunks contiguous slices [lo, hi) of
+// the batch and waits for them.
+func inChunks(batch int, f func(chunk, lo, hi int)) {
+	var wg sync.WaitGroup
+	for c := range convChunks {
+		lo, hi := c*batch/convChunks, (c+1)*batch/convChunks
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(c, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// im2col writes one image's (in x h x w) patches as the columns of cols
+// (in*k*k rows, one per weight, by oh*ow columns, one per output position),
+// zero where the window hangs over the padding.
+func im2col[T Float](g convGeom, x, cols []T) {
+	p := g.p()
+	for c := 0; c < g.in; c++ {
+		for ki := 0; ki < g.kernel; ki++ {
+			for kj := 0; kj < g.kernel; kj++ {
+				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				for oi := 0; oi < g.oh; oi++ {
+					i := oi*g.stride - g.pad + ki
+					out := row[oi*g.ow : (oi+1)*g.ow]
+					if i < 0 || i >= g.h {
+						clear(out)
+						continue
+					}
+					src := x[(c*g.h+i)*g.w:][:g.w]
+					for oj := range out {
+						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
+							out[oj] = src[j]
+						} else {
+							out[oj] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns back onto the image they came from: the adjoint of
+// im2col.
+func col2im[T Float](g convGeom, cols, x []T) {
+	p := g.p()
+	for c := 0; c < g.in; c++ {
+		for ki := 0; ki < g.kernel; ki++ {
+			for kj := 0; kj < g.kernel; kj++ {
+				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				for oi := 0; oi < g.oh; oi++ {
+					i := oi*g.stride - g.pad + ki
+					if i < 0 || i >= g.h {
+						continue
+					}
+					dst := x[(c*g.h+i)*g.w:][:g.w]
+					for oj, v := range row[oi*g.ow : (oi+1)*g.ow] {
+						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
+							dst[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+var blasImpl gonum.Implementation
+
+// gemm is C = A B + beta C on row-major matrices (A m x k, B k x n), either
+// transposed as stored, with gonum's BLAS (the one Gorgonia uses).
+func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		blasImpl.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blasImpl.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}

@@ -30,27 +30,29 @@ func (g convGeom) p() int { return g.oh * g.ow }                // output positi
 
 // conv2d is PyTorch's conv2d (cross-correlation, weight out x in x k x k)
 // as im2col and one matrix product per image, written straight into the
-// (batch, out, height, width) layout: Gorgonia's Conv2d computes the same
-// but transposes its result and the gradients through a generic strided
-// iterator, which cost a quarter of a training step. w is the weight as the
+// (batch, out, height, width) layout. Gorgonia's Conv2d computes the same
+// in (batch, height, width, out) and transposes it, and the gradient back,
+// with a generic strided iterator: a tenth of a step. w is the weight as the
 // out x (in*k*k) matrix. In training the columns of every image are kept for
 // the weight gradient; in evaluation each chunk of the batch reuses one.
 func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node, error) {
 	k, p := g.k(), g.p()
-	colsOf := func(b, chunk int) int { return chunk } // index of the columns of image b
-	cols := make([]T, convChunks*k*p)
+	slots := convChunks
 	if train {
-		colsOf = func(b, _ int) int { return b }
-		cols = make([]T, g.batch*k*p)
+		slots = g.batch
 	}
+	cols := make([]T, slots*k*p)
 	op := &fnOp[T]{
 		name:  name,
 		shape: tensor.Shape{g.batch, g.out, g.oh, g.ow},
 		forward: func(y []T, in [][]T) error {
 			inChunks(g.batch, func(chunk, lo, hi int) {
 				for b := lo; b < hi; b++ {
-					i := colsOf(b, chunk)
-					c := cols[i*k*p : (i+1)*k*p]
+					slot := chunk
+					if train {
+						slot = b
+					}
+					c := cols[slot*k*p : (slot+1)*k*p]
 					im2col(g, in[0][b*g.in*g.h*g.w:], c)
 					gemm(false, false, g.out, p, k, in[1], k, c, p, 0, y[b*g.out*p:], p)
 				}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 
@@ -29,7 +30,7 @@ func newMLP(def []int) func(p *config.Params) *MLP {
 func (m *MLP) build(l layers, x *G.Node, extra int) *G.Node {
 	sizes := m.LayerSizes
 	if extra > 0 {
-		sizes = append(sizes[:len(sizes):len(sizes)], extra)
+		sizes = slices.Concat(sizes, []int{extra})
 	}
 	for i, size := range sizes {
 		if i > 0 {

@@ -255,7 +255,8 @@ func (m *Model[T]) checkGrads(batch int) error {
 // the forward pass, then lossGrad with the outputs, which returns d loss /
 // d output for each output it used, then the backward pass, after which every
 // parameter's Grad holds the gradient for this batch (overwritten, not
-// accumulated). An error from lossGrad is returned as is.
+// accumulated). An error from lossGrad is returned as is. lossGrad runs on
+// a goroutine of Gorgonia's while TrainStep waits for it.
 func (m *Model[T]) TrainStep(x []T, lossGrad func(Outputs[T]) (Grads[T], error)) error {
 	if want := m.train.batch * m.inSize; len(x) != want {
 		return fmt.Errorf("nn: TrainStep got %d input values; want %d (batch %d x %v)", len(x), want, m.train.batch, m.inputShape)

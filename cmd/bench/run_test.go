@@ -233,3 +233,17 @@ func TestReproducibleAndResumable(t *testing.T) {
 		t.Errorf("the resumed config change was not recorded as a diff: %v", diffs)
 	}
 }
+
+// The classifier head defaults to one Linear layer to the classes, not to
+// the embedder's default layers.
+func TestClassifierDefaults(t *testing.T) {
+	out, err := bench(t, "configs", "show", "--root_config_folder", "../../configs",
+		"--trainer~OVERRIDE~", "{TrainWithClassifier: {}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(out, "classifier:")
+	if i < 0 || !strings.Contains(out[i:], "layer_sizes: []") || !strings.Contains(out, "CrossEntropyLoss") {
+		t.Errorf("classifier defaults missing:\n%s", out)
+	}
+}

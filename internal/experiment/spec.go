@@ -162,7 +162,7 @@ func decodeModels(p *config.Params, s *Spec) {
 	s.Trunk = buildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
 	s.Embedder = buildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
 	if s.Trainer == TrainWithClassifier {
-		s.Classifier = buildComponent(m, nn.Embedders, "classifier", config.C("MLP", nil))
+		s.Classifier = buildComponent(m, nn.Classifiers, "classifier", config.C("MLP", nil))
 	}
 	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
 }

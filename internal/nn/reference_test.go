@@ -134,14 +134,18 @@ func refMeanPool(x ref) ref {
 	return y
 }
 
-// mlp applies Linear layers net.0, net.2, ... with ReLU between them to
-// x (batch, features) stored as (batch, features, 1, 1).
+// mlp applies PML's MLP to x (batch, features) stored as (batch, features,
+// 1, 1): a ReLU before every Linear but the last, the Sequential's indices
+// counting the ReLUs (ReLU net.0, Linear net.1, Linear net.2 for two layers).
 func (p refParams) mlp(x ref, prefix string, sizes []int) ref {
+	index := 0
 	for l, out := range sizes {
-		if l > 0 {
+		if l < len(sizes)-1 {
 			x = refRelu(x)
+			index++
 		}
-		name := fmt.Sprintf("%s.net.%d", prefix, 2*l)
+		name := fmt.Sprintf("%s.net.%d", prefix, index)
+		index++
 		w, bias := p[name+".weight"], p[name+".bias"]
 		y := newRef(x.b, out, 1, 1)
 		for n := 0; n < x.b; n++ {

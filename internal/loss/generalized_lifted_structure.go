@@ -21,13 +21,11 @@ func newGeneralizedLifted(p *config.Params) Loss {
 }
 
 func (l *generalizedLifted) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) {
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist)
+	if !ok {
 		return nil, nil
 	}
 	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
-	posMask, negMask := pairMasks(mat.Rows, a1, p, a2, n)
 	pos := t.LogSumExp(marginAbove(t, l.dist, mat, l.posMargin), posMask, false)
 	neg := t.LogSumExp(marginBelow(t, l.dist, l.negMargin, mat), negMask, false)
 	return []subLoss{elementLoss("loss", t.Relu(t.Add(pos, neg)))}, nil

@@ -206,6 +206,20 @@ func smallest(t *ad.Tape, dist Distance, x, y *ad.Node) *ad.Node {
 
 // pairMasks are PML's mat_based_loss masks: n x n, true at the listed
 // positive (a1, p) and negative (a2, n) pairs (repeats collapse).
+// maskedPairs is the distance matrix of the batch with masks of its
+// positive and negative pairs, for the losses that log-sum-exp over each row
+// (MultiSimilarity, GeneralizedLiftedStructure); ok is false when there is
+// at most one pair of each kind, where PML returns a zero loss.
+func maskedPairs(b *batch, dist Distance) (mat *ad.Node, pos, neg []bool, ok bool) {
+	a1, p, a2, n := b.tuples.AsPairs(b.labels)
+	if atMostOne(a1, p, a2, n) {
+		return nil, nil, nil, false
+	}
+	mat = dist.Node(b.t, b.emb, b.emb)
+	pos, neg = pairMasks(mat.Rows, a1, p, a2, n)
+	return mat, pos, neg, true
+}
+
 func pairMasks(size int, a1, p, a2, n []int) (pos, neg []bool) {
 	pos, neg = make([]bool, size*size), make([]bool, size*size)
 	for k, i := range a1 {

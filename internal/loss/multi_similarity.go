@@ -23,13 +23,11 @@ func newMultiSimilarity(p *config.Params) Loss {
 }
 
 func (l *multiSimilarity) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) {
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist)
+	if !ok {
 		return nil, nil
 	}
 	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
-	posMask, negMask := pairMasks(mat.Rows, a1, p, a2, n)
 	pos := t.LogSumExp(t.Scale(marginAbove(t, l.dist, mat, l.base), l.alpha), posMask, true)
 	neg := t.LogSumExp(t.Scale(marginBelow(t, l.dist, l.base, mat), l.beta), negMask, true)
 	losses := t.Add(t.Scale(pos, 1/l.alpha), t.Scale(neg, 1/l.beta))

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
 )
 
 // bench runs the command line in-process and returns its output.
@@ -46,7 +49,8 @@ func TestSmokeRun(t *testing.T) {
 	}
 	for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
 		want = append(want, fold+"/saved_models/best.safetensors", fold+"/saved_models/latest.safetensors",
-			fold+"/saved_models/best.state.json", fold+"/records/losses.csv", fold+"/records/accuracies_val.csv")
+			fold+"/saved_models/best.state.json", fold+"/records/losses.csv", fold+"/records/accuracies_val.csv",
+			fold+"/records/records.db")
 	}
 	want = append(want, "splits.json", "meta_logs/separated.csv", "meta_logs/separated.json",
 		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json")
@@ -54,6 +58,9 @@ func TestSmokeRun(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(exp, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
+	}
+	for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
+		checkRecords(t, filepath.Join(exp, fold, "records"))
 	}
 	var separated map[string]map[string]float64
 	readJSON(t, filepath.Join(exp, "meta_logs/separated.json"), &separated)
@@ -88,6 +95,29 @@ func TestSmokeRun(t *testing.T) {
 	_, err = bench(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
 	if err == nil || !strings.Contains(err.Error(), exp) {
 		t.Errorf("reusing the name: want an error naming %s, got %v", exp, err)
+	}
+}
+
+// checkRecords checks that a fold's records were also written as one
+// TensorBoard event file and a database holding what losses.csv holds.
+func checkRecords(t *testing.T, dir string) {
+	t.Helper()
+	events, _ := filepath.Glob(filepath.Join(dir, "tensorboard", "events.out.tfevents.*"))
+	if len(events) != 1 {
+		t.Errorf("%s: want one TensorBoard event file, got %v", dir, events)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "records.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows int
+	if err := db.QueryRow("SELECT count(*) FROM losses").Scan(&rows); err != nil {
+		t.Fatalf("%s/records.db: %v", dir, err)
+	}
+	lines := strings.Count(readFile(t, filepath.Join(dir, "losses.csv")), "\n") - 1 // the header
+	if rows != lines || rows == 0 {
+		t.Errorf("%s: records.db has %d losses, losses.csv %d", dir, rows, lines)
 	}
 }
 
@@ -228,6 +258,15 @@ func TestReproducibleAndResumable(t *testing.T) {
 		if read("a", file) != read("c", file) {
 			t.Errorf("resumed run differs from the uninterrupted one in %s:\n%s\nvs\n%s", file, read("c", file), read("a", file))
 		}
+	}
+	// The records too: the resumed fold's losses continue the interrupted
+	// ones, and its events go to a second file.
+	fold := "Test50_50_Partitions2_0/records/"
+	if read("a", fold+"losses.csv") != read("c", fold+"losses.csv") {
+		t.Errorf("resumed run's losses.csv differs from the uninterrupted one's")
+	}
+	if events, _ := filepath.Glob(filepath.Join(root, "c", fold, "tensorboard", "*")); len(events) != 2 {
+		t.Errorf("want one event file per run of the fold, got %v", events)
 	}
 	if diffs, _ := os.ReadDir(filepath.Join(root, "c", "configs", "diffs")); len(diffs) != 1 {
 		t.Errorf("the resumed config change was not recorded as a diff: %v", diffs)

@@ -122,6 +122,3 @@ func (t *Table) Truncate(column string, keep func(v float64) bool) {
 	}
 	t.rows = rows
 }
-
-// Path is the file the table is written to.
-func (t *Table) Path() string { return t.path }

@@ -117,17 +117,9 @@ func (f *fold) restore(which string) (bool, error) {
 		}
 	}
 	f.state = c.Fold
-	var err error
 	keep := func(v float64) bool { return v <= float64(f.state.Epoch) }
-	if f.losses, err = record.LoadTable(f.losses.Path()); err != nil {
+	if err := f.records.Resume("epoch", keep); err != nil {
 		return false, err
-	}
-	f.losses.Truncate("epoch", keep)
-	for name, t := range f.accuracies {
-		if f.accuracies[name], err = record.LoadTable(t.Path()); err != nil {
-			return false, err
-		}
-		f.accuracies[name].Truncate("epoch", keep)
 	}
 	return true, nil
 }

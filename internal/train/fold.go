@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -35,6 +34,7 @@ type fold struct {
 	lossOpt    *optim.Optimizer[float64]
 	sampler    data.Sampler
 
+	records    *record.Records
 	losses     *record.Table
 	accuracies map[string]*record.Table // by split name
 
@@ -120,10 +120,11 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	if f.sampler, err = s.Sampler(e.ds, sp.Train, s.BatchSize, s.Seed); err != nil {
 		return nil, fmt.Errorf("sampler: %w", err)
 	}
-	f.losses = record.NewTable(filepath.Join(folder.RecordsDir(sp.Name), "losses.csv"))
+	f.records = record.NewRecords(folder.RecordsDir(sp.Name))
+	f.losses = f.records.Table("losses", "iteration")
 	f.accuracies = map[string]*record.Table{}
 	for _, name := range s.SplitsToEval {
-		f.accuracies[name] = record.NewTable(filepath.Join(folder.RecordsDir(sp.Name), "accuracies_"+name+".csv"))
+		f.accuracies[name] = f.records.Table("accuracies_"+name, "epoch")
 	}
 	return f, nil
 }
@@ -328,7 +329,7 @@ func (f *fold) checkUntrained() error {
 			f.recordAccuracies(0, metrics)
 		}
 	}
-	return f.flush()
+	return f.records.Flush()
 }
 
 // evaluateAndSave evaluates the splits to eval, steps the plateau
@@ -359,7 +360,7 @@ func (f *fold) evaluateAndSave() error {
 			return err
 		}
 	}
-	return f.flush()
+	return f.records.Flush()
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always
@@ -390,18 +391,6 @@ func (f *fold) recordAccuracies(epoch int, metrics map[string]map[string]float64
 		}
 		f.accuracies[name].Add(row, append([]string{"epoch"}, sortedKeys(m)...)...)
 	}
-}
-
-func (f *fold) flush() error {
-	if err := f.losses.Flush(); err != nil {
-		return err
-	}
-	for _, t := range f.accuracies {
-		if err := t.Flush(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // classIDs numbers the classes of the training items 0..C-1 in label

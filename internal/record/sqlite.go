@@ -1,0 +1,90 @@
+package record
+
+import (
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // pure Go: no cgo, builds on a fresh machine
+)
+
+// writeSQLite replaces the tables of the database at path by tables, in one
+// transaction: a killed or failed write leaves the previous flush whole.
+// Rewriting rather than appending keeps the database a copy of the CSV
+// files, so a resumed run's truncation carries over without a rule of its own.
+func writeSQLite(path string, tables []*namedTable) (err error) {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}()
+	for _, t := range tables {
+		if err := writeSQLiteTable(tx, t); err != nil {
+			return fmt.Errorf("table %s: %w", t.name, err)
+		}
+	}
+	return tx.Commit()
+}
+
+func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
+	name := quoteIdent(t.name)
+	if _, err := tx.Exec("DROP TABLE IF EXISTS " + name); err != nil {
+		return err
+	}
+	if len(t.columns) == 0 {
+		return nil
+	}
+	cols := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		cols[i] = quoteIdent(c) + " REAL"
+	}
+	if _, err := tx.Exec("CREATE TABLE " + name + " (" + strings.Join(cols, ", ") + ")"); err != nil {
+		return err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+	insert, err := tx.Prepare("INSERT INTO " + name + " VALUES (" + marks + ")")
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	args := make([]any, len(cols))
+	for _, r := range t.rows {
+		for i := range args {
+			args[i] = nil // a row written before its column appeared
+			if i < len(r) {
+				args[i] = sqlValue(r[i])
+			}
+		}
+		if _, err := insert.Exec(args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqlValue is a CSV cell as SQLite stores it: empty is NULL, and text that
+// is not a number (a hand-edited file) is kept as text, not dropped.
+func sqlValue(cell string) any {
+	if cell == "" {
+		return nil
+	}
+	if v, err := strconv.ParseFloat(cell, 64); err == nil {
+		return v
+	}
+	return cell
+}
+
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

@@ -27,8 +27,8 @@ func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
 type Dataset interface {
 	Len() int
 	Label(i int) int
-	// Image returns item i decoded. The datasets here keep every image in
-	// memory; the error is for datasets too large for that.
+	// Image returns item i decoded. Small datasets keep every image in
+	// memory; large ones read the file here, hence the error.
 	Image(i int) (image.Image, error)
 	// Source names where item i came from (a file, or a zip and its entry),
 	// for messages and records.
@@ -61,34 +61,33 @@ func Labels(ds Dataset) []int {
 	return labels
 }
 
-// item is one decoded image of an in-memory dataset being assembled.
+// item is one image of a dataset being assembled: decoded for an in-memory
+// dataset, img nil for one read from files on demand.
 type item struct {
 	class  string
 	source string
 	img    image.Image
 }
 
-// memDataset holds decoded images in memory; every dataset here is one.
-type memDataset struct {
+// catalog is the part every dataset here shares: items ordered by (class,
+// source), classes labelled in sorted order.
+type catalog struct {
 	classes []string
 	labels  []int
 	sources []string
-	images  []image.Image
-	shape   Shape
 }
 
-func (d *memDataset) Len() int                         { return len(d.images) }
-func (d *memDataset) Label(i int) int                  { return d.labels[i] }
-func (d *memDataset) Image(i int) (image.Image, error) { return d.images[i], nil }
-func (d *memDataset) Source(i int) string              { return d.sources[i] }
-func (d *memDataset) Classes() []string                { return d.classes }
-func (d *memDataset) Shape() Shape                     { return d.shape }
+func (c *catalog) Len() int            { return len(c.labels) }
+func (c *catalog) Label(i int) int     { return c.labels[i] }
+func (c *catalog) Source(i int) string { return c.sources[i] }
+func (c *catalog) Classes() []string   { return c.classes }
 
-// newMemDataset orders items by (class, source) and labels the classes in
-// sorted order. A class with a single image can be neither a query with a
-// positive nor a valid metric-learning class, so such classes are dropped
-// and their number logged; where names the dataset in that line.
-func newMemDataset(where string, items []item) (*memDataset, error) {
+// newCatalog orders items by (class, source) and labels the classes in
+// sorted order; it returns the items kept, in that order. A class with a
+// single image can be neither a query with a positive nor a valid
+// metric-learning class, so such classes are dropped and their number
+// logged; where names the dataset in that line.
+func newCatalog(where string, items []item) (catalog, []item, error) {
 	sort.Slice(items, func(a, b int) bool {
 		if items[a].class != items[b].class {
 			return items[a].class < items[b].class
@@ -99,25 +98,49 @@ func newMemDataset(where string, items []item) (*memDataset, error) {
 	for _, it := range items {
 		count[it.class]++
 	}
-	d := &memDataset{}
+	var c catalog
+	var kept []item
 	var skipped []string
 	for _, it := range items {
 		if count[it.class] < 2 {
 			skipped = append(skipped, it.class)
 			continue
 		}
-		if len(d.classes) == 0 || d.classes[len(d.classes)-1] != it.class {
-			d.classes = append(d.classes, it.class)
+		if len(c.classes) == 0 || c.classes[len(c.classes)-1] != it.class {
+			c.classes = append(c.classes, it.class)
 		}
-		d.labels = append(d.labels, len(d.classes)-1)
-		d.sources = append(d.sources, it.source)
-		d.images = append(d.images, it.img)
+		c.labels = append(c.labels, len(c.classes)-1)
+		c.sources = append(c.sources, it.source)
+		kept = append(kept, it)
 	}
 	if len(skipped) > 0 {
 		slog.Warn("skipped classes with a single image", "dataset", where, "count", len(skipped), "first", skipped[0])
 	}
-	if len(d.classes) < 2 {
-		return nil, fmt.Errorf("%s: %d classes with at least 2 images, need at least 2", where, len(d.classes))
+	if len(c.classes) < 2 {
+		return catalog{}, nil, fmt.Errorf("%s: %d classes with at least 2 images, need at least 2", where, len(c.classes))
+	}
+	return c, kept, nil
+}
+
+// memDataset holds decoded images in memory.
+type memDataset struct {
+	catalog
+	images []image.Image
+	shape  Shape
+}
+
+func (d *memDataset) Image(i int) (image.Image, error) { return d.images[i], nil }
+func (d *memDataset) Shape() Shape                     { return d.shape }
+
+// newMemDataset labels items as newCatalog does and keeps their images.
+func newMemDataset(where string, items []item) (*memDataset, error) {
+	c, kept, err := newCatalog(where, items)
+	if err != nil {
+		return nil, err
+	}
+	d := &memDataset{catalog: c, images: make([]image.Image, len(kept))}
+	for i, it := range kept {
+		d.images[i] = it.img
 	}
 	d.shape = imageShape(d.images)
 	return d, nil

@@ -14,6 +14,11 @@ func init() {
 	Datasets.Register("Glyphs", newGlyphs)
 	Datasets.Register("Omniglot", newOmniglot)
 	Datasets.Register("ImageFolder", newImageFolder)
+	Datasets.Register("CUB200", newCUB200)
+	Datasets.Register("Cars196", newCars196)
+	Datasets.Register("StanfordOnlineProducts", newSOP)
+	Datasets.Register("MNIST", newMNIST)
+	Datasets.Register("FashionMNIST", newFashionMNIST)
 
 	SplitManagers.Register("ClassDisjointSplitManager", newClassDisjoint)
 

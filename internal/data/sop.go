@@ -1,0 +1,89 @@
+package data
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// sopHeader is the first line of Ebay_train.txt and Ebay_test.txt.
+const sopHeader = "image_id class_id super_class_id path"
+
+// openSOP reads Stanford Online Products: dir/Ebay_train.txt and
+// dir/Ebay_test.txt, pooled, each line "image_id class_id super_class_id
+// path" with path relative to dir.
+func openSOP(dir string) (Dataset, error) {
+	const where = "StanfordOnlineProducts"
+	var items []item
+	var ids []int
+	for _, name := range []string{"Ebay_train.txt", "Ebay_test.txt"} {
+		more, moreIDs, err := readSOPList(dir, filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		items, ids = append(items, more...), append(ids, moreIDs...)
+	}
+	// Class ids zero-padded to one width, so that sorted names keep the ids'
+	// order (classes 1-11318 are the usual train half).
+	width := 1
+	for _, id := range ids {
+		width = max(width, len(strconv.Itoa(id)))
+	}
+	for i, id := range ids {
+		items[i].class = fmt.Sprintf("%0*d", width, id)
+	}
+	return newFileDataset(where, items)
+}
+
+// readSOPList reads one list file: its items' sources, and their class ids.
+func readSOPList(dir, list string) ([]item, []int, error) {
+	f, err := os.Open(list)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var items []item
+	var ids []int
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if line == 1 {
+			if strings.Join(strings.Fields(text), " ") != sopHeader {
+				return nil, nil, fmt.Errorf("%s:1: header %q, want %q", list, text, sopHeader)
+			}
+			continue
+		}
+		if text == "" {
+			continue
+		}
+		fields := strings.Fields(text)
+		if len(fields) != 4 {
+			return nil, nil, fmt.Errorf("%s:%d: %q: want 4 fields (%s)", list, line, text, sopHeader)
+		}
+		id, err := strconv.Atoi(fields[1])
+		if err != nil || id < 0 {
+			return nil, nil, fmt.Errorf("%s:%d: class_id %q is not a non-negative integer", list, line, fields[1])
+		}
+		items = append(items, item{source: filepath.Join(dir, filepath.FromSlash(fields[3]))})
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", list, err)
+	}
+	if line == 0 {
+		return nil, nil, fmt.Errorf("%s: empty, want the header %q", list, sopHeader)
+	}
+	return items, ids, nil
+}
+
+func newSOP(p *config.Params) Opener {
+	dir := p.String("root", "Stanford_Online_Products")
+	return func(datasetRoot string) (Dataset, error) { return openSOP(underRoot(datasetRoot, dir)) }
+}

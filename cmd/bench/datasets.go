@@ -51,6 +51,12 @@ found before training. The argument is a dataset component in YAML flow syntax.`
 			if err != nil {
 				return err
 			}
+			// Photo datasets decode lazily: decode each image once here.
+			for i := range ds.Len() {
+				if _, err := ds.Image(i); err != nil {
+					return err
+				}
+			}
 			cmd.Printf("%s: %d images, %d classes, %s\n", c.Type, ds.Len(), len(ds.Classes()), ds.Shape())
 			return nil
 		},

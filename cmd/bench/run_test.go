@@ -286,3 +286,18 @@ func TestClassifierDefaults(t *testing.T) {
 		t.Errorf("classifier defaults missing:\n%s", out)
 	}
 }
+
+func TestDatasetsCommands(t *testing.T) {
+	out, err := bench(t, "datasets", "list")
+	if err != nil || !strings.Contains(out, "Glyphs") || !strings.Contains(out, "Omniglot") {
+		t.Fatalf("datasets list: %v\n%s", err, out)
+	}
+	out, err = bench(t, "datasets", "prepare", "{Glyphs: {images_per_class: 3, image_size: 16}}")
+	if err != nil || !strings.Contains(out, "282 images, 94 classes") {
+		t.Fatalf("datasets prepare: %v\n%s", err, out)
+	}
+	_, err = bench(t, "datasets", "prepare", "{Omniglot: {}}", "--dataset_root", "/nonexistent")
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent") {
+		t.Fatalf("want an error naming the folder, got %v", err)
+	}
+}

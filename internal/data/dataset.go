@@ -28,7 +28,8 @@ type Dataset interface {
 	Len() int
 	Label(i int) int
 	// Image returns item i decoded. Small datasets keep every image in
-	// memory; large ones read the file here, hence the error.
+	// memory; large ones read the file here, hence the error, which names
+	// the file (Source(i)).
 	Image(i int) (image.Image, error)
 	// Source names where item i came from (a file, or a zip and its entry),
 	// for messages and records.

@@ -44,12 +44,12 @@ func (l *Loader) Load(indices []int, step int) (Batch, error) {
 	b := Batch{X: make([]float32, len(indices)*size), Labels: make([]int, len(indices)), Shape: l.shape}
 	err := forEach(len(indices), func(j int) error {
 		i := indices[j]
-		img, err := l.ds.Image(i)
-		if err == nil {
-			rng := newRNG(l.seed, streamTransform, uint64(step), uint64(j))
-			err = l.pipe.apply(img, rng, l.shape, b.X[j*size:(j+1)*size])
-		}
+		img, err := l.ds.Image(i) // its errors name the file already
 		if err != nil {
+			return err
+		}
+		rng := newRNG(l.seed, streamTransform, uint64(step), uint64(j))
+		if err := l.pipe.apply(img, rng, l.shape, b.X[j*size:(j+1)*size]); err != nil {
 			return fmt.Errorf("%s: %w", l.ds.Source(i), err)
 		}
 		b.Labels[j] = l.ds.Label(i)

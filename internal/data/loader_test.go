@@ -106,7 +106,7 @@ type broken struct{ labelled }
 
 func (broken) Image(i int) (image.Image, error) {
 	if i%2 == 1 {
-		return nil, errors.New("unreadable")
+		return nil, errors.New("one.png: unreadable")
 	}
 	return image.NewGray(image.Rect(0, 0, 4, 4)), nil
 }

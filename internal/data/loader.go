@@ -18,10 +18,11 @@ type Batch struct {
 // step s draws its random transforms from (seed, s, j) alone, so a batch is
 // the same whatever the number of workers and their timing.
 type Loader struct {
-	ds    Dataset
-	pipe  *Pipeline
-	shape Shape
-	seed  uint64
+	ds      Dataset
+	pipe    *Pipeline
+	shape   Shape
+	seed    uint64
+	workers int // goroutines transforming a batch; 0 = one per CPU
 }
 
 // NewLoader checks that the pipeline gives one shape for the dataset.
@@ -33,6 +34,13 @@ func NewLoader(ds Dataset, pipe *Pipeline, seed uint64) (*Loader, error) {
 	return &Loader{ds: ds, pipe: pipe, shape: shape, seed: seed}, nil
 }
 
+// WithWorkers sets how many goroutines transform a batch (the config's
+// dataloader_num_workers); 0 means one per CPU. Batches do not depend on it.
+func (l *Loader) WithWorkers(n int) *Loader {
+	l.workers = n
+	return l
+}
+
 // Shape is the shape of one transformed image.
 func (l *Loader) Shape() Shape { return l.shape }
 
@@ -42,7 +50,7 @@ func (l *Loader) Shape() Shape { return l.shape }
 func (l *Loader) Load(indices []int, step int) (Batch, error) {
 	size := l.shape.C * l.shape.H * l.shape.W
 	b := Batch{X: make([]float32, len(indices)*size), Labels: make([]int, len(indices)), Shape: l.shape}
-	err := forEach(len(indices), func(j int) error {
+	err := forEachOn(l.workers, len(indices), func(j int) error {
 		i := indices[j]
 		img, err := l.ds.Image(i) // its errors name the file already
 		if err != nil {

@@ -68,6 +68,22 @@ func TestLoaderDeterministic(t *testing.T) {
 	}
 }
 
+func TestLoaderWorkersDoNotChangeBatches(t *testing.T) {
+	l, _ := glyphLoader(t, trainTransforms)
+	idx := []int{5, 900, 13, 5, 77, 400, 12, 600}
+	many, err := l.Load(idx, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := l.WithWorkers(1).Load(idx, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(one, many) {
+		t.Error("one worker made another batch than one per CPU")
+	}
+}
+
 func TestPrefetch(t *testing.T) {
 	l, _ := glyphLoader(t, trainTransforms)
 	batches := [][]int{{1, 2, 3}, {4, 5}, {6, 7, 8, 9}}

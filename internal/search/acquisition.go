@@ -1,0 +1,69 @@
+package search
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// How propose searches the unit cube: the expected improvement is cheap
+// next to a trial, so many random candidates, then the best few refined.
+const (
+	proposalCandidates = 2000
+	proposalRefined    = 5
+)
+
+// expectedImprovement is E[max(f - best, 0)] for f ~ N(mean, sd^2): the
+// acquisition for maximisation.
+func expectedImprovement(mean, sd, best float64) float64 {
+	if sd <= 0 {
+		return math.Max(mean-best, 0)
+	}
+	z := (mean - best) / sd
+	cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
+	pdf := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
+	return (mean-best)*cdf + sd*pdf
+}
+
+// propose fits a Gaussian process to the observations y at the points x
+// and returns the point of the space with the largest expected improvement
+// over the best observation.
+func propose(s Space, x [][]float64, y []float64, rng *rand.Rand) ([]float64, error) {
+	g, err := fitGP(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("proposing a trial: %w", err)
+	}
+	best := slices.Max(y)
+	// Integer coordinates are snapped first so that the improvement is that
+	// of the value a trial would actually run.
+	ei := func(u []float64) float64 {
+		m, sd := g.predict(s.snap(u))
+		return expectedImprovement(m, sd, best)
+	}
+	type candidate struct {
+		u  []float64
+		ei float64
+	}
+	cands := make([]candidate, proposalCandidates)
+	for i := range cands {
+		u := make([]float64, len(s))
+		for j := range u {
+			u[j] = rng.Float64()
+		}
+		cands[i] = candidate{u, ei(u)}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.ei, a.ei) })
+	lo, hi := make([]float64, len(s)), make([]float64, len(s))
+	for j := range hi {
+		hi[j] = 1
+	}
+	top := cands[0]
+	for _, c := range cands[:proposalRefined] {
+		if u, v := compass(ei, c.u, lo, hi, 0.05, 200); v > top.ei {
+			top = candidate{u, v}
+		}
+	}
+	return s.snap(top.u), nil
+}

@@ -1,0 +1,77 @@
+package search
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestExpectedImprovement(t *testing.T) {
+	phi1 := math.Exp(-0.5) / math.Sqrt(2*math.Pi)
+	cdf1 := 0.8413447460685429 // P(Z <= 1)
+	for _, c := range []struct{ mean, sd, best, want float64 }{
+		{2, 0, 1, 1},                            // certain improvement
+		{0.5, 0, 1, 0},                          // certainly none
+		{1, 0.3, 1, 0.3 / math.Sqrt(2*math.Pi)}, // at the best: sd * pdf(0)
+		{1, 1, 0, cdf1 + phi1},                  // z = 1
+		{-1, 1, 0, -(1 - cdf1) + phi1},          // z = -1
+		{3, 2, 1, 2 * (2*cdf1/2 + phi1)},        // z = 1, scaled by sd = 2
+	} {
+		if got := expectedImprovement(c.mean, c.sd, c.best); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("EI(mean %v, sd %v, best %v) = %v, want %v", c.mean, c.sd, c.best, got, c.want)
+		}
+	}
+}
+
+// EI is positive under uncertainty and grows with the mean and with the
+// uncertainty: the trade-off between exploiting and exploring.
+func TestExpectedImprovementMonotone(t *testing.T) {
+	prev := 0.0
+	for mean := -3.0; mean <= 3; mean += 0.25 {
+		ei := expectedImprovement(mean, 0.5, 0)
+		if ei <= 0 || ei <= prev {
+			t.Errorf("EI(mean %v) = %v after %v: want positive and increasing", mean, ei, prev)
+		}
+		prev = ei
+	}
+	prev = 0
+	for sd := 0.1; sd <= 3; sd += 0.1 {
+		ei := expectedImprovement(-1, sd, 0)
+		if ei <= prev {
+			t.Errorf("EI(sd %v) = %v after %v: want increasing", sd, ei, prev)
+		}
+		prev = ei
+	}
+}
+
+// Between two good observations and far from a bad one, the proposal goes
+// where the process expects the most.
+func TestPropose(t *testing.T) {
+	s := Space{marginRange}
+	x := [][]float64{{0.05}, {0.35}, {0.45}, {0.95}}
+	y := []float64{0, 0.8, 0.85, 0.1}
+	u, err := propose(s, x, y, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u[0] < 0.3 || u[0] > 0.6 {
+		t.Errorf("proposed %v, want near the good observations at 0.35-0.45", u)
+	}
+	again, _ := propose(s, x, y, rand.New(rand.NewPCG(1, 1)))
+	if again[0] != u[0] {
+		t.Errorf("the same seed proposed %v, then %v", u, again)
+	}
+}
+
+// An integer range is proposed at the middle of an integer's slice.
+func TestProposeInteger(t *testing.T) {
+	s := Space{mRange}
+	x := [][]float64{{unit(mRange, 2)}, {unit(mRange, 5)}, {unit(mRange, 8)}}
+	u, err := propose(s, x, []float64{0.1, 0.5, 0.2}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := value(mRange, u[0]); u[0] != unit(mRange, v) {
+		t.Errorf("proposed %v, not the middle of m=%v", u, v)
+	}
+}

@@ -1,0 +1,178 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+// DefaultNumInit is how many trials come from the initial design when
+// Options.NumInit is 0.
+const DefaultNumInit = 5
+
+// Objective runs one trial and returns the number the search maximises.
+type Objective interface {
+	// Evaluate runs the trial called name (its experiment folder in the
+	// search folder) with the given values of the search ranges, by path.
+	Evaluate(name string, values map[string]float64) (float64, error)
+}
+
+// ObjectiveFunc is a function used as an Objective.
+type ObjectiveFunc func(name string, values map[string]float64) (float64, error)
+
+// Evaluate calls f.
+func (f ObjectiveFunc) Evaluate(name string, values map[string]float64) (float64, error) {
+	return f(name, values)
+}
+
+// Options describe a search.
+type Options struct {
+	Dir     string // the search folder, <root_experiment_folder>/<experiment_name>
+	Space   Space
+	Iters   int    // trials in all, counting those of earlier runs
+	NumInit int    // trials from the initial design; 0: min(DefaultNumInit, Iters), or as saved
+	Seed    uint64 // of the config: the same seed gives the same trials
+	Metric  string // the validation metric the objective is, for messages
+	Out     io.Writer
+}
+
+// Run carries out the search, or continues the one saved in o.Dir: Iters
+// trials in all, the first NumInit from a Latin hypercube design, the next
+// at the largest expected improvement of a Gaussian process fitted to the
+// trials so far. The state is saved after every trial. A trial that a
+// killed search left running is started again from scratch, in its emptied
+// folder and with the same values, so that the search goes on as if it had
+// not been stopped.
+// At the end it writes trials.csv and best.json, and returns the state.
+func Run(o Options, obj Objective) (*State, error) {
+	if err := o.Space.Check(); err != nil {
+		return nil, err
+	}
+	if o.Iters < 1 {
+		return nil, fmt.Errorf("--bayes_opt_iters must be at least 1, got %d", o.Iters)
+	}
+	if o.NumInit < 0 {
+		return nil, fmt.Errorf("--num_init_trials must be at least 1, got %d", o.NumInit)
+	}
+	st, err := loadState(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		if err := st.compatible(o); err != nil {
+			return nil, err
+		}
+	} else {
+		numInit := o.NumInit
+		if numInit == 0 {
+			numInit = DefaultNumInit
+		}
+		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
+	for i := range o.Iters {
+		if i < len(st.Trials) && st.Trials[i].Status != Running {
+			continue
+		}
+		if i < len(st.Trials) {
+			// Its folder holds a run cut short: no result to keep.
+			if err := os.RemoveAll(filepath.Join(o.Dir, st.Trials[i].Name)); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(out, "search: %s was cut short; running it again\n", st.Trials[i].Name)
+		} else {
+			u, err := st.next(i, design)
+			if err != nil {
+				return nil, err
+			}
+			st.Trials = append(st.Trials, Trial{Name: fmt.Sprintf("trial_%d", i), Values: st.Space.values(u), Status: Running})
+			if err := st.save(o.Dir); err != nil {
+				return nil, err
+			}
+		}
+		t := &st.Trials[i]
+		fmt.Fprintf(out, "search: %s (%d of %d): %s\n", t.Name, i+1, o.Iters, st.Space.describe(t.Values))
+		v, err := obj.Evaluate(t.Name, t.Values)
+		if err != nil {
+			return nil, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), err)
+		}
+		t.Status = Done
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Status = Diverged
+		} else {
+			t.Objective = &v
+		}
+		if err := st.save(o.Dir); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "search: %s: val %s %s\n", t.Name, o.Metric, formatObjective(t))
+	}
+	best, err := st.writeResults(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	printRanking(out, st)
+	if best == nil {
+		return st, errors.New("search: no trial gave a finite objective; see " + filepath.Join(o.Dir, trialsFile))
+	}
+	return st, nil
+}
+
+// next proposes the point of trial i: from the design, then from the
+// Gaussian process of the finished trials. A diverged trial counts as the
+// worst finished one, so that the process learns to avoid its region.
+func (st *State) next(i int, design [][]float64) ([]float64, error) {
+	if i < len(design) {
+		return st.Space.snap(design[i]), nil
+	}
+	rng := rand.New(rand.NewPCG(st.Seed, uint64(i)+1))
+	var x [][]float64
+	var y []float64
+	worst := math.Inf(1)
+	for _, t := range st.Trials {
+		if t.Status == Done {
+			x, y = append(x, st.Space.point(t.Values)), append(y, *t.Objective)
+			worst = math.Min(worst, *t.Objective)
+		}
+	}
+	for _, t := range st.Trials {
+		if t.Status == Diverged && len(y) > 0 {
+			x, y = append(x, st.Space.point(t.Values)), append(y, worst)
+		}
+	}
+	if len(y) == 0 {
+		// Nothing to model yet: a uniformly random point.
+		u := make([]float64, len(st.Space))
+		for j := range u {
+			u[j] = rng.Float64()
+		}
+		return st.Space.snap(u), nil
+	}
+	return propose(st.Space, x, y, rng)
+}
+
+func formatObjective(t *Trial) string {
+	if t.Objective == nil {
+		return t.Status
+	}
+	return fmt.Sprintf("%.4f", *t.Objective)
+}
+
+// printRanking prints the finished trials, best first.
+func printRanking(out io.Writer, st *State) {
+	fmt.Fprintf(out, "search: trials by val %s:\n", st.Metric)
+	for _, t := range st.ranked() {
+		fmt.Fprintf(out, "  %-10s %-9s %s\n", t.Name, formatObjective(&t), st.Space.describe(t.Values))
+	}
+}

@@ -4,6 +4,7 @@
 package experiment
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -46,25 +47,6 @@ var categoryOf = map[string]string{
 	"ensemble":                 "config_eval",
 }
 
-// Trainers are the training methods. A trainer decides which models and
-// losses a step uses; both here need only their name.
-var Trainers = config.NewRegistry[Trainer]("trainer")
-
-// Trainer names a training method.
-type Trainer string
-
-// The training methods.
-const (
-	MetricLossOnly      Trainer = "MetricLossOnly"
-	TrainWithClassifier Trainer = "TrainWithClassifier"
-)
-
-func init() {
-	for _, t := range []Trainer{MetricLossOnly, TrainWithClassifier} {
-		Trainers.Register(string(t), func(*config.Params) Trainer { return t })
-	}
-}
-
 // Tester holds GlobalEmbeddingSpaceTester's settings.
 type Tester struct {
 	Normalize      bool
@@ -90,13 +72,15 @@ type Spec struct {
 	Dataset      data.Opener
 	SplitManager data.SplitManager
 
-	Trunk, Embedder, Classifier config.Component
-	BatchSize                   int
+	Trunk, Embedder config.Component
+	Classifier      config.Component // Type "" = no classifier head
+	Generator       config.Component // DeepAdversarialMetricLearning only
+	BatchSize       int
 
-	LossFuncs   map[string]config.Component // metric_loss, classifier_loss
-	TupleMiner  *config.Component
+	LossFuncs   map[string]config.Component // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners      map[string]config.Component // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	Sampler     data.SamplerFactory
-	LossWeights map[string]float64
+	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
 	TrainTransforms, EvalTransforms []config.Component
 
@@ -141,7 +125,7 @@ func Decode(t *config.Tree) (*Spec, error) {
 }
 
 func decodeGeneral(p *config.Params, s *Spec) {
-	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(string(MetricLossOnly), nil))
+	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(MetricLossOnly, nil))
 	s.NumEpochs = p.Int("num_epochs_train", 6, config.Min(1))
 	s.IterationsPerEpoch = p.Int("iterations_per_epoch", 50, config.Min(1))
 	s.SaveInterval = p.Int("save_interval", 1, config.Min(1))
@@ -161,8 +145,32 @@ func decodeModels(p *config.Params, s *Spec) {
 	m := p.Map("models")
 	s.Trunk = buildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
 	s.Embedder = buildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
-	if s.Trainer == TrainWithClassifier {
+	switch s.Trainer.Name {
+	case TrainWithClassifier:
 		s.Classifier = buildComponent(m, nn.Classifiers, "classifier", config.C("MLP", nil))
+	case DeepAdversarialMetricLearning:
+		// The classifier is optional, as in PML's TrainWithClassifier.
+		if slices.Contains(m.Keys(), "classifier") {
+			s.Classifier = buildComponent(m, nn.Classifiers, "classifier", config.Component{})
+		}
+		if !slices.Contains(m.Keys(), "generator") {
+			m.Fail("generator", "is required by DeepAdversarialMetricLearning, e.g. {MLP: {layer_sizes: [1, 1], final_relu: true}}")
+		} else {
+			s.Generator = buildComponent(m, nn.Generators, "generator", config.Component{})
+		}
+	case CascadedEmbeddings:
+		// The embedding size is known here unless the embedder is the
+		// identity; the trainer checks again on the built model.
+		if e, _, err := nn.Embedders.Build(s.Embedder); err == nil && len(e.LayerSizes) > 0 {
+			if msg := s.Trainer.Cascaded.CheckSize(e.LayerSizes[len(e.LayerSizes)-1]); msg != "" {
+				p.Fail("trainer.CascadedEmbeddings.embedding_sizes", "%s", msg)
+			}
+		}
+		for _, k := range m.Keys() {
+			if strings.HasPrefix(k, "classifier") {
+				m.Fail(k, "CascadedEmbeddings with classifier heads is not supported; remove it")
+			}
+		}
 	}
 	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
 }
@@ -181,21 +189,29 @@ func buildComponent[T any](p *config.Params, r *config.Registry[T], key string, 
 }
 
 func decodeLosses(p *config.Params, s *Spec) {
-	lf := p.Map("loss_funcs")
+	lf, mf := p.Map("loss_funcs"), p.Map("mining_funcs")
 	s.LossFuncs = map[string]config.Component{}
-	s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
-	if s.Trainer == TrainWithClassifier {
-		s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
-	}
-	mf := p.Map("mining_funcs")
-	if slices.Contains(mf.Keys(), "tuple_miner") {
-		c := buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
-		s.TupleMiner = &c
+	s.Miners = map[string]config.Component{}
+	var extraWeights []string // losses computed by the trainer itself
+	if s.Trainer.Name == CascadedEmbeddings {
+		decodeCascadedLosses(lf, mf, s)
+	} else {
+		s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
+		if s.Classifier.Type != "" {
+			s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
+		}
+		if s.Trainer.Name == DeepAdversarialMetricLearning {
+			decodeDAMLLosses(lf, s)
+			extraWeights = []string{"g_hard_loss", "g_reg_loss"}
+		}
+		if slices.Contains(mf.Keys(), "tuple_miner") {
+			s.Miners["tuple_miner"] = buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
+		}
 	}
 	s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
-	for name := range s.LossFuncs {
+	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), extraWeights) {
 		s.LossWeights[name] = lw.Float(name, 1, config.Min(0))
 	}
 }
@@ -206,19 +222,28 @@ func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
 	s.EvalTransforms = config.BuildOrdered(tr, data.Transforms, "eval", t.Keys("transforms.eval"))
 }
 
-// optimizerKeys name the optimiser of each parameter group.
+// optimizerKeys name the optimiser of each parameter group; the generator's
+// is known to DeepAdversarialMetricLearning only.
 var optimizerKeys = []string{"trunk_optimizer", "embedder_optimizer", "metric_loss_optimizer", "classifier_optimizer"}
 
 func decodeOptimizers(p *config.Params, s *Spec) {
 	o := p.Map("optimizers")
 	s.Optimizers = map[string]config.Component{}
-	for _, key := range optimizerKeys {
+	keys := optimizerKeys
+	if s.Trainer.Name == DeepAdversarialMetricLearning {
+		keys = append(slices.Clip(keys), "generator_optimizer")
+	}
+	for _, key := range keys {
 		if !slices.Contains(o.Keys(), key) {
 			continue
 		}
 		s.Optimizers[key] = buildComponent(o, optim.Optimizers, key, config.Component{})
 	}
-	for _, key := range []string{"trunk_optimizer", "embedder_optimizer"} {
+	required := []string{"trunk_optimizer", "embedder_optimizer"}
+	if s.Trainer.Name == DeepAdversarialMetricLearning {
+		required = append(required, "generator_optimizer")
+	}
+	for _, key := range required {
 		if _, ok := s.Optimizers[key]; !ok {
 			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
 		}

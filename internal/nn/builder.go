@@ -36,7 +36,12 @@ type builder[T Float] struct {
 	m     *Model[T]
 	g     *G.ExprGraph
 	train bool   // the training graph: batch statistics, nodes kept for Grad
-	group string // "trunk", "embedder" or "classifier": name prefix and optimiser group
+	group string // "trunk", "embedder", "classifier" or "generator": name prefix and optimiser group
+	// nodes are the parameter nodes of this graph by name: a component
+	// applied twice (the embedder of DAML's synthetic branch) uses the same
+	// nodes, so the gradients of both uses add up. (Gorgonia would also
+	// merge equal input nodes; sharing must not depend on that.)
+	nodes map[string]*G.Node
 	err   error
 }
 
@@ -81,7 +86,11 @@ func (b *builder[T]) param(name string, shape, graphShape []int, init func([]T))
 		b.m.byName[full] = p
 		b.m.state = append(b.m.state, stateTensor[T]{name: full, shape: shape, data: data})
 	}
+	if n, ok := b.nodes[full]; ok {
+		return n
+	}
 	n := G.NewTensor(b.g, dtype[T](), len(graphShape), G.WithShape(graphShape...), G.WithName(full), G.WithValue(p.value))
+	b.nodes[full] = n
 	if b.train {
 		p.node = n
 	}

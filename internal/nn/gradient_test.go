@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/optim"
@@ -109,5 +110,99 @@ func TestGradientFiniteDifferences(t *testing.T) {
 				t.Fatal("no parameters checked")
 			}
 		})
+	}
+}
+
+// TestGeneratorGradientFiniteDifferences checks the gradients of the
+// generator branch (DAML): the gather of triplet rows, the generator, the
+// embedder applied a second time with shared parameters, and loss gradients
+// taken directly with respect to the trunk output and the synthetic
+// negatives. A parameter used twice must get the sum of both uses.
+func TestGeneratorGradientFiniteDifferences(t *testing.T) {
+	cfg := smallConfig(t, map[string]any{"channels": []any{3, 4}})
+	cfg.Generator = component(t, Generators, "MLP", map[string]any{"layer_sizes": []any{1.5, 1}})
+	cfg.NumTriplets = 5
+	m := newTestModel[float64](t, cfg)
+	// Repeated rows, as in random triplets: their gradients add up.
+	if err := m.SetTriplets(Triplets{A: []int{0, 0, 1, 2, 3}, P: []int{1, 1, 0, 3, 2}, N: []int{2, 3, 3, 0, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(5))
+	x := randomInput[float64](rng, cfg.BatchSize*m.InputSize())
+	b, n := cfg.BatchSize, cfg.NumTriplets
+	coef := map[string][]float64{
+		"emb": randomInput[float64](rng, b*m.EmbeddingSize()), "logits": randomInput[float64](rng, b*m.NumClasses()),
+		"trunk": randomInput[float64](rng, b*m.TrunkSize()), "synth": randomInput[float64](rng, n*m.TrunkSize()),
+		"synth_emb": randomInput[float64](rng, n*m.EmbeddingSize()),
+	}
+	// L = sum over outputs of sum(c*o + o^2/2).
+	step := func() float64 {
+		var l float64
+		err := m.TrainStep(x, func(out Outputs[float64]) (Grads[float64], error) {
+			quad := func(name string, o []float64) []float64 {
+				g := make([]float64, len(o))
+				for i, v := range o {
+					l += coef[name][i]*v + v*v/2
+					g[i] = coef[name][i] + v
+				}
+				return g
+			}
+			return Grads[float64]{Emb: quad("emb", out.Emb), Logits: quad("logits", out.Logits), Trunk: quad("trunk", out.Trunk),
+				Synth: quad("synth", out.Synth), SynthEmb: quad("synth_emb", out.SynthEmb)}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	step()
+	groups := m.Groups()
+	if len(groups["generator"]) != 4 {
+		t.Fatalf("generator has %d parameters; want 4 (two Linear layers)", len(groups["generator"]))
+	}
+	var params []*optim.Param[float64]
+	for _, group := range []string{"trunk", "embedder", "classifier", "generator"} {
+		params = append(params, groups[group]...)
+	}
+	grads := make([][]float64, len(params))
+	for i, p := range params {
+		grads[i] = append([]float64(nil), p.Grad...)
+	}
+	for k, p := range params {
+		for i, v := range p.Value {
+			const h = 1e-6
+			p.Value[i] = v + h
+			lp := step()
+			p.Value[i] = v - h
+			lm := step()
+			p.Value[i] = v
+			fd := (lp - lm) / (2 * h)
+			if got := grads[k][i]; math.Abs(got-fd) > 1e-7+1e-6*math.Abs(fd) {
+				t.Errorf("%s[%d]: gradient %.10g, finite difference %.10g", p.Name, i, got, fd)
+			}
+		}
+	}
+}
+
+// TestGeneratorIsTrainingOnly: the eval graph has no generator, and a
+// checkpoint holds the generator's weights.
+func TestGeneratorIsTrainingOnly(t *testing.T) {
+	cfg := smallConfig(t, nil)
+	cfg.Generator = component(t, Generators, "MLP", nil)
+	cfg.NumTriplets = 2
+	m := newTestModel[float32](t, cfg)
+	if err := m.TrainStep(make([]float32, cfg.BatchSize*m.InputSize()), nil); err == nil {
+		t.Error("TrainStep without SetTriplets: no error")
+	}
+	if err := m.SetTriplets(Triplets{A: []int{0, 1}, P: []int{1, 0}, N: []int{4, 2}}); err == nil {
+		t.Error("triplet index 4 in a batch of 4: no error")
+	}
+	path := t.TempDir() + "/m.safetensors"
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	plain := newTestModel[float32](t, smallConfig(t, nil))
+	if err := plain.Load(path); err == nil || !strings.Contains(err.Error(), "generator.net") {
+		t.Errorf("loading a checkpoint with a generator into a model without: got %v, want an unexpected generator tensor", err)
 	}
 }

@@ -1,5 +1,6 @@
-// Package nn is the model: a trunk, an embedder and an optional classifier
-// head, as one Gorgonia graph per mode built once. The training graph runs
+// Package nn is the model: a trunk, an embedder, an optional classifier
+// head and, for DAML, an optional generator branch in training, as one
+// Gorgonia graph per mode built once. The training graph runs
 // forward, hands the outputs to a loss callback (the loss is computed beside
 // the graph, in plain Go) and backpropagates the gradient it returns, all in
 // one run; the eval graph runs forward with BatchNorm's running statistics.
@@ -25,6 +26,10 @@ type Config struct {
 	Embedder   *MLP  // from Embedders.Build(models.embedder); nil = none (embeddings = trunk output)
 	Classifier *MLP  // from Classifiers.Build(models.classifier); nil = no classifier head
 	NumClasses int   // the classifier's output size
+	// Generator adds DeepAdversarialMetricLearning's synthetic branch to the
+	// training graph (nil = none), for NumTriplets triplets per step.
+	Generator   *Generator
+	NumTriplets int
 	// InputShape is the shape of one example: channels, height, width for
 	// image trunks; Identity flattens whatever it is given.
 	InputShape    []int
@@ -37,8 +42,11 @@ type Config struct {
 type Model[T Float] struct {
 	trunk                Trunk
 	embedder, classifier *MLP
-	inputShape           []int // one example, as the trunk takes it
-	inSize               int   // values per example
+	generator            *Generator
+	numTriplets          int
+	triplets             Triplets // of the generator branch, set by SetTriplets
+	inputShape           []int    // one example, as the trunk takes it
+	inSize               int      // values per example
 	numClasses           int
 	trunkSize, embSize   int
 	train, eval          *graph[T]
@@ -64,6 +72,7 @@ type graph[T Float] struct {
 	x                  *tensor.Dense // bound to the input node; filled before each run
 	batch              int
 	trunk, emb, logits *G.Node
+	synth, synthEmb    *G.Node // the generator branch (training graph only)
 	grads              G.Nodes // training graph: d loss / d param, in Model.params order
 }
 
@@ -76,16 +85,21 @@ type stateTensor[T Float] struct {
 
 // Outputs are the training graph's outputs for one batch, row-major:
 // Trunk is batch x TrunkSize(), Emb batch x EmbeddingSize(), Logits batch x
-// NumClasses() (nil without a classifier). They stay valid until the next
+// NumClasses() (nil without a classifier). With a generator, Synth holds the
+// synthetic negatives (NumTriplets x TrunkSize()) and SynthEmb their
+// embeddings (NumTriplets x EmbeddingSize()). They stay valid until the next
 // TrainStep.
 type Outputs[T Float] struct {
 	Trunk, Emb, Logits []T
+	Synth, SynthEmb    []T
 }
 
 // Grads are the loss's gradients with respect to the outputs it used, shaped
-// as Outputs; nil means the loss does not depend on that output.
+// as Outputs; nil means the loss does not depend on that output. Trunk,
+// Synth and SynthEmb are taken only from a model with a generator.
 type Grads[T Float] struct {
-	Emb, Logits []T
+	Emb, Logits            []T
+	Trunk, Synth, SynthEmb []T
 }
 
 // New builds the float32 model used for training and evaluation.
@@ -101,19 +115,24 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 	if cfg.Classifier != nil && cfg.NumClasses < 1 {
 		return nil, fmt.Errorf("nn: a classifier head needs the number of classes, got %d", cfg.NumClasses)
 	}
+	if cfg.Generator != nil && cfg.NumTriplets < 1 {
+		return nil, fmt.Errorf("nn: a generator needs the number of triplets per step, got %d", cfg.NumTriplets)
+	}
 	inputShape, err := cfg.Trunk.inputShape(cfg.InputShape)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model[T]{
-		trunk:      cfg.Trunk,
-		embedder:   cfg.Embedder,
-		classifier: cfg.Classifier,
-		inputShape: inputShape,
-		inSize:     product(inputShape),
-		byName:     map[string]*param[T]{},
-		bnByName:   map[string]*batchNorm[T]{},
-		rng:        rand.New(rand.NewSource(cfg.Seed)),
+		trunk:       cfg.Trunk,
+		embedder:    cfg.Embedder,
+		classifier:  cfg.Classifier,
+		generator:   cfg.Generator,
+		numTriplets: cfg.NumTriplets,
+		inputShape:  inputShape,
+		inSize:      product(inputShape),
+		byName:      map[string]*param[T]{},
+		bnByName:    map[string]*batchNorm[T]{},
+		rng:         rand.New(rand.NewSource(cfg.Seed)),
 	}
 	if cfg.Classifier != nil {
 		m.numClasses = cfg.NumClasses
@@ -142,7 +161,7 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 // build makes one graph: the training graph (batch statistics, loss bridge,
 // gradients) or the eval graph (running statistics, no classifier).
 func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
-	b := &builder[T]{m: m, g: G.NewGraph(), train: train}
+	b := &builder[T]{m: m, g: G.NewGraph(), train: train, nodes: map[string]*G.Node{}}
 	shape := append([]int{batch}, m.inputShape...)
 	gr := &graph[T]{g: b.g, batch: batch, x: tensor.New(tensor.WithShape(shape...), tensor.Of(dtype[T]()))}
 	x := G.NewTensor(b.g, dtype[T](), len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(gr.x))
@@ -157,6 +176,9 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 	if train && m.classifier != nil {
 		b.group = "classifier"
 		gr.logits = m.classifier.build(b, gr.emb, m.numClasses)
+	}
+	if train && m.generator != nil {
+		m.buildGenerator(b, gr)
 	}
 	if b.err != nil {
 		return nil, b.err
@@ -180,42 +202,69 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 	return gr, nil
 }
 
+// bridged is one output of the training graph as the loss bridge sees it.
+type bridged[T Float] struct {
+	name string // what it is, for messages
+	node *G.Node
+	out  *[]T       // where the callback reads it
+	grad func() []T // the callback's gradient for it
+	diff bool       // the graph takes a gradient for it
+}
+
+// bridgedOutputs lists the outputs the loss callback sees, in the bridge's
+// input order. The trunk output is differentiable only with a generator,
+// whose losses (g_hard_loss, g_reg_loss) use it directly.
+func (m *Model[T]) bridgedOutputs(gr *graph[T]) []bridged[T] {
+	g := &m.grads
+	out := []bridged[T]{
+		{"trunk outputs", gr.trunk, &m.out.Trunk, func() []T { return g.Trunk }, gr.synth != nil},
+		{"embeddings", gr.emb, &m.out.Emb, func() []T { return g.Emb }, true},
+	}
+	if gr.logits != nil {
+		out = append(out, bridged[T]{"logits", gr.logits, &m.out.Logits, func() []T { return g.Logits }, true})
+	}
+	if gr.synth != nil {
+		out = append(out,
+			bridged[T]{"synthetic negatives", gr.synth, &m.out.Synth, func() []T { return g.Synth }, true},
+			bridged[T]{"synthetic embeddings", gr.synthEmb, &m.out.SynthEmb, func() []T { return g.SynthEmb }, true})
+	}
+	return out
+}
+
 // lossBridge is the last node of the training graph: its forward hands the
 // outputs to the step's loss callback and keeps the gradients it returns, and
 // its derivative hands those back, so that one run of the graph does the
 // forward pass, the loss and the backward pass. Its value (the "cost") is a
 // placeholder: the loss value is the callback's business.
 func (m *Model[T]) lossBridge(gr *graph[T]) (*G.Node, error) {
-	// The trunk output is an input only so that the callback sees it.
-	in, diffWRT := G.Nodes{gr.trunk, gr.emb}, []bool{false, true}
-	if gr.logits != nil {
-		in, diffWRT = append(in, gr.logits), append(diffWRT, true)
+	outs := m.bridgedOutputs(gr)
+	in, diffWRT := make(G.Nodes, len(outs)), make([]bool, len(outs))
+	for i, o := range outs {
+		in[i], diffWRT[i] = o.node, o.diff
 	}
 	bridge := &fnOp[T]{
 		name:  "loss",
 		shape: tensor.Shape{},
 		forward: func(_ []T, in [][]T) error {
-			m.out.Trunk = append(m.out.Trunk[:0], in[0]...)
-			m.out.Emb = append(m.out.Emb[:0], in[1]...)
-			if len(in) > 2 {
-				m.out.Logits = append(m.out.Logits[:0], in[2]...)
+			for i, o := range outs {
+				*o.out = append((*o.out)[:0], in[i]...)
 			}
 			m.grads, m.lossErr = m.lossGrad(m.out)
 			if m.lossErr == nil {
-				m.lossErr = m.checkGrads(gr.batch)
+				m.lossErr = m.checkGrads(outs)
 			}
 			return m.lossErr
 		},
 		backward: func(in G.Nodes, cost, _ *G.Node) (G.Nodes, error) {
-			grads := G.Nodes{nil, nil}
-			var err error
-			if grads[1], err = upstream("loss/d_emb", in[1], cost, func() []T { return m.grads.Emb }); err != nil {
-				return nil, err
-			}
-			if len(in) > 2 {
-				g, err := upstream("loss/d_logits", in[2], cost, func() []T { return m.grads.Logits })
-				grads = append(grads, g)
-				return grads, err
+			grads := make(G.Nodes, len(outs))
+			for i, o := range outs {
+				if !o.diff {
+					continue
+				}
+				var err error
+				if grads[i], err = upstream("loss/d_"+o.name, in[i], cost, o.grad); err != nil {
+					return nil, err
+				}
 			}
 			return grads, nil
 		},
@@ -239,13 +288,16 @@ func upstream[T Float](name string, like, cost *G.Node, grad func() []T) (*G.Nod
 	}, cost)
 }
 
-func (m *Model[T]) checkGrads(batch int) error {
-	for _, c := range []struct {
-		what      string
-		got, want int
-	}{{"embeddings", len(m.grads.Emb), batch * m.embSize}, {"logits", len(m.grads.Logits), batch * m.numClasses}} {
-		if c.got != 0 && c.got != c.want {
-			return fmt.Errorf("nn: the loss gradient with respect to the %s has %d values; want %d", c.what, c.got, c.want)
+// checkGrads reports a gradient of the wrong size, or one for an output the
+// graph takes none for.
+func (m *Model[T]) checkGrads(outs []bridged[T]) error {
+	for _, o := range outs {
+		got, want := len(o.grad()), 0
+		if o.diff {
+			want = o.node.Shape().TotalSize()
+		}
+		if got != 0 && got != want {
+			return fmt.Errorf("nn: the loss gradient with respect to the %s has %d values; want %d", o.name, got, want)
 		}
 	}
 	return nil
@@ -260,6 +312,9 @@ func (m *Model[T]) checkGrads(batch int) error {
 func (m *Model[T]) TrainStep(x []T, lossGrad func(Outputs[T]) (Grads[T], error)) error {
 	if want := m.train.batch * m.inSize; len(x) != want {
 		return fmt.Errorf("nn: TrainStep got %d input values; want %d (batch %d x %v)", len(x), want, m.train.batch, m.inputShape)
+	}
+	if m.generator != nil && m.triplets.A == nil {
+		return errors.New("nn: a model with a generator needs SetTriplets before TrainStep")
 	}
 	copy(m.train.x.Data().([]T), x)
 	m.lossGrad, m.lossErr = lossGrad, nil
@@ -310,7 +365,7 @@ func (m *Model[T]) evaluate(x []T, n int, node *G.Node, size int) ([]T, error) {
 }
 
 // Groups returns the parameters by optimiser group ("trunk", "embedder",
-// "classifier"); a group without parameters is absent. Value and Grad alias
+// "classifier", "generator"); a group without parameters is absent. Value and Grad alias
 // the model's storage.
 func (m *Model[T]) Groups() map[string][]*optim.Param[T] {
 	groups := map[string][]*optim.Param[T]{}

@@ -10,6 +10,7 @@ var (
 	Trunks      = config.NewRegistry[Trunk]("trunk")
 	Embedders   = config.NewRegistry[*MLP]("embedder")
 	Classifiers = config.NewRegistry[*MLP]("classifier")
+	Generators  = config.NewRegistry[*Generator]("generator")
 )
 
 func init() {
@@ -18,4 +19,5 @@ func init() {
 	Trunks.Register("Identity", newIdentity)
 	Embedders.Register("MLP", newMLP([]int{128}))
 	Classifiers.Register("MLP", newMLP([]int{}))
+	Generators.Register("MLP", newGenerator)
 }

@@ -19,7 +19,7 @@ type checkpoint struct {
 	Optimizers  []optimizerState     `json:"optimizers"`
 	LossWeights map[string][]float64 `json:"loss_weights,omitempty"`
 	LossOpt     *optimizerState      `json:"loss_optimizer,omitempty"`
-	MinerRNG    []byte               `json:"miner_rng,omitempty"`
+	RNGs        map[string][]byte    `json:"rngs,omitempty"` // the fold's named random generators
 }
 
 // optimizerState is optim.State with its tensors, which State leaves out of
@@ -53,7 +53,7 @@ func (f *fold) save(which string) error {
 	}
 	c := checkpoint{Fold: f.state}
 	for _, o := range f.modelOpts {
-		c.Optimizers = append(c.Optimizers, stateOf(o))
+		c.Optimizers = append(c.Optimizers, stateOf(o.Optimizer))
 	}
 	if f.lossOpt != nil {
 		st := stateOf(f.lossOpt)
@@ -63,9 +63,10 @@ func (f *fold) save(which string) error {
 			c.LossWeights[w.Name] = w.Value
 		}
 	}
-	if f.minerRNG != nil {
+	c.RNGs = map[string][]byte{}
+	for name, r := range f.rngs {
 		var err error
-		if c.MinerRNG, err = f.minerRNG.MarshalBinary(); err != nil {
+		if c.RNGs[name], err = r.MarshalBinary(); err != nil {
 			return err
 		}
 	}
@@ -111,9 +112,13 @@ func (f *fold) restore(which string) (bool, error) {
 			copy(w.Value, saved)
 		}
 	}
-	if f.minerRNG != nil && c.MinerRNG != nil {
-		if err := f.minerRNG.UnmarshalBinary(c.MinerRNG); err != nil {
-			return false, fmt.Errorf("%s: miner generator: %w", dir, err)
+	for name, r := range f.rngs {
+		saved, ok := c.RNGs[name]
+		if !ok {
+			return false, fmt.Errorf("cannot resume from %s: the checkpoint has no state of the random generator %s", dir, name)
+		}
+		if err := r.UnmarshalBinary(saved); err != nil {
+			return false, fmt.Errorf("%s: random generator %s: %w", dir, name, err)
 		}
 	}
 	f.state = c.Fold

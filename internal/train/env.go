@@ -47,7 +47,7 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
-// head (TrainWithClassifier), 0 when there is none.
+// head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 	s := e.spec
 	trunk, _, err := nn.Trunks.Build(s.Trunk)
@@ -66,12 +66,17 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 		EvalBatchSize: s.Tester.BatchSize,
 		Seed:          int64(s.Seed),
 	}
-	if s.Trainer == experiment.TrainWithClassifier {
-		cfg.Classifier, _, err = nn.Classifiers.Build(s.Classifier)
-		if err != nil {
+	if s.Classifier.Type != "" {
+		if cfg.Classifier, _, err = nn.Classifiers.Build(s.Classifier); err != nil {
 			return nil, err
 		}
 		cfg.NumClasses = numClasses
+	}
+	if s.Generator.Type != "" {
+		if cfg.Generator, _, err = nn.Generators.Build(s.Generator); err != nil {
+			return nil, err
+		}
+		cfg.NumTriplets = s.BatchSize * s.Trainer.DAML.GTripletsPerAnchor
 	}
 	return nn.New(cfg)
 }

@@ -25,20 +25,26 @@ type fold struct {
 	log      *logger
 	classIDs map[int]int // dataset label -> 0..numClasses-1 over the training classes
 
-	model      *nn.Model[float32]
-	metricLoss loss.Loss
-	classLoss  loss.Loss // TrainWithClassifier only
-	miner      miner.Miner
-	minerRNG   *rand.PCG // of a miner that samples, nil otherwise
-	modelOpts  []*optim.Optimizer[float32]
-	lossOpt    *optim.Optimizer[float64]
-	sampler    data.Sampler
+	model     *nn.Model[float32]
+	losses    map[string]loss.Loss   // by the trainer's loss names (metric_loss, ...)
+	miners    map[string]miner.Miner // by name (tuple_miner, ...)
+	rngs      map[string]*rand.PCG   // the random streams a checkpoint keeps: sampling miners', g_triplets
+	modelOpts []modelOpt
+	lossOpt   *optim.Optimizer[float64]
+	sampler   data.Sampler
+	daml      *daml // DeepAdversarialMetricLearning only
 
 	records    *record.Records
-	losses     *record.Table
+	lossTable  *record.Table
 	accuracies map[string]*record.Table // by split name
 
 	state foldState
+}
+
+// modelOpt is the optimiser of one parameter group of the model.
+type modelOpt struct {
+	group string // trunk, embedder, classifier, generator
+	*optim.Optimizer[float32]
 }
 
 // foldState is what a checkpoint needs besides tensors.
@@ -95,33 +101,44 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	}
 	f.model.SetFreezeTrunkBatchNorm(s.FreezeTrunkBatchNorm)
 	rng := rand.New(rand.NewPCG(s.Seed, 1))
-	if f.metricLoss, err = buildLoss(s.LossFuncs["metric_loss"], len(f.classIDs), f.model.EmbeddingSize(), rng); err != nil {
-		return nil, err
-	}
-	if c, ok := s.LossFuncs["classifier_loss"]; ok {
-		if f.classLoss, err = buildLoss(c, len(f.classIDs), f.model.NumClasses(), rng); err != nil {
+	f.losses = map[string]loss.Loss{}
+	for _, name := range sortedKeys(s.LossFuncs) {
+		dim := f.model.EmbeddingSize()
+		if name == "classifier_loss" {
+			dim = f.model.NumClasses()
+		}
+		if f.losses[name], err = buildLoss(s.LossFuncs[name], len(f.classIDs), dim, rng); err != nil {
 			return nil, err
 		}
 	}
-	if s.TupleMiner != nil {
-		if f.miner, _, err = miner.Miners.Build(*s.TupleMiner); err != nil {
+	f.rngs = map[string]*rand.PCG{}
+	f.miners = map[string]miner.Miner{}
+	for _, name := range sortedKeys(s.Miners) {
+		if f.miners[name], _, err = miner.Miners.Build(s.Miners[name]); err != nil {
 			return nil, err
 		}
-		if r, ok := f.miner.(miner.Random); ok {
-			// The run's seed drives the sampling miner; the checkpoint keeps
+		if r, ok := f.miners[name].(miner.Random); ok {
+			// The run's seed drives a sampling miner; the checkpoint keeps
 			// its generator's state so a resumed run draws on.
-			f.minerRNG = rand.NewPCG(s.Seed, 2)
-			r.SetRand(rand.New(f.minerRNG))
+			f.rngs[name] = rand.NewPCG(s.Seed, streamOf(name))
+			r.SetRand(rand.New(f.rngs[name]))
 		}
+	}
+	if err := f.checkTrainer(); err != nil {
+		return nil, err
 	}
 	if err := f.buildOptimizers(); err != nil {
 		return nil, err
+	}
+	if s.Trainer.DAML != nil {
+		f.daml = newDAML(*s.Trainer.DAML, s.Seed)
+		f.rngs["g_triplets"] = f.daml.rng
 	}
 	if f.sampler, err = s.Sampler(e.ds, sp.Train, s.BatchSize, s.Seed); err != nil {
 		return nil, fmt.Errorf("sampler: %w", err)
 	}
 	f.records = record.NewRecords(folder.RecordsDir(sp.Name))
-	f.losses = f.records.Table("losses", "iteration")
+	f.lossTable = f.records.Table("losses", "iteration")
 	f.accuracies = map[string]*record.Table{}
 	for _, name := range s.SplitsToEval {
 		f.accuracies[name] = f.records.Table("accuracies_"+name, "epoch")
@@ -145,11 +162,53 @@ func buildLoss(c config.Component, numClasses, dim int, rng *rand.Rand) (loss.Lo
 	return l, nil
 }
 
+// checkTrainer checks what the trainer needs of the built model and losses.
+func (f *fold) checkTrainer() error {
+	t := f.env.spec.Trainer
+	if t.Cascaded != nil {
+		if msg := t.Cascaded.CheckSize(f.model.EmbeddingSize()); msg != "" {
+			return &config.Error{Path: "trainer.CascadedEmbeddings.embedding_sizes", Msg: msg}
+		}
+	}
+	if t.DAML != nil {
+		for _, name := range sortedKeys(f.losses) {
+			if len(f.losses[name].Weights()) > 0 {
+				return &config.Error{Path: "loss_funcs." + name, Msg: "has learnable weights, which DeepAdversarialMetricLearning never " +
+					"steps (PML's step_optimizers steps the models' optimisers only); use a loss without weights"}
+			}
+		}
+	}
+	return nil
+}
+
+// weight is a loss's weight in this step: its loss_weights entry, or 0
+// when the DAML phase leaves the loss out.
+func (f *fold) weight(name string) float64 {
+	if f.daml != nil && !f.daml.phase.uses(name) {
+		return 0
+	}
+	return f.env.spec.LossWeights[name]
+}
+
+// streamOf is the PCG stream of a named random generator of the fold; the
+// seed is the run's. Stream 1 initialises loss weights.
+func streamOf(name string) uint64 {
+	switch name {
+	case "tuple_miner":
+		return 2
+	case "g_triplets":
+		return 3
+	}
+	var i uint64
+	fmt.Sscanf(name, "tuple_miner_%d", &i)
+	return 100 + i
+}
+
 // buildOptimizers gives each parameter group its configured optimiser.
 func (f *fold) buildOptimizers() error {
 	s := f.env.spec
 	groups := f.model.Groups()
-	for _, key := range []string{"trunk_optimizer", "embedder_optimizer", "classifier_optimizer"} {
+	for _, key := range []string{"trunk_optimizer", "embedder_optimizer", "classifier_optimizer", "generator_optimizer"} {
 		group := key[:len(key)-len("_optimizer")]
 		c, ok := s.Optimizers[key]
 		if !ok || len(groups[group]) == 0 {
@@ -159,7 +218,7 @@ func (f *fold) buildOptimizers() error {
 		if err != nil {
 			return err
 		}
-		f.modelOpts = append(f.modelOpts, optim.New(cfg, groups[group]))
+		f.modelOpts = append(f.modelOpts, modelOpt{group, optim.New(cfg, groups[group])})
 	}
 	weights := f.lossWeights()
 	c, ok := s.Optimizers["metric_loss_optimizer"]
@@ -177,16 +236,13 @@ func (f *fold) buildOptimizers() error {
 	return nil
 }
 
-// lossWeights exposes the losses' learnable tensors to an optimiser; the
-// params alias the losses' storage.
+// lossWeights exposes the losses' learnable tensors to an optimiser, named
+// after their loss; the params alias the losses' storage.
 func (f *fold) lossWeights() []*optim.Param[float64] {
 	var out []*optim.Param[float64]
-	for _, l := range []loss.Loss{f.metricLoss, f.classLoss} {
-		if l == nil {
-			continue
-		}
-		for _, w := range l.Weights() {
-			out = append(out, &optim.Param[float64]{Name: "metric_loss." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
+	for _, name := range sortedKeys(f.losses) {
+		for _, w := range f.losses[name].Weights() {
+			out = append(out, &optim.Param[float64]{Name: name + "." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
 		}
 	}
 	return out
@@ -225,6 +281,9 @@ func (f *fold) trainEpoch(epoch int) error {
 		return f.sampler.Batch(step)
 	})
 	defer batches.Close()
+	if f.daml != nil {
+		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
+	}
 	start := time.Now()
 	for step := first; step < last; step++ {
 		b, err := batches.Next()
@@ -236,10 +295,13 @@ func (f *fold) trainEpoch(epoch int) error {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch), "total_loss": value}
+		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
 		for i, o := range f.modelOpts {
-			row["lr_"+strconv.Itoa(i)] = o.LR()
+			col := "lr_" + strconv.Itoa(i)
+			row[col] = o.LR()
+			columns = append(columns, col)
 		}
-		f.losses.Add(row, "iteration", "epoch", "total_loss")
+		f.lossTable.Add(row, columns...)
 		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
 	}
 	f.log.EndProgress()
@@ -248,41 +310,29 @@ func (f *fold) trainEpoch(epoch int) error {
 
 // step trains on one batch and returns the weighted loss.
 func (f *fold) step(b data.Batch) (float64, error) {
-	s := f.env.spec
 	labels := make([]int, len(b.Labels))
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
+	if f.daml != nil {
+		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
+			return 0, err
+		}
+	}
 	var total float64
 	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
-		var g nn.Grads[float32]
-		n, d := len(labels), f.model.EmbeddingSize()
-		emb := toFloat64(out.Emb)
-		var tuples *loss.Tuples
-		if f.miner != nil {
-			var err error
-			if tuples, err = f.miner.Mine(emb, n, d, labels); err != nil {
-				return g, err
-			}
+		l := newStepLosses(f, out, labels)
+		var err error
+		switch {
+		case f.daml != nil:
+			err = f.daml.losses(l)
+		case f.env.spec.Trainer.Cascaded != nil:
+			err = l.cascaded(f.env.spec.Trainer.Cascaded.EmbeddingSizes)
+		default:
+			err = l.metricAndClassifier()
 		}
-		w := s.LossWeights["metric_loss"]
-		v, grad, err := f.metricLoss.Compute(emb, n, d, labels, tuples)
-		if err != nil {
-			return g, err
-		}
-		total += w * v
-		g.Emb = scaled(grad, w)
-		f.scaleWeightGrads(f.metricLoss, w)
-		if f.classLoss != nil {
-			w := s.LossWeights["classifier_loss"]
-			v, grad, err := f.classLoss.Compute(toFloat64(out.Logits), n, f.model.NumClasses(), labels, nil)
-			if err != nil {
-				return g, err
-			}
-			total += w * v
-			g.Logits = scaled(grad, w)
-		}
-		return g, nil
+		total = l.total
+		return l.grads(), err
 	})
 	if err != nil {
 		return 0, err
@@ -291,7 +341,9 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
-		o.Step()
+		if f.daml == nil || f.daml.phase.steps(o.group) {
+			o.Step()
+		}
 		o.EndIteration()
 	}
 	if f.lossOpt != nil {
@@ -299,17 +351,6 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		f.lossOpt.EndIteration()
 	}
 	return total, nil
-}
-
-func (f *fold) scaleWeightGrads(l loss.Loss, w float64) {
-	if w == 1 {
-		return
-	}
-	for _, wt := range l.Weights() {
-		for i := range wt.Grad {
-			wt.Grad[i] *= w
-		}
-	}
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the
@@ -420,10 +461,13 @@ func toFloat64(x []float32) []float64 {
 	return out
 }
 
-func scaled(g []float64, w float64) []float32 {
-	out := make([]float32, len(g))
-	for i, v := range g {
-		out[i] = float32(w * v)
+func toFloat32(x []float64) []float32 {
+	if x == nil {
+		return nil
+	}
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
 	}
 	return out
 }

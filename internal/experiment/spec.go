@@ -66,7 +66,7 @@ type Spec struct {
 	Patience             int
 	CheckUntrained       bool
 	FreezeTrunkBatchNorm bool
-	Workers              int
+	Workers              int // goroutines transforming a batch; 0 = one per CPU
 	Seed                 uint64
 
 	Dataset      data.Opener
@@ -132,7 +132,7 @@ func decodeGeneral(p *config.Params, s *Spec) {
 	s.Patience = p.Int("patience", 2, config.Min(0))
 	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
 	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
-	s.Workers = p.Int("dataloader_num_workers", 2, config.Min(1))
+	s.Workers = p.Int("dataloader_num_workers", 0, config.Min(0)) // 0: one per CPU
 	s.Seed = uint64(p.Int("seed", 0, config.Min(0)))
 }
 

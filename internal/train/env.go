@@ -29,7 +29,11 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		if err != nil {
 			return nil, err
 		}
-		return data.NewLoader(ds, pipe, spec.Seed)
+		l, err := data.NewLoader(ds, pipe, spec.Seed)
+		if err != nil {
+			return nil, err
+		}
+		return l.WithWorkers(spec.Workers), nil
 	}
 	trainData, err := loader(spec.TrainTransforms)
 	if err != nil {

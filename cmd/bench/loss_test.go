@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"maps"
 	"os"
@@ -14,17 +13,11 @@ import (
 	"github.com/bench-ml/bench/internal/golden"
 )
 
-// benchLoss runs `bench loss` in-process and returns what it printed.
+// benchLoss runs `bench loss` in-process and returns its standard output.
 func benchLoss(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newLossCmd()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
-	return out.String(), err
+	stdout, _, err := benchStreams(t, append([]string{"loss"}, args...)...)
+	return stdout, err
 }
 
 // flow writes a component as a command-line value: JSON is YAML flow syntax.

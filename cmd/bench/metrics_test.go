@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -13,16 +12,11 @@ import (
 	"github.com/bench-ml/bench/internal/golden"
 )
 
-// runMetrics runs `bench metrics` in-process and returns what it printed.
+// runMetrics runs `bench metrics` in-process and returns its standard output.
 func runMetrics(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newMetricsCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	stdout, _, err := benchStreams(t, append([]string{"metrics"}, args...)...)
+	return stdout, err
 }
 
 // writeCase writes a golden metric case as the files a user would pass,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,19 +8,6 @@ import (
 
 	"github.com/bench-ml/bench/internal/report/reporttest"
 )
-
-// benchStreams runs the command line in-process and returns its standard
-// output and standard error apart.
-func benchStreams(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err = root.Execute()
-	return out.String(), errOut.String(), err
-}
 
 func TestReportCommand(t *testing.T) {
 	root := t.TempDir()

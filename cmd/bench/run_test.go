@@ -12,16 +12,24 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// bench runs the command line in-process and returns its output.
-func bench(t *testing.T, args ...string) (string, error) {
+// benchStreams runs the command line in-process and returns its standard
+// output and standard error apart.
+func benchStreams(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	root := newRootCmd()
-	var out bytes.Buffer
+	var out, errOut bytes.Buffer
 	root.SetOut(&out)
-	root.SetErr(&out)
+	root.SetErr(&errOut)
 	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), err
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// bench runs the command line in-process and returns all it printed.
+func bench(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	stdout, stderr, err := benchStreams(t, args...)
+	return stdout + stderr, err
 }
 
 // runArgs are the flags that point a run at the repository's configs and a

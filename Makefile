@@ -5,7 +5,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test bench vet
+.PHONY: build run smoke test bench bench-large vet
 
 build:
 	go build -o bench ./cmd/bench
@@ -20,8 +20,13 @@ test:
 	go vet ./...
 	go test -count=1 -timeout 30m ./...
 
+# Benchmarks print images/s, ns/op, seconds and peak RSS; -short leaves out
+# the 120,000-embedding evaluations, which bench-large runs (minutes).
 bench:
-	go test -run '^$$' -bench . -benchtime 3x ./internal/...
+	go test -short -run '^$$' -bench . -benchtime 3x ./internal/...
+
+bench-large:
+	go test -run '^$$' -bench 'KNN|AllMetrics' -benchtime 1x -timeout 60m ./internal/eval
 
 vet:
 	go vet ./...

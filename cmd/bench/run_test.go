@@ -175,6 +175,8 @@ func TestRunErrors(t *testing.T) {
 			[]string{"config_models", "defualt", `did you mean "default"`}},
 		{"missing dataset folder", []string{"--dataset~OVERRIDE~", "{Omniglot: {}}", "--dataset_root", "/nonexistent"},
 			[]string{"/nonexistent"}},
+		{"batch size not a multiple of m", []string{"--sampler", "{MPerClassSampler: {m: 5}}"},
+			[]string{"batch_size 32", "m (5)"}},
 		{"no experiment name", []string{}, []string{"--experiment_name"}},
 	}
 	for _, c := range cases {
@@ -196,7 +198,7 @@ func TestRunErrors(t *testing.T) {
 					t.Errorf("error %q does not name %q", err, w)
 				}
 			}
-			if entries, _ := os.ReadDir(root); len(entries) > 0 && c.name != "missing dataset folder" {
+			if entries, _ := os.ReadDir(root); len(entries) > 0 {
 				t.Errorf("an invalid config wrote %v", entries)
 			}
 		})

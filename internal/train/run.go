@@ -29,10 +29,6 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
-	folder, err := openFolder(o, tree)
-	if err != nil {
-		return err
-	}
 	ds, err := spec.Dataset(o.DatasetRoot)
 	if err != nil {
 		return err
@@ -41,17 +37,28 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
-	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
-		return err
-	}
-	log := newLogger(o.Out, o.Progress)
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
-
 	env, err := newEnv(spec, ds)
 	if err != nil {
 		return err
 	}
+	log := newLogger(o.Out, o.Progress)
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
+	if trainNow {
+		// What only the data can tell (image sizes against the model, the
+		// sampler against the classes, loss shapes) is found here, before
+		// the experiment folder exists: a bad config writes nothing.
+		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
+			return fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
+		}
+	}
+	folder, err := openFolder(o, tree)
+	if err != nil {
+		return err
+	}
+	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
+		return err
+	}
+	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
 	if trainNow {
 		for _, sp := range splits {
 			start := time.Now()

@@ -205,6 +205,19 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
+func TestEvalOfMissingExperiment(t *testing.T) {
+	root := t.TempDir()
+	for _, args := range [][]string{
+		{"eval", "--root_experiment_folder", root, "--experiment_name", "nope"},
+		{"run", "--root_experiment_folder", root, "--experiment_name", "nope", "--resume_training", "latest"},
+	} {
+		_, err := bench(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "no experiment at "+filepath.Join(root, "nope")) {
+			t.Errorf("%v: got %v", args, err)
+		}
+	}
+}
+
 func TestConfigsShowFillsDefaults(t *testing.T) {
 	out, err := bench(t, "configs", "show", "--root_config_folder", "../../configs",
 		"--optimizers~APPLY~2", "{lr: 0.01}")

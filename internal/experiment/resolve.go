@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -46,6 +48,9 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 	case o.ReproduceResults != "":
 		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), o.Overrides)
 	case o.Existing():
+		if _, err := os.Stat(filepath.Join(o.Folder(), "configs")); err != nil {
+			return nil, nil, fmt.Errorf("no experiment at %s (it has no configs/ folder): check --experiment_name and --root_experiment_folder", o.Folder())
+		}
 		var overrides []config.Override
 		if o.MergeArgsWhenResuming {
 			overrides = o.Overrides

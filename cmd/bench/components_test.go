@@ -47,6 +47,15 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 			}
 		})
 	}
+	for _, trunk := range []string{"{ResNet: {channels: [8, 16]}}", "{Identity: {}}"} {
+		t.Run(trunk, func(t *testing.T) {
+			args := append([]string{"--experiment_name", strings.Fields(trunk)[0][1:]}, tinyRun...)
+			args = append(args, "--models", "{trunk~OVERRIDE~: "+trunk+"}")
+			if out, err := bench(t, runArgs(t, root, args...)...); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
+	}
 	t.Run("TrainWithClassifier", func(t *testing.T) {
 		args := append([]string{"--experiment_name", "classifier"}, tinyRun...)
 		args = append(args, "--trainer~OVERRIDE~", "{TrainWithClassifier: {}}",

@@ -137,7 +137,7 @@ func parseRunArgs(args []string) (experiment.Options, bool, error) {
 		EvaluateEnsemble:      a.Bools["evaluate_ensemble"],
 		ConfigNames:           a.ConfigNames,
 		Overrides:             a.Overrides,
-		Progress:              isTerminal(os.Stderr),
+		Progress:              isTerminal(os.Stdout), // where run writes its log
 	}
 	if r := o.ResumeTraining; r != "" && r != "latest" && r != "best" {
 		return o, false, &config.Error{Source: "--resume_training", Msg: "want latest or best, got " + strings.TrimSpace(r)}

@@ -179,3 +179,33 @@ func TestTrainerConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// Optimiser extras, frozen BatchNorm and evaluating train too work together
+// in one run, and train accuracies are recorded.
+func TestSchedulersAndOptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	args := append([]string{"--experiment_name", "opts"}, tinyRun...)
+	args = append(args, "--num_epochs_train", "2", "--freeze_trunk_batchnorm", "true", "--splits_to_eval", "[train, val]",
+		"--optimizers", "{trunk_optimizer~OVERRIDE~: {SGD: {lr: 0.01, momentum: 0.9, nesterov: true, clip_grad_norm: 1,"+
+			" scheduler_by_iteration: {StepLR: {step_size: 1, gamma: 0.5}},"+
+			" scheduler_by_plateau: {ReduceLROnPlateau: {mode: max, patience: 0}}}},"+
+			" embedder_optimizer~OVERRIDE~: {RMSprop: {lr: 0.001, scheduler_by_epoch: {CosineAnnealingLR: {T_max: 2}}}}}")
+	if out, err := bench(t, runArgs(t, root, args...)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	fold := filepath.Join(root, "opts", "Test50_50_Partitions2_0", "records")
+	if _, err := os.Stat(filepath.Join(fold, "accuracies_train.csv")); err != nil {
+		t.Error("train accuracies were not recorded")
+	}
+	losses := readFile(t, filepath.Join(fold, "losses.csv"))
+	// StepLR halves the trunk's lr after every iteration: 0.01, 0.005, ...
+	// (the rate each iteration used); CosineAnnealingLR moves the embedder's
+	// at the end of the epoch.
+	if !strings.Contains(losses, "lr_trunk,lr_embedder") || !strings.Contains(losses, ",0.01,0.001\n") ||
+		!strings.Contains(losses, ",0.005,0.001\n") || !strings.Contains(losses, ",0.0025,0.0005\n") {
+		t.Errorf("the trunk's learning rate did not follow StepLR:\n%s", losses)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -290,17 +289,22 @@ func (f *fold) trainEpoch(epoch int) error {
 		if err != nil {
 			return err
 		}
+		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch)}
+		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
+		// The rates this step uses, read before the schedulers move them.
+		for _, o := range f.modelOpts {
+			row["lr_"+o.group] = o.LR()
+			columns = append(columns, "lr_"+o.group)
+		}
+		if f.lossOpt != nil {
+			row["lr_metric_loss"] = f.lossOpt.LR()
+			columns = append(columns, "lr_metric_loss")
+		}
 		value, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
-		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch), "total_loss": value}
-		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
-		for i, o := range f.modelOpts {
-			col := "lr_" + strconv.Itoa(i)
-			row[col] = o.LR()
-			columns = append(columns, col)
-		}
+		row["total_loss"] = value
 		f.lossTable.Add(row, columns...)
 		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
 	}

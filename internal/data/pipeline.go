@@ -33,10 +33,9 @@ type tensorTransform interface {
 // transforms, then the conversion to a float32 CHW tensor in [0, 1]
 // (implicit, or where ToTensor is written), then tensor transforms.
 type Pipeline struct {
-	image    []imageTransform
-	tensor   []tensorTransform
-	steps    []step // every step, for shape checks and messages
-	resolved []map[string]any
+	image  []imageTransform
+	tensor []tensorTransform
+	steps  []step // every step, for shape checks and messages
 }
 
 type step struct {
@@ -51,7 +50,7 @@ func NewPipeline(components []config.Component) (*Pipeline, error) {
 	p := &Pipeline{}
 	tensorStage := false // after ToTensor or a tensor transform
 	for _, c := range components {
-		t, resolved, err := Transforms.Build(c)
+		t, _, err := Transforms.Build(c)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +71,6 @@ func NewPipeline(components []config.Component) (*Pipeline, error) {
 			tensorStage = true
 		}
 		p.steps = append(p.steps, s)
-		p.resolved = append(p.resolved, resolved)
 	}
 	return p, nil
 }
@@ -87,10 +85,6 @@ func join(a, b string) string {
 	}
 	return a + "." + b
 }
-
-// Resolved is the list of transforms with every default filled in, for the
-// saved config.
-func (p *Pipeline) Resolved() []map[string]any { return p.resolved }
 
 // OutputShape is the shape of the tensors the pipeline makes from images of
 // shape in (a dataset's Shape), known before any image is loaded: the model

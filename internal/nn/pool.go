@@ -51,19 +51,11 @@ func maxPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 			})
 			return nil
 		},
-		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-			dx, err := apply(&fnOp[T]{
-				name:  name + "/grad",
-				shape: in,
-				forward: func(dx []T, v [][]T) error {
-					for o, i := range argmax {
-						dx[i] = v[0][o]
-					}
-					return nil
-				},
-			}, grad)
-			return G.Nodes{dx}, err
-		},
+		backward: linearBackward(name, in, func(dx, g []T) {
+			for o, i := range argmax {
+				dx[i] = g[o]
+			}
+		}),
 		diffWRT: []bool{true},
 	}
 	return apply(op, x)
@@ -81,20 +73,12 @@ func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 			windows(in, func(o, i int) { y[o] = (x[i] + x[i+1] + x[i+w] + x[i+w+1]) / 4 })
 			return nil
 		},
-		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-			dx, err := apply(&fnOp[T]{
-				name:  name + "/grad",
-				shape: in,
-				forward: func(dx []T, v [][]T) error {
-					windows(in, func(o, i int) {
-						g := v[0][o] / 4
-						dx[i], dx[i+1], dx[i+w], dx[i+w+1] = g, g, g, g
-					})
-					return nil
-				},
-			}, grad)
-			return G.Nodes{dx}, err
-		},
+		backward: linearBackward(name, in, func(dx, g []T) {
+			windows(in, func(o, i int) {
+				d := g[o] / 4
+				dx[i], dx[i+1], dx[i+w], dx[i+w+1] = d, d, d, d
+			})
+		}),
 		diffWRT: []bool{true},
 	}
 	return apply(op, x)
@@ -118,23 +102,32 @@ func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 			})
 			return nil
 		},
-		backward: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-			dx, err := apply(&fnOp[T]{
-				name:  name + "/grad",
-				shape: in,
-				forward: func(dx []T, v [][]T) error {
-					forPlanes(in, func(_, lo, hi int) {
-						g := v[0][lo/(hi-lo)] / size
-						for i := lo; i < hi; i++ {
-							dx[i] = g
-						}
-					})
-					return nil
-				},
-			}, grad)
-			return G.Nodes{dx}, err
-		},
+		backward: linearBackward(name, in, func(dx, g []T) {
+			forPlanes(in, func(_, lo, hi int) {
+				d := g[lo/(hi-lo)] / size
+				for i := lo; i < hi; i++ {
+					dx[i] = d
+				}
+			})
+		}),
 		diffWRT: []bool{true},
 	}
 	return apply(op, x)
+}
+
+// linearBackward is the backward of a pooling op, whose input gradient is a
+// fixed linear map of the output gradient: fill writes dx (shaped like the
+// input, zeroed) from g, as an op of its own so Gorgonia can chain it.
+func linearBackward[T Float](name string, in tensor.Shape, fill func(dx, g []T)) func(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		dx, err := apply(&fnOp[T]{
+			name:  name + "/grad",
+			shape: in,
+			forward: func(dx []T, v [][]T) error {
+				fill(dx, v[0])
+				return nil
+			},
+		}, grad)
+		return G.Nodes{dx}, err
+	}
 }

@@ -2,8 +2,9 @@ package optim
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 )
 
 // State is an optimiser's checkpoint: everything it needs to continue
@@ -62,7 +63,7 @@ func (o *Optimizer[T]) Restore(s State) error {
 		}
 	}
 	if len(s.Schedulers) != configured {
-		return fmt.Errorf("optimizer state: unknown scheduler key among %v; want %v", sortedKeys(s.Schedulers), slotKeys)
+		return fmt.Errorf("optimizer state: unknown scheduler key among %v; want %v", slices.Sorted(maps.Keys(s.Schedulers)), slotKeys)
 	}
 	names := o.cfg.Rule.buffers()
 	expected := map[string]bool{}
@@ -79,7 +80,7 @@ func (o *Optimizer[T]) Restore(s State) error {
 			expected[key] = true
 		}
 	}
-	for _, key := range sortedKeys(s.Tensors) {
+	for _, key := range slices.Sorted(maps.Keys(s.Tensors)) {
 		if !expected[key] {
 			return fmt.Errorf("optimizer state: unexpected %q (a different model or optimiser?)", key)
 		}
@@ -113,13 +114,4 @@ func presence(ok bool) string {
 		return "present"
 	}
 	return "absent"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package optim
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,7 +107,7 @@ func TestStateNames(t *testing.T) {
 	s := o.State()
 	for _, k := range []string{"layer.weight.exp_avg", "layer.weight.exp_avg_sq", "layer.weight.max_exp_avg_sq", "layer.bias.exp_avg"} {
 		if _, ok := s.Tensors[k]; !ok {
-			t.Errorf("no tensor %q in %v", k, sortedKeys(s.Tensors))
+			t.Errorf("no tensor %q in %v", k, slices.Sorted(maps.Keys(s.Tensors)))
 		}
 	}
 	if len(s.Schedulers) != 3 || s.Schedulers["scheduler_by_plateau"].Best != nil {

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -108,7 +109,7 @@ func (e *Experiment) readConfigs(dir string) error {
 		return fmt.Errorf("%s: loss_funcs.metric_loss: no loss", file)
 	}
 	var miners []string
-	for _, role := range sortedKeys(lm.MiningFuncs) {
+	for _, role := range slices.Sorted(maps.Keys(lm.MiningFuncs)) {
 		if name := componentName(lm.MiningFuncs[role]); name != "" {
 			miners = append(miners, name)
 		}
@@ -133,7 +134,7 @@ func (e *Experiment) readConfigs(dir string) error {
 
 // componentName is the type name of a one-key component map.
 func componentName(c map[string]yaml.Node) string {
-	return strings.Join(sortedKeys(c), "+")
+	return strings.Join(slices.Sorted(maps.Keys(c)), "+")
 }
 
 // readFolds reads the records of every split scheme folder that has them.
@@ -210,13 +211,4 @@ func readOptionalJSON(file string, v any) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

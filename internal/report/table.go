@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -50,7 +51,7 @@ func metrics(exps []*Experiment) []string {
 		}
 		return 2, 0
 	}
-	names := sortedKeys(seen)
+	names := slices.Sorted(maps.Keys(seen))
 	slices.SortStableFunc(names, func(a, b string) int {
 		ga, ia := rank(a)
 		gb, ib := rank(b)

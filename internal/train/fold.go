@@ -2,8 +2,10 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -101,7 +103,7 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	f.model.SetFreezeTrunkBatchNorm(s.FreezeTrunkBatchNorm)
 	rng := rand.New(rand.NewPCG(s.Seed, 1))
 	f.losses = map[string]loss.Loss{}
-	for _, name := range sortedKeys(s.LossFuncs) {
+	for _, name := range slices.Sorted(maps.Keys(s.LossFuncs)) {
 		dim := f.model.EmbeddingSize()
 		if name == "classifier_loss" {
 			dim = f.model.NumClasses()
@@ -112,7 +114,7 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	}
 	f.rngs = map[string]*rand.PCG{}
 	f.miners = map[string]miner.Miner{}
-	for _, name := range sortedKeys(s.Miners) {
+	for _, name := range slices.Sorted(maps.Keys(s.Miners)) {
 		if f.miners[name], _, err = miner.Miners.Build(s.Miners[name]); err != nil {
 			return nil, err
 		}
@@ -170,7 +172,7 @@ func (f *fold) checkTrainer() error {
 		}
 	}
 	if t.DAML != nil {
-		for _, name := range sortedKeys(f.losses) {
+		for _, name := range slices.Sorted(maps.Keys(f.losses)) {
 			if len(f.losses[name].Weights()) > 0 {
 				return &config.Error{Path: "loss_funcs." + name, Msg: "has learnable weights, which DeepAdversarialMetricLearning never " +
 					"steps (PML's step_optimizers steps the models' optimisers only); use a loss without weights"}
@@ -239,7 +241,7 @@ func (f *fold) buildOptimizers() error {
 // after their loss; the params alias the losses' storage.
 func (f *fold) lossWeights() []*optim.Param[float64] {
 	var out []*optim.Param[float64]
-	for _, name := range sortedKeys(f.losses) {
+	for _, name := range slices.Sorted(maps.Keys(f.losses)) {
 		for _, w := range f.losses[name].Weights() {
 			out = append(out, &optim.Param[float64]{Name: name + "." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
 		}
@@ -412,7 +414,7 @@ func (f *fold) evaluateAndSave() error {
 // counts, as the best epoch is chosen on it.
 func (f *fold) evaluateSplits(trunkOnly bool) (map[string]map[string]float64, error) {
 	out := map[string]map[string]float64{}
-	for _, name := range sortedKeys(f.accuracies) {
+	for _, name := range slices.Sorted(maps.Keys(f.accuracies)) {
 		items := f.split.Val
 		if name == "train" {
 			items = f.split.Train
@@ -434,7 +436,7 @@ func (f *fold) recordAccuracies(epoch int, metrics map[string]map[string]float64
 		for k, v := range m {
 			row[k] = v
 		}
-		f.accuracies[name].Add(row, append([]string{"epoch"}, sortedKeys(m)...)...)
+		f.accuracies[name].Add(row, append([]string{"epoch"}, slices.Sorted(maps.Keys(m))...)...)
 	}
 }
 

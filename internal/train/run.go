@@ -6,10 +6,11 @@ package train
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -197,7 +198,7 @@ func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary)
 	dir := folder.MetaLogsDir()
 	tab := record.NewTable(filepath.Join(dir, name+".csv"))
 	out := map[string]map[string]any{}
-	for _, k := range sortedKeys(s) {
+	for _, k := range slices.Sorted(maps.Keys(s)) {
 		v := s[k]
 		row := map[string]float64{"mean": v.Mean, "stderr": v.StdErr, "ci95_low": v.CILow, "ci95_high": v.CIHigh, "n": float64(v.N)}
 		out[k] = map[string]any{}
@@ -220,20 +221,11 @@ func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary)
 func writeMetrics(folder *record.Folder, name string, m map[string]float64) error {
 	dir := folder.MetaLogsDir()
 	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		tab.AddLabeled("metric", k, map[string]float64{"value": m[k]}, "value")
 	}
 	if err := tab.Flush(); err != nil {
 		return err
 	}
 	return record.WriteJSON(filepath.Join(dir, name+".json"), m)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -176,7 +176,7 @@ func TestRunErrors(t *testing.T) {
 		{"missing dataset folder", []string{"--dataset~OVERRIDE~", "{Omniglot: {}}", "--dataset_root", "/nonexistent"},
 			[]string{"/nonexistent"}},
 		{"batch size not a multiple of m", []string{"--sampler", "{MPerClassSampler: {m: 5}}"},
-			[]string{"batch_size 32", "m (5)"}},
+			[]string{"--sampler", "sampler.MPerClassSampler", "batch_size 32", "m (5)"}},
 		{"no experiment name", []string{}, []string{"--experiment_name"}},
 	}
 	for _, c := range cases {

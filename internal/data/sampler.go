@@ -35,9 +35,9 @@ type MPerClass struct {
 func newMPerClass(p *config.Params) SamplerFactory {
 	m := p.Int("m", 4, config.Min(1))
 	length := p.Int("length_before_new_iter", 100000, config.Min(1))
-	where := p.Where()
+	where, source := p.Where(), p.Source("m")
 	fail := func(format string, args ...any) error {
-		return &config.Error{Path: where, Msg: fmt.Sprintf(format, args...)}
+		return &config.Error{Source: source, Path: where, Msg: fmt.Sprintf(format, args...)}
 	}
 	return func(ds Dataset, indices []int, batchSize int, seed uint64) (Sampler, error) {
 		byLabel := map[int][]int{}

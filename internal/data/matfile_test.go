@@ -261,9 +261,18 @@ func TestParseMATDamaged(t *testing.T) {
 		[][]byte{w.char("", "car_ims/000001.jpg"), w.uint8s("", 7)},
 		[][]byte{w.cell("", w.char("", "x")), w.doubleAsBytes("", 1, 2, 3, 4, 5)})
 	for _, file := range [][]byte{w.file(v), w.file(w.compressed(v))} {
-		for n := range len(file) {
-			parseMAT(file[:n])
+		if _, err := parseMAT(file); err != nil {
+			t.Fatalf("the undamaged file: %v", err)
 		}
+		for n := range len(file) {
+			if n == 128 {
+				continue // the header alone is a valid, empty MAT file
+			}
+			if _, err := parseMAT(file[:n]); err == nil {
+				t.Errorf("truncated to %d of %d bytes: no error", n, len(file))
+			}
+		}
+		// Flipped bits may still parse; what matters is that they never crash.
 		for i := 128; i < len(file); i++ {
 			for _, x := range []byte{0x01, 0x80, 0xff} {
 				damaged := bytes.Clone(file)

@@ -58,10 +58,7 @@ func writeCase(t *testing.T, c *golden.MetricCase) []string {
 }
 
 func TestMetricsCommandGolden(t *testing.T) {
-	dir, err := golden.Dir()
-	if err != nil {
-		t.Skipf("golden metric files absent: %v", err)
-	}
+	dir := golden.Require(t)
 	for _, name := range []string{
 		"003_hand_ref_includes_query.json",
 		"011_self_n400_d64_c40_k_int.json",

@@ -1,36 +1,16 @@
 package data
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/golden"
 )
 
-// sharedDataset finds shared/datasets/<name> by walking up from the package
-// directory to the folder that holds both the repository and shared/. A
-// missing folder fails the test unless BENCH_NO_GOLDEN=1.
-func sharedDataset(t testing.TB, name string) string {
+// repoDataset returns the repository's datasets/<name> folder.
+func repoDataset(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		d := filepath.Join(dir, "shared", "datasets", name)
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("BENCH_NO_GOLDEN") == "1" {
-				t.Skipf("no shared/datasets/%s above the package (BENCH_NO_GOLDEN=1)", name)
-			}
-			t.Fatalf("no shared/datasets/%s above the package; set BENCH_NO_GOLDEN=1 to skip", name)
-		}
-		dir = parent
-	}
+	return golden.Path(t, "datasets", name)
 }
 
 // build decodes one component of a registry, failing the test on error.

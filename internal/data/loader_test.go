@@ -181,7 +181,7 @@ func BenchmarkLoaderOmniglotRandomResizedCrop(b *testing.B) {
 }
 
 func benchOmniglot(b *testing.B, cs ...any) {
-	ds, err := openOmniglot(sharedDataset(b, "omniglot"))
+	ds, err := openOmniglot(repoDataset(b, "omniglot"))
 	if err != nil {
 		b.Fatal(err)
 	}

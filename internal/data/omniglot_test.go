@@ -10,7 +10,7 @@ import (
 )
 
 func TestOmniglotCounts(t *testing.T) {
-	dir := sharedDataset(t, "omniglot")
+	dir := repoDataset(t, "omniglot")
 	// The dataset root holds omniglot/: the default root param finds it.
 	ds, err := build(t, Datasets, "Omniglot", nil)(filepath.Dir(dir))
 	if err != nil {
@@ -49,7 +49,7 @@ func checkOmniglot(t *testing.T, ds Dataset) {
 // An extracted folder beside the zips it came from adds nothing. (Greek is in
 // both zips, and extracted here too.)
 func TestOmniglotFolderAndZips(t *testing.T) {
-	src := sharedDataset(t, "omniglot")
+	src := repoDataset(t, "omniglot")
 	dir := t.TempDir()
 	for _, name := range []string{"images_background_small1.zip", "images_background_small2.zip"} {
 		copyFile(t, filepath.Join(src, name), filepath.Join(dir, name))

@@ -1,6 +1,6 @@
 // Package golden reads the reference data computed with pytorch-metric-learning
-// (../shared/golden, described in its README.md) for tests. The files live
-// outside the repository and are never copied into it.
+// (testdata/golden, described in its README.md) for tests, and locates the
+// repository's own fixtures: tests read nothing outside the repository.
 package golden
 
 import (
@@ -11,52 +11,52 @@ import (
 	"sort"
 )
 
-// SkipEnv is the environment variable that lets tests skip when the golden
-// data is absent; without it a missing directory fails the test, so that a
-// broken checkout cannot pass silently.
-const SkipEnv = "BENCH_NO_GOLDEN"
-
-// Dir finds shared/golden by walking up from the working directory (a test
-// runs in its package directory) to the directory that holds both the
-// repository and shared/.
-func Dir() (string, error) {
+// Root finds the repository root by walking up from the working directory
+// (a test runs in its package directory) to the folder holding go.mod.
+func Root() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		g := filepath.Join(dir, "shared", "golden")
-		if st, err := os.Stat(g); err == nil && st.IsDir() {
-			return g, nil
+		if st, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && st.Mode().IsRegular() {
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("golden: no shared/golden above the working directory")
+			return "", fmt.Errorf("golden: no go.mod above the working directory")
 		}
 		dir = parent
 	}
 }
 
-// TB is the part of testing.TB that Require uses (kept as an interface so
-// that this package does not import testing).
+// TB is the part of testing.TB that Path uses (kept as an interface so that
+// this package does not import testing).
 type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)
-	Skipf(format string, args ...any)
 }
 
-// Require returns the golden directory, or fails the test when it is missing
-// (skips it instead when BENCH_NO_GOLDEN=1).
+// Path returns a file or folder of the repository (elems relative to its
+// root), failing the test when it is missing: a fixture is part of the
+// repository, so its absence is a broken checkout, never a reason to skip.
+func Path(t TB, elems ...string) string {
+	t.Helper()
+	root, err := Root()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	p := filepath.Join(append([]string{root}, elems...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("repository fixture missing: %v", err)
+	}
+	return p
+}
+
+// Require returns the golden directory, testdata/golden.
 func Require(t TB) string {
 	t.Helper()
-	dir, err := Dir()
-	if err != nil {
-		if os.Getenv(SkipEnv) == "1" {
-			t.Skipf("%v (%s=1)", err, SkipEnv)
-		}
-		t.Fatalf("%v; set %s=1 to skip", err, SkipEnv)
-	}
-	return dir
+	return Path(t, "testdata", "golden")
 }
 
 // Files lists the JSON files of a subdirectory ("losses" or "metrics"), sorted.

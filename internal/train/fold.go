@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 	"time"
@@ -67,6 +68,13 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 	if err != nil {
 		return err
 	}
+	if !resumed && resume != "" {
+		// A job killed before the fold's first checkpoint: start afresh,
+		// without the records it left.
+		if err := f.records.Resume("epoch", func(float64) bool { return false }); err != nil {
+			return err
+		}
+	}
 	if resumed {
 		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
 	} else if s.CheckUntrained {
@@ -89,7 +97,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 		}
 	}
 	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
-	return nil
+	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
 }
 
 func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {

@@ -21,70 +21,96 @@ import (
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds.
+// one), then test each fold's best model and aggregate the folds; or, with
+// --fold, train and test one fold.
 func Run(o experiment.Options) error {
+	r, err := start(o)
+	if err != nil {
+		return err
+	}
+	if o.Fold != "" {
+		return runFold(r.env, r.folder, r.splits, o, r.log)
+	}
+	if !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != "" {
+		for _, sp := range r.splits {
+			start := time.Now()
+			if err := trainFold(r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
+				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
+			}
+			r.log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+		}
+	}
+	return testFolds(r.env, r.folder, r.splits, r.log)
+}
+
+// Prepare does what a run does before training: check the config and
+// create the experiment folder with its configs and splits (or open it, to
+// resume). A launcher prepares the experiment before its jobs start.
+func Prepare(o experiment.Options) (*record.Folder, []data.Split, error) {
+	r, err := start(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.folder, r.splits, nil
+}
+
+// started is an experiment whose folder is ready.
+type started struct {
+	env    *env
+	folder *record.Folder
+	splits []data.Split
+	log    *logger
+}
+
+func start(o experiment.Options) (*started, error) {
 	if o.ExperimentName == "" {
-		return errors.New("--experiment_name is required")
+		return nil, errors.New("--experiment_name is required")
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ds, err := spec.Dataset(o.DatasetRoot)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	splits, err := spec.SplitManager.Splits(data.Labels(ds))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	env, err := newEnv(spec, ds)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := newLogger(o.Out, o.Progress)
-	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
-	if trainNow {
+	if !o.Existing() {
 		// What only the data can tell (image sizes against the model, the
 		// sampler against the classes, loss shapes) is found here, before
 		// the experiment folder exists: a bad config writes nothing.
 		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
-			return fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
+			return nil, fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
 		}
 	}
-	folder, err := openFolder(o, tree)
+	folder, err := openFolder(o, tree, splits)
 	if err != nil {
-		return err
-	}
-	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
-		return err
+		return nil, err
 	}
 	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
-	if trainNow {
-		for _, sp := range splits {
-			start := time.Now()
-			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
-				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
-			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
-		}
-	}
-	return testFolds(env, folder, splits, log)
+	return &started{env, folder, splits, log}, nil
 }
 
-// openFolder creates the experiment folder and saves the resolved config
-// first, so that a run is reproducible from its folder even if it dies; or
-// opens the existing one, recording any config change as a diff.
-func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
+// openFolder creates the experiment folder with the resolved config and
+// the splits first, so that a run is reproducible from its folder even if
+// it dies; or opens the existing one, recording any config change as a diff.
+func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	if !o.Existing() {
-		f, err := record.Create(o.RootExperimentFolder, o.ExperimentName)
-		if err != nil {
-			return nil, err
-		}
-		return f, saveConfigs(tree, f.ConfigsDir())
+		return createFolder(o, tree, splits)
 	}
 	f, err := record.Open(o.Folder())
 	if err != nil {
+		return nil, err
+	}
+	if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
 		return nil, err
 	}
 	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
@@ -127,28 +153,12 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	var dims []int
 	var labels []int
 	for _, sp := range splits {
-		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-		if _, err := os.Stat(best + modelExt); err != nil {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
-		}
-		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
+		t, err := testFold(env, folder, sp, log)
 		if err != nil {
 			return err
 		}
-		if err := m.Load(best + modelExt); err != nil {
-			return err
-		}
-		emb, dim, lab, err := env.embed(m, sp.Test, false)
-		if err != nil {
-			return err
-		}
-		res, err := env.evaluate(emb, lab, dim)
-		if err != nil {
-			return err
-		}
-		perFold = append(perFold, res)
-		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		perFold = append(perFold, t.metrics)
+		embs, dims, labels = append(embs, t.emb), append(dims, t.dim), t.labels
 	}
 	separated := eval.Aggregate(perFold)
 	if err := writeSummary(folder, "separated", separated); err != nil {
@@ -190,6 +200,39 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
 		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
 	return nil
+}
+
+// foldTest is a fold's best model on the test set.
+type foldTest struct {
+	metrics map[string]float64
+	emb     []float32
+	dim     int
+	labels  []int
+}
+
+// testFold embeds the test set with a fold's best model, scores it, and
+// saves the metrics as <scheme>/test.json.
+func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) (foldTest, error) {
+	best := filepath.Join(folder.ModelsDir(sp.Name), "best")
+	if _, err := os.Stat(best + modelExt); err != nil {
+		return foldTest{}, fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+	}
+	m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
+	if err != nil {
+		return foldTest{}, err
+	}
+	if err := m.Load(best + modelExt); err != nil {
+		return foldTest{}, err
+	}
+	var t foldTest
+	if t.emb, t.dim, t.labels, err = env.embed(m, sp.Test, false); err != nil {
+		return foldTest{}, err
+	}
+	if t.metrics, err = env.evaluate(t.emb, t.labels, t.dim); err != nil {
+		return foldTest{}, err
+	}
+	log.Printf("%s test: %s", sp.Name, formatMetrics(t.metrics, env.spec.PrimaryMetric))
+	return t, record.WriteJSON(filepath.Join(folder.Path, sp.Name, "test.json"), t.metrics)
 }
 
 // writeSummary writes the per-metric mean, standard error and 95% interval

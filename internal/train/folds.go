@@ -1,0 +1,211 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/record"
+)
+
+// The files that let the folds of one experiment run as separate jobs.
+const (
+	splitsFile = "splits.json"
+	doneFile   = "done.json" // in a split scheme's folder: its training finished
+	lockFile   = ".lock"     // in a split scheme's folder: held while a job trains it
+)
+
+// createFolder makes the experiment folder in one rename of a complete
+// temporary folder holding the resolved configs and the splits, so that
+// concurrent fold jobs see either no folder or a whole one: the first
+// rename wins, as os.Mkdir would. With --fold a folder that exists already
+// is joined when its configs and splits are byte for byte this run's; else
+// it is an error, as a finished experiment is never overwritten.
+func createFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
+	if err := os.MkdirAll(o.RootExperimentFolder, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(o.RootExperimentFolder, "."+o.ExperimentName+".new*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // gone already after a successful rename
+	staged := record.Folder{Path: tmp}
+	if err := saveConfigs(tree, staged.ConfigsDir()); err != nil {
+		return nil, err
+	}
+	if err := record.WriteJSON(filepath.Join(tmp, splitsFile), splits); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	path := o.Folder()
+	err = os.Rename(tmp, path)
+	if err == nil {
+		return &record.Folder{Path: path}, nil
+	}
+	if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) {
+		return nil, fmt.Errorf("creating experiment folder %s: %w", path, err)
+	}
+	if o.Fold == "" {
+		return nil, fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
+	}
+	names := []string{splitsFile}
+	for _, cat := range config.Categories {
+		names = append(names, filepath.Join("configs", cat+".yaml"))
+	}
+	for _, name := range names {
+		want, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil {
+			return nil, err
+		}
+		got, err := os.ReadFile(filepath.Join(path, name))
+		if err != nil || !bytes.Equal(got, want) {
+			return nil, fmt.Errorf("experiment folder %s exists with another %s than this run's: a fold joins an experiment of the same config only; "+
+				"check the flags, or continue it with --resume_training latest", path, name)
+		}
+	}
+	return &record.Folder{Path: path}, nil
+}
+
+// pickFold finds the split scheme --fold names, by index or by name.
+func pickFold(splits []data.Split, fold string) (data.Split, error) {
+	for i, sp := range splits {
+		if fold == sp.Name || fold == strconv.Itoa(i) {
+			return sp, nil
+		}
+	}
+	return data.Split{}, &config.Error{Source: "--fold", Msg: fmt.Sprintf("want a split scheme index 0..%d or name, got %q", len(splits)-1, fold)}
+}
+
+// runFold trains and tests one split scheme, under its lock so that two
+// jobs never train it at once. A fold that has a checkpoint is only
+// continued with --resume_training, which is what a requeued job does.
+func runFold(env *env, folder *record.Folder, splits []data.Split, o experiment.Options, log *logger) error {
+	if o.Evaluate || o.EvaluateEnsemble {
+		return errors.New("--fold trains one split scheme; test and aggregate the folds with bench aggregate")
+	}
+	sp, err := pickFold(splits, o.Fold)
+	if err != nil {
+		return err
+	}
+	unlock, err := record.TryLock(FoldLockPath(folder, sp.Name))
+	if err != nil {
+		return fmt.Errorf("split scheme %s is being trained by another job: %w", sp.Name, err)
+	}
+	defer unlock()
+	latest := filepath.Join(folder.ModelsDir(sp.Name), "latest.state.json")
+	if _, err := os.Stat(latest); err == nil && o.ResumeTraining == "" {
+		return fmt.Errorf("split scheme %s of %s has started already (%s): continue it with --resume_training latest", sp.Name, folder.Path, latest)
+	}
+	start := time.Now()
+	if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+		return fmt.Errorf("split scheme %s: %w", sp.Name, err)
+	}
+	log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+	_, err = testFold(env, folder, sp, log)
+	return err
+}
+
+// FoldLockPath is the lock a job holds while it trains a split scheme.
+func FoldLockPath(folder *record.Folder, scheme string) string {
+	return filepath.Join(folder.Path, scheme, lockFile)
+}
+
+// FoldDone is what done.json of a trained split scheme holds.
+type FoldDone struct {
+	Epoch      int     `json:"epoch"`
+	BestEpoch  int     `json:"best_epoch"`
+	BestMetric float64 `json:"best_metric"`
+}
+
+// ReadFoldDone reads a split scheme's done.json; nil when it has not
+// finished training.
+func ReadFoldDone(folder *record.Folder, scheme string) (*FoldDone, error) {
+	var d FoldDone
+	err := record.ReadJSON(filepath.Join(folder.Path, scheme, doneFile), &d)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// FoldProgress reads how far a split scheme's training went: its done.json
+// when it finished, else its latest checkpoint; started is false when it
+// has none.
+func FoldProgress(folder *record.Folder, scheme string) (p FoldDone, done, started bool, err error) {
+	d, err := ReadFoldDone(folder, scheme)
+	if err != nil || d != nil {
+		return deref(d), d != nil, d != nil, err
+	}
+	var c checkpoint
+	err = record.ReadJSON(filepath.Join(folder.ModelsDir(scheme), "latest.state.json"), &c)
+	if errors.Is(err, fs.ErrNotExist) {
+		return FoldDone{}, false, false, nil
+	}
+	return FoldDone(c.Fold), false, err == nil, err
+}
+
+func deref(d *FoldDone) FoldDone {
+	if d == nil {
+		return FoldDone{}
+	}
+	return *d
+}
+
+// Aggregate tests every fold's best model and aggregates them, as the end
+// of a serial run does, once every fold's job has finished: the same
+// numbers, as testing is deterministic.
+func Aggregate(o experiment.Options) error {
+	if o.ExperimentName == "" {
+		return errors.New("--experiment_name is required")
+	}
+	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
+	_, spec, err := experiment.Resolve(o)
+	if err != nil {
+		return err
+	}
+	folder, err := record.Open(o.Folder())
+	if err != nil {
+		return err
+	}
+	var splits []data.Split
+	if err := record.ReadJSON(filepath.Join(folder.Path, splitsFile), &splits); err != nil {
+		return err
+	}
+	var unfinished []string
+	for _, sp := range splits {
+		d, err := ReadFoldDone(folder, sp.Name)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			unfinished = append(unfinished, sp.Name)
+		}
+	}
+	if len(unfinished) > 0 {
+		return fmt.Errorf("%s: split schemes %v have not finished training; bench status --experiment_name %s shows them", folder.Path, unfinished, o.ExperimentName)
+	}
+	ds, err := spec.Dataset(o.DatasetRoot)
+	if err != nil {
+		return err
+	}
+	env, err := newEnv(spec, ds)
+	if err != nil {
+		return err
+	}
+	return testFolds(env, folder, splits, newLogger(o.Out, false))
+}

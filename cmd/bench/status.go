@@ -215,4 +215,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-

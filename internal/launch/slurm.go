@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +27,10 @@ type Slurm struct {
 func (s Slurm) Submit(j Job, array []int, dependency string) (string, error) {
 	exe, err := Executable()
 	if err != nil {
+		return "", err
+	}
+	// Slurm fails a job whose log cannot be opened.
+	if err := os.MkdirAll(filepath.Dir(j.Log), 0o755); err != nil {
 		return "", err
 	}
 	words := []string{"exec", shellQuote(exe)}

@@ -131,4 +131,3 @@ func BenchmarkRegret(b *testing.B) {
 		}
 	}
 }
-

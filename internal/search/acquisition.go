@@ -41,7 +41,7 @@ func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar
 		for i, p := range pending {
 			lies[i] = liar.value(g, p, y)
 		}
-		g, err = newGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h)
+		g, err = newScaledGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h, g.mean, g.scale)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("proposing a trial: %w", err)
@@ -83,11 +83,14 @@ func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar
 type Liar string
 
 const (
-	// ConstantLiar holds every pending trial at the worst objective seen:
-	// pessimistic, so the next trials explore away from the pending ones.
-	ConstantLiar Liar = "constant_liar"
 	// KrigingBeliever holds a pending trial at the process's mean there.
 	KrigingBeliever Liar = "kriging_believer"
+	// ConstantLiar holds every pending trial at the best objective seen
+	// (Ginsbourger's optimistic CL): no improvement is expected there, so
+	// the next trials go elsewhere. The pessimistic lie, the worst
+	// objective, drags the process down far around a pending point and
+	// did much worse on the regret benchmark.
+	ConstantLiar Liar = "constant_liar"
 )
 
 func (l Liar) value(g *gp, u []float64, y []float64) float64 {
@@ -95,5 +98,5 @@ func (l Liar) value(g *gp, u []float64, y []float64) float64 {
 		m, _ := g.predict(u)
 		return m
 	}
-	return slices.Min(y)
+	return slices.Max(y)
 }

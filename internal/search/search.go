@@ -39,7 +39,7 @@ type Options struct {
 	Seed     uint64 // of the config: the same seed gives the same trials
 	Metric   string // the validation metric the objective is, for messages
 	Parallel int    // trials in flight at once; 0 is 1
-	Liar     Liar   // how the proposals treat trials in flight; "" is ConstantLiar
+	Liar     Liar   // how the proposals treat trials in flight; "" is KrigingBeliever
 	Out      io.Writer
 }
 
@@ -86,10 +86,7 @@ func Run(o Options, obj Objective) (*State, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	liar := o.Liar
-	if liar == "" {
-		liar = ConstantLiar
-	}
+	liar := cmp.Or(o.Liar, KrigingBeliever)
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
 
 	type result struct {

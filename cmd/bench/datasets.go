@@ -22,7 +22,7 @@ func newDatasetsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			for _, name := range data.Datasets.Names() {
-				cmd.Println(name)
+				fmt.Fprintln(cmd.OutOrStdout(), name)
 			}
 		},
 	})
@@ -57,7 +57,7 @@ found before training. The argument is a dataset component in YAML flow syntax.`
 					return err
 				}
 			}
-			cmd.Printf("%s: %d images, %d classes, %s\n", c.Type, ds.Len(), len(ds.Classes()), ds.Shape())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d images, %d classes, %s\n", c.Type, ds.Len(), len(ds.Classes()), ds.Shape())
 			return nil
 		},
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -23,8 +25,9 @@ const runUsage = `Flags:
   --experiment_name NAME           folder name of the experiment (required)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
-  --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order;
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
+  --config_<category> A B ...      merge the configs A, B of the category in order;
                                    categories: general, dataset, models, loss_and_miners,
                                    transforms, optimizers, eval (default: default)
   --resume_training latest|best    continue an experiment from its checkpoints
@@ -99,11 +102,47 @@ prints the resolved YAML, one document per category.
 				if err != nil {
 					return err
 				}
-				cmd.Printf("# %s\n%s---\n", cat, text)
+				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s---\n", cat, text)
 			}
 			return nil
 		},
 	})
+	cmd.AddCommand(newConfigsListCmd())
+	return cmd
+}
+
+// newConfigsListCmd is `bench configs list`: the names a --config_<category>
+// flag takes, with their first comment line.
+func newConfigsListCmd() *cobra.Command {
+	var folder string
+	cmd := &cobra.Command{
+		Use:   "list [--root_config_folder DIR]",
+		Short: "List the config names of every category, with their summaries",
+		Long: `list prints, per category, every config name a --config_<category> flag
+takes: those built into bench and those of --root_config_folder (a name in the
+folder overrides the built-in one), each with the first comment line of its
+file and, when it comes from the folder, its path.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, cat := range config.Categories {
+				infos, err := config.List(folder, cat)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "%s:\n", cat)
+				for _, c := range infos {
+					from := ""
+					if !strings.HasPrefix(c.File, config.BuiltinPrefix) {
+						from = " (" + c.File + ")"
+					}
+					fmt.Fprintf(w, "  %s\t%s%s\n", c.Name, c.Summary, from)
+				}
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&folder, "root_config_folder", "", "a folder of config_<category>/NAME.yaml files that add to or override the built-in configs")
 	return cmd
 }
 
@@ -129,7 +168,7 @@ func parseRunArgs(args []string) (experiment.Options, bool, error) {
 		ExperimentName:        get("experiment_name", ""),
 		RootExperimentFolder:  get("root_experiment_folder", "experiments"),
 		DatasetRoot:           get("dataset_root", "datasets"),
-		RootConfigFolder:      get("root_config_folder", "configs"),
+		RootConfigFolder:      get("root_config_folder", ""),
 		ResumeTraining:        get("resume_training", ""),
 		ReproduceResults:      get("reproduce_results", ""),
 		MergeArgsWhenResuming: a.Bools["merge_argparse_when_resuming"],

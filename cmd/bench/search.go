@@ -20,7 +20,8 @@ const searchUsage = `Flags:
   --num_init_trials K              trials from the initial design (default 5, at most N)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
   --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order
   --<key> YAML                     override a top-level config key, as for run
   --set a.b.c=VALUE                override one nested key

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -108,7 +107,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFold(e, folder, splits[0], newLogger(io.Discard, false))
+	f, err := newFold(e, folder, splits[0], newLogger(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

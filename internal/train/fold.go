@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -68,7 +67,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 		return err
 	}
 	if resumed {
-		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
+		log.Info("resumed", "fold", sp.Name, "checkpoint", resume, "epoch", f.state.Epoch)
 	} else if s.CheckUntrained {
 		if err := f.checkUntrained(); err != nil {
 			return err
@@ -88,7 +87,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 			}
 		}
 	}
-	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
+	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
 	return nil
 }
 
@@ -285,7 +284,8 @@ func (f *fold) trainEpoch(epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	start := time.Now()
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), s.IterationsPerEpoch, "img", float64(s.BatchSize), f.log.exp.eta)
+	defer bar.Done()
 	for step := first; step < last; step++ {
 		b, err := batches.Next()
 		if err != nil {
@@ -308,9 +308,10 @@ func (f *fold) trainEpoch(epoch int) error {
 		}
 		row["total_loss"] = value
 		f.lossTable.Add(row, columns...)
-		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
+		f.log.exp.step()
+		bar.SetStatus("loss %.4f", value)
+		bar.Set(step - first + 1)
 	}
-	f.log.EndProgress()
 	return nil
 }
 
@@ -371,7 +372,7 @@ func (f *fold) checkUntrained() error {
 		if trunkOnly {
 			what = "trunk only"
 		}
-		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
 		if !trunkOnly {
 			f.recordAccuracies(0, metrics)
 		}
@@ -397,8 +398,7 @@ func (f *fold) evaluateAndSave() error {
 	if improved {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
-	f.log.Printf("%s epoch %d val: %s%s", f.split.Name, f.state.Epoch, formatMetrics(metrics["val"], s.PrimaryMetric),
-		map[bool]string{true: " (best)", false: ""}[improved])
+	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
 	if err := f.save("latest"); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,12 +18,13 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
 // one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) error {
+func Run(o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
@@ -42,7 +44,8 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(o.Out, o.Progress)
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
 		// What only the data can tell (image sizes against the model, the
@@ -56,17 +59,27 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	if trainNow {
+		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
 		for _, sp := range splits {
 			start := time.Now()
 			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
 	}
 	return testFolds(env, folder, splits, log)
@@ -148,7 +161,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		}
 		perFold = append(perFold, res)
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 	}
 	separated := eval.Aggregate(perFold)
 	if err := writeSummary(folder, "separated", separated); err != nil {
@@ -183,12 +196,13 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err := writeMetrics(folder, "untrained", untrained); err != nil {
 			return err
 		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
 	}
 	pm := env.spec.PrimaryMetric
 	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
+	log.Result("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
 		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -84,11 +85,47 @@ func (r *Reporter) Bar(name string, total int, unit string, unitsPerStep float64
 		r.p = mpb.New(mpb.WithOutput(r.w), mpb.WithWidth(80), mpb.WithRefreshRate(150*time.Millisecond))
 	}
 	r.active++
+	// mpb renders the prepend decorators first, with the terminal's width:
+	// the layout is decided there and its tail kept for the append one.
+	var tail string
 	b.bar = r.p.AddBar(int64(b.total),
-		mpb.PrependDecorators(decor.Name(name+" ")),
-		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return b.line(false) })),
+		mpb.PrependDecorators(decor.Any(func(s decor.Statistics) string {
+			var head string
+			head, tail = layout(b.name, b.fields(), s.AvailableWidth)
+			return head
+		})),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return tail })),
 	)
 	return b
+}
+
+// Widths of a bar line on a terminal: the least of its name (truncated
+// beyond) and of the bar itself.
+const minName, minBar = 8, 6
+
+// layout fits a bar line into width columns: the name and the counts
+// (fields[0]) before the bar, then the other fields in order as long as
+// they fit. The next two fields come before the full name, which is
+// shortened for them down to minName; the later ones only fit beside the
+// full name.
+func layout(name string, fields []string, width int) (head, tail string) {
+	nameLen := utf8.RuneCountInString(name)
+	used := minName + 1 + utf8.RuneCountInString(fields[0]) + 2 + minBar // name, counts, the bar and its spaces
+	var kept []string
+	for i, f := range fields[1:] {
+		n := 1 + utf8.RuneCountInString(f)
+		reserve := 0
+		if i >= 2 {
+			reserve = max(nameLen-minName, 0)
+		}
+		if used+n+reserve <= width {
+			kept, used = append(kept, f), used+n
+		}
+	}
+	if room := minName + width - used; nameLen > room {
+		name = string([]rune(name)[:max(room-1, 0)]) + "…"
+	}
+	return name + " " + fields[0], strings.Join(kept, " ")
 }
 
 // SetStatus sets what the bar shows after its counts, such as the loss.
@@ -117,7 +154,7 @@ func (b *Bar) Set(done int) {
 	if b.bar != nil {
 		b.bar.SetCurrent(int64(done))
 	} else if due {
-		b.r.Write([]byte(b.line(true) + "\n"))
+		b.r.Write([]byte(b.line() + "\n"))
 	}
 }
 
@@ -135,7 +172,7 @@ func (b *Bar) Done() {
 	b.ended = true
 	b.mu.Unlock()
 	if b.bar == nil {
-		b.r.Write([]byte(b.line(true) + "\n"))
+		b.r.Write([]byte(b.line() + "\n"))
 		return
 	}
 	if !b.bar.Completed() {
@@ -152,36 +189,37 @@ func (b *Bar) Done() {
 	}
 }
 
-// line is the bar's state as text: counts, rate, status, elapsed and
-// remaining time, and the suffix; plain lines also carry the name.
-func (b *Bar) line(plain bool) string {
+// fields are the parts of the bar's state, most important first: counts,
+// status, elapsed and remaining time, rate, and the suffix.
+func (b *Bar) fields() []string {
 	b.mu.Lock()
 	done, status := b.done, b.status
 	b.mu.Unlock()
 	elapsed := b.r.now().Sub(b.start)
-	parts := []string{fmt.Sprintf("%d/%d", done, b.total)}
-	if plain {
-		parts[0] = b.name + " " + parts[0]
-	}
 	rate := 0.0
 	if s := elapsed.Seconds(); s > 0 {
 		rate = float64(done) * b.scale / s
-	}
-	parts = append(parts, fmt.Sprintf("%.1f %s/s", rate, b.unit))
-	if status != "" {
-		parts = append(parts, status)
 	}
 	eta := "?"
 	if done > 0 {
 		eta = Duration(time.Duration(float64(elapsed) / float64(done) * float64(b.total-done)))
 	}
-	parts = append(parts, fmt.Sprintf("[%s<%s]", Duration(elapsed), eta))
+	fields := []string{fmt.Sprintf("%d/%d", done, b.total)}
+	if status != "" {
+		fields = append(fields, status)
+	}
+	fields = append(fields, fmt.Sprintf("[%s<%s]", Duration(elapsed), eta), fmt.Sprintf("%.1f %s/s", rate, b.unit))
 	if b.suffix != nil {
 		if s := b.suffix(); s != "" {
-			parts = append(parts, s)
+			fields = append(fields, s)
 		}
 	}
-	return strings.Join(parts, " ")
+	return fields
+}
+
+// line is the bar's state as a plain line.
+func (b *Bar) line() string {
+	return b.name + " " + strings.Join(b.fields(), " ")
 }
 
 // Duration formats d as tqdm does: mm:ss, or h:mm:ss from an hour.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestPlainLines: off a terminal a bar prints one line per Interval and
@@ -27,8 +28,8 @@ func TestPlainLines(t *testing.T) {
 		t.Fatalf("want 10 interval lines and 1 final line, got %d:\n%s", len(lines), out.String())
 	}
 	for i, want := range map[int]string{
-		0:  "fold 0 epoch 1/2 10/100 32.0 img/s loss 0.10 [00:10<01:30] experiment ETA 01:00",
-		10: "fold 0 epoch 1/2 100/100 32.0 img/s loss 0.01 [01:40<00:00] experiment ETA 01:00",
+		0:  "fold 0 epoch 1/2 10/100 loss 0.10 [00:10<01:30] 32.0 img/s experiment ETA 01:00",
+		10: "fold 0 epoch 1/2 100/100 loss 0.01 [01:40<00:00] 32.0 img/s experiment ETA 01:00",
 	} {
 		if lines[i] != want {
 			t.Errorf("line %d:\n got %q\nwant %q", i, lines[i], want)
@@ -53,6 +54,33 @@ func TestDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{0: "00:00", 61500 * time.Millisecond: "01:02", 3723 * time.Second: "1:02:03"} {
 		if got := Duration(d); got != want {
 			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestLayout: a terminal line keeps the name and counts, then the fields
+// that fit in order, shortening the name first and leaving room for a bar.
+func TestLayout(t *testing.T) {
+	name := "Test50_50_Partitions2_0 epoch 1/4"
+	fields := []string{"7/25", "loss 0.8787", "[00:01<00:02]", "915.9 img/s", "experiment ETA 00:09"}
+	cases := []struct {
+		width      int
+		head, tail string
+	}{
+		{160, name + " 7/25", "loss 0.8787 [00:01<00:02] 915.9 img/s experiment ETA 00:09"},
+		{80, name + " 7/25", "loss 0.8787 [00:01<00:02]"},
+		{40, "Test50_50_Part… 7/25", "loss 0.8787"},
+		{20, "Test50… 7/25", ""}, // mpb truncates what is still too wide
+	}
+	for _, c := range cases {
+		head, tail := layout(name, fields, c.width)
+		if head != c.head || tail != c.tail {
+			t.Errorf("width %d: got %q + %q, want %q + %q", c.width, head, tail, c.head, c.tail)
+		}
+		if c.width >= 40 {
+			if n := utf8.RuneCountInString(head) + utf8.RuneCountInString(tail) + 2 + minBar; n > c.width {
+				t.Errorf("width %d: the line needs %d columns", c.width, n)
+			}
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/progress"
 	"github.com/bench-ml/bench/internal/provenance"
 )
@@ -152,6 +153,7 @@ func newUI(cmd *cobra.Command, quiet, verbose bool) ui {
 		w = u.bars
 	}
 	u.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: shortTime}))
+	data.DownloadProgress = u.bars // datasets download as a command opens them
 	return u
 }
 

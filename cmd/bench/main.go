@@ -153,6 +153,8 @@ func newUI(cmd *cobra.Command, quiet, verbose bool) ui {
 		w = u.bars
 	}
 	u.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: shortTime}))
+	// Packages that log without a logger of their own (data) use the default.
+	slog.SetDefault(u.log)
 	data.DownloadProgress = u.bars // datasets download as a command opens them
 	return u
 }

@@ -50,8 +50,10 @@ func ReadBuild() Build {
 }
 
 // Version is the one-line answer of bench --version.
-func Version() string {
-	b := ReadBuild()
+func Version() string { return ReadBuild().String() }
+
+// String is the build in one line, with the platform it runs on.
+func (b Build) String() string {
 	rev := "revision unknown (built without VCS information)"
 	if b.Revision != "" {
 		rev = "revision " + b.Revision

@@ -88,7 +88,6 @@ func serve(t *testing.T, files map[string][]byte) *server {
 	return s
 }
 
-
 // checkNothingLeft checks that a failed download left no dataset folder
 // and no temporary folder beside it.
 func checkNothingLeft(t *testing.T, dir string) {

@@ -15,7 +15,7 @@ import (
 func TestBuildString(t *testing.T) {
 	platform := runtime.GOOS + "/" + runtime.GOARCH
 	for b, want := range map[Build]string{
-		{Version: "v1.2.0", Revision: "0123abc", GoVersion: "go1.26.8"}:                 "v1.2.0, revision 0123abc, go1.26.8 " + platform,
+		{Version: "v1.2.0", Revision: "0123abc", GoVersion: "go1.26.8"}:                  "v1.2.0, revision 0123abc, go1.26.8 " + platform,
 		{Version: "(devel)", Revision: "0123abc", Modified: true, GoVersion: "go1.26.8"}: "(devel), revision 0123abc with local changes, go1.26.8 " + platform,
 		{Version: "(devel)", GoVersion: "go1.26.8"}:                                      "(devel), revision unknown (built without VCS information), go1.26.8 " + platform,
 	} {

@@ -22,9 +22,18 @@ import (
 
 // Run carries out what the options ask: train a new experiment (or resume
 // one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) error {
+func Run(o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
+	}
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		unlock, err := record.LockExperiment(o.Folder())
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, unlock()) }()
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -56,6 +65,7 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, folder.Close()) }()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
@@ -72,7 +82,7 @@ func Run(o experiment.Options) error {
 	return testFolds(env, folder, splits, log)
 }
 
-// openFolder creates the experiment folder and saves the resolved config
+// openFolder creates (and locks) the experiment folder and saves the resolved config
 // first, so that a run is reproducible from its folder even if it dies; or
 // opens the existing one, recording any config change as a diff.
 func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
@@ -81,7 +91,10 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 		if err != nil {
 			return nil, err
 		}
-		return f, saveConfigs(tree, f.ConfigsDir())
+		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+		return f, nil
 	}
 	f, err := record.Open(o.Folder())
 	if err != nil {

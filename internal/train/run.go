@@ -4,6 +4,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,8 +22,11 @@ import (
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) (err error) {
+// one), then test each fold's best model and aggregate the folds. When ctx
+// is cancelled (SIGINT, SIGTERM) training stops before its next step,
+// leaving the last checkpoint as it is, and Run returns an error wrapping
+// ctx's cause (context.Canceled) that says where it stopped.
+func Run(ctx context.Context, o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
@@ -73,11 +77,14 @@ func Run(o experiment.Options) (err error) {
 	if trainNow {
 		for _, sp := range splits {
 			start := time.Now()
-			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
 			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
 	return testFolds(env, folder, splits, log)
 }

@@ -9,10 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,15 +35,9 @@ func main() {
 }
 
 // run executes one command line and returns its exit code. The first
-// SIGINT or SIGTERM cancels the command's context, which a run honours at
-// its next step boundary; a second one kills bench at once.
+// SIGINT or SIGTERM cancels the command's context (signalContext), which a
+// run honours at its next step boundary.
 func run(args []string, stdout, stderr io.Writer) (code int) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // the next signal kills the process
-	}()
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(stderr, "bench: internal error: %v\n%s", p, debug.Stack())
@@ -56,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(signalContext())
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 	}

@@ -72,7 +72,7 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 				return helpOr(cmd, help, err)
 			}
 			o.Evaluate = o.Evaluate || evaluate
-			return train.Run(o)
+			return howToResume(train.Run(cmd.Context(), o), o)
 		},
 	}
 }

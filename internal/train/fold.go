@@ -414,16 +414,23 @@ func (f *fold) evaluateAndSave() error {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
 	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
-	if err := f.save("latest"); err != nil {
+	// Records first, then best, then latest: a run killed in between
+	// resumes from the previous latest, which cuts the records back and
+	// trains this epoch again, rewriting best. So a checkpoint never
+	// lacks the records before it, and best is never behind latest.
+	if err := f.records.Flush(); err != nil {
 		return err
 	}
-	f.saved = f.state.Epoch
 	if improved {
 		if err := f.save("best"); err != nil {
 			return err
 		}
 	}
-	return f.records.Flush()
+	if err := f.save("latest"); err != nil {
+		return err
+	}
+	f.saved = f.state.Epoch
+	return nil
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always

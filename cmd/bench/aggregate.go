@@ -16,11 +16,10 @@ meta results (separated, concatenated, untrained) as a serial run would, with
 the same numbers. It refuses while a fold has not finished training.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
-			o.Out = cmd.OutOrStdout()
 			return train.Aggregate(o)
 		},
 	}

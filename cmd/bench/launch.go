@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -115,7 +116,7 @@ func jobArgs(command string, o experiment.Options) []string {
 
 // launchRun prepares the experiment, then trains its unfinished folds as
 // jobs and aggregates them.
-func launchRun(o experiment.Options, l launchOptions) error {
+func launchRun(ctx context.Context, o experiment.Options, l launchOptions) error {
 	switch {
 	case o.Fold != "":
 		return &config.Error{Source: "--fold", Msg: "runs one fold in this process; a launcher runs every fold itself"}
@@ -143,16 +144,21 @@ func launchRun(o experiment.Options, l launchOptions) error {
 	if l.Launcher == "slurm" {
 		return submitRun(o, launch.Slurm{Options: l.Slurm}, folder, splits, indices)
 	}
+	unlock, err := lockExperiment(folder)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	jobs := launch.Jobs{Launcher: "local", Folds: map[string]string{}}
 	var mu sync.Mutex
-	err = launch.LocalAll(todo, l.Jobs, func(j launch.Job, pid int) {
+	err = launch.LocalAll(ctx, todo, l.Jobs, func(j launch.Job, pid int) {
 		mu.Lock()
 		defer mu.Unlock()
 		jobs.Folds[j.Name] = "pid " + strconv.Itoa(pid)
 		if err := launch.WriteJobs(folder.Path, jobs); err != nil {
-			fmt.Fprintf(o.Out, "warning: %v\n", err)
+			o.Log.Warn("recording the job", "err", err)
 		}
-		fmt.Fprintf(o.Out, "%s: started (pid %d), log %s\n", j.Name, pid, j.Log)
+		o.Log.Info("fold started", "fold", j.Name, "pid", pid, "log", j.Log)
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,18 +20,18 @@ var slurmPoll = 2 * time.Second
 
 // trialObjective runs the trials of a search in this process, or, with a
 // launcher, as jobs, several at once.
-func trialObjective(o experiment.Options, space search.Space, l launchOptions) (search.Objective, int, error) {
+func trialObjective(ctx context.Context, o experiment.Options, space search.Space, l launchOptions) (search.Objective, int, error) {
 	if l.Launcher == "" {
 		if l.Parallel > 1 {
 			return nil, 0, &config.Error{Source: "--parallel", Msg: "runs trials as jobs: add --launcher local or --launcher slurm"}
 		}
-		return trainer{o, space}, 1, nil
+		return trainer{ctx, o, space}, 1, nil
 	}
 	parallel := l.Parallel
 	if parallel == 0 {
 		parallel = l.Jobs
 	}
-	return jobTrainer{o: o, space: space, slurm: l.Launcher == "slurm", s: launch.Slurm{Options: l.Slurm}}, parallel, nil
+	return jobTrainer{ctx: ctx, o: o, space: space, slurm: l.Launcher == "slurm", s: launch.Slurm{Options: l.Slurm}}, parallel, nil
 }
 
 // jobTrainer runs each trial as one job running every fold of its
@@ -38,6 +39,7 @@ func trialObjective(o experiment.Options, space search.Space, l launchOptions) (
 // here first, so the job runs from its saved configs and a requeued or
 // resubmitted job continues from its checkpoints.
 type jobTrainer struct {
+	ctx   context.Context // cancelled: stop waiting (the jobs go on)
 	o     experiment.Options
 	space search.Space
 	slurm bool
@@ -54,7 +56,7 @@ func (tr jobTrainer) Evaluate(name string, values map[string]float64) (float64, 
 	dir := o.Folder()
 	job := launch.Job{Name: tr.o.ExperimentName + ":" + name, Args: jobArgs("run", o), Log: filepath.Join(dir, "logs", "run.log")}
 	if !tr.slurm {
-		err := launch.Local(job, func(pid int) {
+		err := launch.Local(tr.ctx, job, func(pid int) {
 			launch.WriteJobs(dir, launch.Jobs{Launcher: "local", Run: "pid " + strconv.Itoa(pid)})
 		})
 		if err != nil {
@@ -92,7 +94,11 @@ func (tr jobTrainer) Evaluate(name string, values map[string]float64) (float64, 
 		if !known || !st.Active() {
 			break
 		}
-		time.Sleep(slurmPoll)
+		select {
+		case <-tr.ctx.Done():
+			return 0, fmt.Errorf("stopped waiting for job %s, which goes on: %w", jobs.Run, context.Cause(tr.ctx))
+		case <-time.After(slurmPoll):
+		}
 	}
 	if !finished(dir) {
 		state := "forgotten by Slurm"

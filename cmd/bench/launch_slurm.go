@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -18,12 +19,12 @@ import (
 // fold whose job is still queued or running is left to it, so that a
 // second launcher, or one resubmitting after a failure, never trains a
 // fold twice; the experiment lock keeps two launchers from deciding at once.
-func submitRun(o experiment.Options, s launch.Slurm, folder *record.Folder, splits []data.Split, indices []int) error {
+func submitRun(o experiment.Options, s launch.Slurm, folder *record.Folder, splits []data.Split, indices []int) (err error) {
 	unlock, err := lockExperiment(folder)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer func() { err = errors.Join(err, unlock()) }()
 	jobs, err := launch.ReadJobs(folder.Path)
 	if err != nil {
 		return err
@@ -97,11 +98,7 @@ func submitRun(o experiment.Options, s launch.Slurm, folder *record.Folder, spli
 }
 
 // lockExperiment keeps two launchers of one experiment from submitting at
-// once.
-func lockExperiment(folder *record.Folder) (func(), error) {
-	unlock, err := record.TryLock(filepath.Join(folder.Path, ".launch.lock"))
-	if err != nil {
-		return nil, fmt.Errorf("another launcher is submitting the jobs of %s: %w", folder.Path, err)
-	}
-	return unlock, nil
+// once. It is not the experiment's lock, which the fold jobs share.
+func lockExperiment(folder *record.Folder) (func() error, error) {
+	return record.Lock(filepath.Join(folder.Path, ".launch.lock"), "the launcher of "+folder.Path)
 }

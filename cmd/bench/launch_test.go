@@ -112,7 +112,7 @@ func TestFoldJobs(t *testing.T) {
 	if len(lines) != 4 || !strings.Contains(lines[1], "pid ") || !strings.Contains(lines[1], " done ") || !strings.HasSuffix(lines[3], "done") {
 		t.Errorf("status of a finished local launch:\n%s", status)
 	}
-	if log := readFile(t, filepath.Join(root, "local", "logs", "fold_1.log")); !strings.Contains(log, "Test50_50_Partitions2_1 test:") {
+	if log := readFile(t, filepath.Join(root, "local", "logs", "fold_1.log")); !strings.Contains(log, "msg=tested fold=Test50_50_Partitions2_1") {
 		t.Errorf("fold_1.log:\n%s", log)
 	}
 }

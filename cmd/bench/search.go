@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,10 +24,12 @@ const searchUsage = `Flags:
   --num_init_trials K              trials from the initial design (default 5, at most N)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
   --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order
   --<key> YAML                     override a top-level config key, as for run
   --set a.b.c=VALUE                override one nested key
+  --quiet, --verbose               log only warnings, or debugging detail too
   --launcher local|slurm, --parallel Q, --jobs N, --slurm OPTS: run the trials as
                                    jobs, Q at once (see the launcher flags below)
 
@@ -51,12 +55,13 @@ NAME/trials.csv lists all of them, best first.
 
 ` + searchUsage + launchUsage,
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, args, err := parseLaunchArgs(args)
 			if err != nil {
 				return err
 			}
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
@@ -64,19 +69,22 @@ NAME/trials.csv lists all of them, best first.
 			if err != nil {
 				return err
 			}
-			o.Out = cmd.OutOrStdout()
 			space, spec, err := loadSearch(o)
 			if err != nil {
 				return err
 			}
-			obj, parallel, err := trialObjective(o, space, l)
+			obj, parallel, err := trialObjective(cmd.Context(), o, space, l)
 			if err != nil {
 				return err
 			}
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out, Parallel: parallel,
+				Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel,
+				Out: o.Out, Log: o.Log, Progress: o.Progress,
 			}, obj)
+			if errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("%w; run the same command again to continue the search", err)
+			}
 			return err
 		},
 	}
@@ -151,13 +159,14 @@ func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
 // train.Run, which also tests it, for its record only: the objective is
 // the validation metric.
 type trainer struct {
+	ctx   context.Context
 	o     experiment.Options // the search's command line
 	space search.Space
 }
 
 func (tr trainer) Evaluate(name string, values map[string]float64) (float64, error) {
 	o := trialOptions(tr.o, tr.space, name, values)
-	if err := train.Run(o); err != nil {
+	if err := train.Run(tr.ctx, o); err != nil {
 		return 0, err
 	}
 	return search.ValidationObjective(o.Folder())

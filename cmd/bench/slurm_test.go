@@ -106,7 +106,7 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 	requeued, cancelled := first.Folds["Test50_50_Partitions2_0"], first.Folds["Test50_50_Partitions2_1"]
 	checkpointed := func(fold string) func() bool {
 		return func() bool {
-			_, err := os.Stat(filepath.Join(dir, fold, "saved_models", "latest.state.json"))
+			_, err := os.Stat(filepath.Join(dir, fold, "saved_models", "latest.safetensors"))
 			return err == nil
 		}
 	}
@@ -143,7 +143,7 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 	}
 	for i, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
 		log := readFile(t, filepath.Join(dir, "logs", "fold_"+string(rune('0'+i))+".log"))
-		if !strings.Contains(log, fold+": resumed from the latest checkpoint at epoch") {
+		if !strings.Contains(log, "msg=resumed fold="+fold+" checkpoint=latest epoch=") {
 			t.Errorf("%s did not resume from its checkpoint:\n%s", fold, log)
 		}
 		var done struct{ Epoch int }
@@ -165,12 +165,16 @@ func TestSlurmSearchKilledLauncher(t *testing.T) {
 	root := t.TempDir()
 	args := searchArgs(root, "--bayes_opt_iters", "4", "--num_init_trials", "2", "--launcher", "slurm", "--parallel", "2")
 	launcher := child(t, args...)
-	launcher.Dir, _ = os.Getwd()
+	var launcherOut strings.Builder
+	launcher.Stdout, launcher.Stderr = &launcherOut, &launcherOut
 	if err := launcher.Start(); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, "s")
 	waitFor(t, "two trials' jobs", time.Minute, func() bool {
+		if launcher.ProcessState != nil {
+			t.Fatalf("the launcher ended:\n%s", launcherOut.String())
+		}
 		return readJobsQuiet(filepath.Join(dir, "trial_0")).Run != "" && readJobsQuiet(filepath.Join(dir, "trial_1")).Run != ""
 	})
 	launcher.Process.Signal(syscall.SIGKILL)

@@ -30,7 +30,7 @@ launcher submitted it), the last epoch checkpointed and the best validation
 metric so far. The experiment folder is the only state it needs.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}

@@ -6,6 +6,7 @@
 package launch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,7 +67,7 @@ func Executable() (string, error) {
 // nil, is called with the child's process id once it runs. The child gets
 // SIGTERM when the launcher dies, so that a killed launcher leaves no job
 // behind that a restarted one would duplicate.
-func Local(j Job, started func(pid int)) error {
+func Local(ctx context.Context, j Job, started func(pid int)) error {
 	exe, err := Executable()
 	if err != nil {
 		return err
@@ -79,7 +80,10 @@ func Local(j Job, started func(pid int)) error {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(exe, j.Args...)
+	// Cancelled (SIGINT, SIGTERM), the launcher passes SIGTERM on: the job
+	// stops at a step boundary and a later launch continues it.
+	cmd := exec.CommandContext(ctx, exe, j.Args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	// Pdeathsig fires when the thread that started the child exits: keep
@@ -100,7 +104,7 @@ func Local(j Job, started func(pid int)) error {
 
 // LocalAll runs the jobs as child processes, at most n at once, and waits
 // for them all. It returns the errors of those that failed, joined.
-func LocalAll(jobs []Job, n int, started func(j Job, pid int)) error {
+func LocalAll(ctx context.Context, jobs []Job, n int, started func(j Job, pid int)) error {
 	n = max(n, 1)
 	sem := make(chan struct{}, n)
 	errs := make([]error, len(jobs))
@@ -110,7 +114,7 @@ func LocalAll(jobs []Job, n int, started func(j Job, pid int)) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = Local(j, func(pid int) {
+			errs[i] = Local(ctx, j, func(pid int) {
 				if started != nil {
 					started(j, pid)
 				}

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/progress"
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // DefaultNumInit is how many trials come from the initial design when
@@ -32,15 +36,19 @@ func (f ObjectiveFunc) Evaluate(name string, values map[string]float64) (float64
 
 // Options describe a search.
 type Options struct {
-	Dir      string // the search folder, <root_experiment_folder>/<experiment_name>
-	Space    Space
-	Iters    int    // trials in all, counting those of earlier runs
-	NumInit  int    // trials from the initial design; 0: min(DefaultNumInit, Iters), or as saved
-	Seed     uint64 // of the config: the same seed gives the same trials
-	Metric   string // the validation metric the objective is, for messages
-	Parallel int    // trials in flight at once; 0 is 1
-	Liar     Liar   // how the proposals treat trials in flight; "" is KrigingBeliever
-	Out      io.Writer
+	Dir     string // the search folder, <root_experiment_folder>/<experiment_name>
+	Space   Space
+	Iters   int    // trials in all, counting those of earlier runs
+	NumInit int    // trials from the initial design; 0: min(DefaultNumInit, Iters), or as saved
+	Seed    uint64 // of the config: the same seed gives the same trials
+	Metric  string // the validation metric the objective is, for messages
+
+	Parallel int  // trials in flight at once; 0 is 1
+	Liar     Liar // how the proposals treat trials in flight; "" is KrigingBeliever
+
+	Out      io.Writer          // the ranking of the trials at the end; nil prints nothing
+	Log      *slog.Logger       // each trial's start and result; nil logs nothing
+	Progress *progress.Reporter // a bar of the trials; nil shows none
 }
 
 // Run carries out the search, or continues the one saved in o.Dir: Iters
@@ -54,7 +62,7 @@ type Options struct {
 // its folder, or finds its job still running), so that no trial is lost
 // or run twice.
 // At the end it writes trials.csv and best.json, and returns the state.
-func Run(o Options, obj Objective) (*State, error) {
+func Run(o Options, obj Objective) (_ *State, err error) {
 	if err := o.Space.Check(); err != nil {
 		return nil, err
 	}
@@ -64,6 +72,14 @@ func Run(o Options, obj Objective) (*State, error) {
 	if o.NumInit < 0 {
 		return nil, fmt.Errorf("--num_init_trials must be at least 1, got %d", o.NumInit)
 	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := record.LockExperiment(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	st, err := loadState(o.Dir)
 	if err != nil {
 		return nil, err
@@ -78,27 +94,28 @@ func Run(o Options, obj Objective) (*State, error) {
 			numInit = DefaultNumInit
 		}
 		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-			return nil, err
-		}
 	}
-	out := o.Out
+	out, log := o.Out, o.Log
 	if out == nil {
 		out = io.Discard
 	}
-	liar := cmp.Or(o.Liar, KrigingBeliever)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bar := o.Progress.Bar("search trials", o.Iters, "trials", 1, nil)
+	defer bar.Done()
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
-
+	liar := cmp.Or(o.Liar, KrigingBeliever)
 	type result struct {
 		i   int
 		v   float64
 		err error
 	}
 	results := make(chan result)
-	inFlight := 0
+	inFlight, finished := 0, 0
 	start := func(i int) {
 		t := st.Trials[i]
-		fmt.Fprintf(out, "search: %s (%d of %d): %s\n", t.Name, i+1, max(o.Iters, len(st.Trials)), st.Space.describe(t.Values))
+		log.Info("trial", "trial", t.Name, "number", i+1, "of", max(o.Iters, len(st.Trials)), "values", st.Space.describe(t.Values))
 		inFlight++
 		go func() {
 			v, err := obj.Evaluate(t.Name, t.Values)
@@ -106,11 +123,15 @@ func Run(o Options, obj Objective) (*State, error) {
 		}()
 	}
 	for i, t := range st.Trials {
-		if t.Status == Running {
-			fmt.Fprintf(out, "search: %s was in flight when the search stopped; continuing it\n", t.Name)
+		switch t.Status {
+		case Running:
+			log.Warn("trial in flight when the search stopped: continuing it", "trial", t.Name)
 			start(i)
+		default:
+			finished++
 		}
 	}
+	bar.Set(finished)
 	var failed error // the first error: no new trial starts, those in flight finish
 	for {
 		for failed == nil && inFlight < max(o.Parallel, 1) && len(st.Trials) < o.Iters {
@@ -146,7 +167,9 @@ func Run(o Options, obj Objective) (*State, error) {
 		if err := st.save(o.Dir); err != nil {
 			failed = cmp.Or(failed, err)
 		}
-		fmt.Fprintf(out, "search: %s: val %s %s\n", t.Name, o.Metric, formatObjective(t))
+		log.Info("trial done", "trial", t.Name, "val_"+o.Metric, formatObjective(t))
+		finished++
+		bar.Set(finished)
 	}
 	if failed != nil {
 		return nil, failed

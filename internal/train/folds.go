@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -21,7 +23,6 @@ import (
 const (
 	splitsFile = "splits.json"
 	doneFile   = "done.json" // in a split scheme's folder: its training finished
-	lockFile   = ".lock"     // in a split scheme's folder: held while a job trains it
 )
 
 // createFolder makes the experiment folder in one rename of a complete
@@ -91,35 +92,49 @@ func pickFold(splits []data.Split, fold string) (data.Split, error) {
 // runFold trains and tests one split scheme, under its lock so that two
 // jobs never train it at once. A fold that has a checkpoint is only
 // continued with --resume_training, which is what a requeued job does.
-func runFold(env *env, folder *record.Folder, splits []data.Split, o experiment.Options, log *logger) error {
+// Its provenance goes in its own folder, as jobs of other folds write
+// theirs at the same time.
+func runFold(ctx context.Context, r *started, o experiment.Options) (err error) {
 	if o.Evaluate || o.EvaluateEnsemble {
 		return errors.New("--fold trains one split scheme; test and aggregate the folds with bench aggregate")
 	}
-	sp, err := pickFold(splits, o.Fold)
+	sp, err := pickFold(r.splits, o.Fold)
 	if err != nil {
 		return err
 	}
-	unlock, err := record.TryLock(FoldLockPath(folder, sp.Name))
+	dir := filepath.Join(r.folder.Path, sp.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	unlock, err := record.Lock(filepath.Join(dir, record.LockFile), "split scheme "+dir)
 	if err != nil {
-		return fmt.Errorf("split scheme %s is being trained by another job: %w", sp.Name, err)
+		return err
 	}
-	defer unlock()
-	latest := filepath.Join(folder.ModelsDir(sp.Name), "latest.state.json")
+	defer func() { err = errors.Join(err, unlock()) }()
+	if err := record.RemoveTemp(dir); err != nil {
+		return err
+	}
+	latest := checkpointPath(r.folder, sp.Name, "latest")
 	if _, err := os.Stat(latest); err == nil && o.ResumeTraining == "" {
-		return fmt.Errorf("split scheme %s of %s has started already (%s): continue it with --resume_training latest", sp.Name, folder.Path, latest)
+		return fmt.Errorf("split scheme %s of %s has started already (%s): continue it with --resume_training latest", sp.Name, r.folder.Path, latest)
 	}
+	prov, err := provenance.Start(dir, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
+	r.log.exp.plan(r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
 	start := time.Now()
-	if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+	if err := trainFold(ctx, r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
 		return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 	}
-	log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
-	_, err = testFold(env, folder, sp, log)
+	r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
+	_, err = testFold(r.env, r.folder, sp, r.log)
 	return err
-}
-
-// FoldLockPath is the lock a job holds while it trains a split scheme.
-func FoldLockPath(folder *record.Folder, scheme string) string {
-	return filepath.Join(folder.Path, scheme, lockFile)
 }
 
 // FoldDone is what done.json of a trained split scheme holds.
@@ -151,12 +166,14 @@ func FoldProgress(folder *record.Folder, scheme string) (p FoldDone, done, start
 	if err != nil || d != nil {
 		return deref(d), d != nil, d != nil, err
 	}
-	var c checkpoint
-	err = record.ReadJSON(filepath.Join(folder.ModelsDir(scheme), "latest.state.json"), &c)
+	_, st, err := readCheckpoint(checkpointPath(folder, scheme, "latest"), "latest")
 	if errors.Is(err, fs.ErrNotExist) {
 		return FoldDone{}, false, false, nil
 	}
-	return FoldDone(c.Fold), false, err == nil, err
+	if err != nil {
+		return FoldDone{}, false, false, err
+	}
+	return FoldDone(st.Fold), false, true, nil
 }
 
 func deref(d *FoldDone) FoldDone {
@@ -169,16 +186,21 @@ func deref(d *FoldDone) FoldDone {
 // Aggregate tests every fold's best model and aggregates them, as the end
 // of a serial run does, once every fold's job has finished: the same
 // numbers, as testing is deterministic.
-func Aggregate(o experiment.Options) error {
+func Aggregate(o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
-	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
-	_, spec, err := experiment.Resolve(o)
+	folder, err := record.Open(o.Folder())
 	if err != nil {
 		return err
 	}
-	folder, err := record.Open(o.Folder())
+	unlock, err := record.LockShared(filepath.Join(folder.Path, record.LockFile), "experiment folder "+folder.Path)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
+	_, spec, err := experiment.Resolve(o)
 	if err != nil {
 		return err
 	}
@@ -207,5 +229,5 @@ func Aggregate(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
-	return testFolds(env, folder, splits, newLogger(o.Out, false))
+	return testFolds(env, folder, splits, newLogger(o.Log, o.Out, o.Progress))
 }

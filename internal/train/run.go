@@ -4,11 +4,12 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -17,54 +18,103 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
 // one), then test each fold's best model and aggregate the folds; or, with
-// --fold, train and test one fold.
-func Run(o experiment.Options) error {
-	r, err := start(o)
+// --fold, train and test one fold. When ctx is cancelled (SIGINT, SIGTERM)
+// training stops before its next step, leaving the last checkpoint as it
+// is, and Run returns an error wrapping ctx's cause (context.Canceled)
+// that says where it stopped.
+func Run(ctx context.Context, o experiment.Options) (err error) {
+	r, err := start(o, o.Fold != "")
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, r.release()) }()
 	if o.Fold != "" {
-		return runFold(r.env, r.folder, r.splits, o, r.log)
+		return runFold(ctx, r, o)
 	}
+	prov, err := provenance.Start(r.folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != "" {
+		r.log.exp.plan(len(r.splits) * r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
 		for _, sp := range r.splits {
 			start := time.Now()
-			if err := trainFold(r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
+			if err := trainFold(ctx, r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			r.log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
 	return testFolds(r.env, r.folder, r.splits, r.log)
 }
 
 // Prepare does what a run does before training: check the config and
 // create the experiment folder with its configs and splits (or open it, to
-// resume). A launcher prepares the experiment before its jobs start.
+// resume). A launcher prepares the experiment before its jobs start; it
+// shares the experiment's lock with them, as some may still run.
 func Prepare(o experiment.Options) (*record.Folder, []data.Split, error) {
-	r, err := start(o)
+	r, err := start(o, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	return r.folder, r.splits, nil
+	return r.folder, r.splits, r.release()
 }
 
-// started is an experiment whose folder is ready.
+// started is an experiment whose folder is ready, and locked: exclusively
+// by a run of every fold, shared by a job of one fold (--fold), so that
+// the jobs of one experiment's folds run together but never beside a run
+// of the whole experiment.
 type started struct {
-	env    *env
-	folder *record.Folder
-	splits []data.Split
-	log    *logger
+	env     *env
+	folder  *record.Folder
+	splits  []data.Split
+	log     *logger
+	release func() error
 }
 
-func start(o experiment.Options) (*started, error) {
+// start opens the experiment (see started), locked shared or exclusively.
+func start(o experiment.Options, shared bool) (_ *started, err error) {
 	if o.ExperimentName == "" {
 		return nil, errors.New("--experiment_name is required")
+	}
+	lock := func(dir string) (func() error, error) {
+		if shared {
+			return record.LockShared(filepath.Join(dir, record.LockFile), "experiment folder "+dir)
+		}
+		return record.LockExperiment(dir)
+	}
+	release := func() error { return nil }
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		if release, err = lock(o.Folder()); err != nil {
+			return nil, err
+		}
+		// Under a shared lock, other jobs' temporary files are in use.
+		if !shared {
+			if err := record.RemoveTemp(o.Folder()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -82,36 +132,42 @@ func start(o experiment.Options) (*started, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := newLogger(o.Out, o.Progress)
-	if !o.Existing() {
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
+	var folder *record.Folder
+	if o.Existing() {
+		if folder, err = openFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+	} else {
 		// What only the data can tell (image sizes against the model, the
 		// sampler against the classes, loss shapes) is found here, before
 		// the experiment folder exists: a bad config writes nothing.
 		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
 			return nil, fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
 		}
+		if folder, err = createFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+		if release, err = lock(folder.Path); err != nil {
+			return nil, err
+		}
 	}
-	folder, err := openFolder(o, tree, splits)
-	if err != nil {
-		return nil, err
-	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
-	return &started{env, folder, splits, log}, nil
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
+	return &started{env, folder, splits, log, release}, nil
 }
 
-// openFolder creates the experiment folder with the resolved config and
-// the splits first, so that a run is reproducible from its folder even if
-// it dies; or opens the existing one, recording any config change as a diff.
+// openFolder opens the existing experiment folder, recording any config
+// change as a diff. (createFolder makes a new one.)
 func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
-	if !o.Existing() {
-		return createFolder(o, tree, splits)
-	}
 	f, err := record.Open(o.Folder())
 	if err != nil {
 		return nil, err
 	}
-	if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
-		return nil, err
+	if o.Fold == "" {
+		if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
+			return nil, err
+		}
 	}
 	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
 		return f, nil
@@ -193,12 +249,13 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err := writeMetrics(folder, "untrained", untrained); err != nil {
 			return err
 		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
 	}
 	pm := env.spec.PrimaryMetric
 	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
+	log.Result("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
 		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }
 
@@ -213,16 +270,20 @@ type foldTest struct {
 // testFold embeds the test set with a fold's best model, scores it, and
 // saves the metrics as <scheme>/test.json.
 func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) (foldTest, error) {
-	best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-	if _, err := os.Stat(best + modelExt); err != nil {
-		return foldTest{}, fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+	best := checkpointPath(folder, sp.Name, "best")
+	c, _, err := readCheckpoint(best, "best")
+	if errors.Is(err, fs.ErrNotExist) {
+		return foldTest{}, fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
+	}
+	if err != nil {
+		return foldTest{}, err
 	}
 	m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
 	if err != nil {
 		return foldTest{}, err
 	}
-	if err := m.Load(best + modelExt); err != nil {
-		return foldTest{}, err
+	if err := m.SetTensors(modelTensors(c)); err != nil {
+		return foldTest{}, fmt.Errorf("%s: %w", best, err)
 	}
 	var t foldTest
 	if t.emb, t.dim, t.labels, err = env.embed(m, sp.Test, false); err != nil {
@@ -231,7 +292,7 @@ func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) (fold
 	if t.metrics, err = env.evaluate(t.emb, t.labels, t.dim); err != nil {
 		return foldTest{}, err
 	}
-	log.Printf("%s test: %s", sp.Name, formatMetrics(t.metrics, env.spec.PrimaryMetric))
+	log.Info("tested", "fold", sp.Name, "test", formatMetrics(t.metrics, env.spec.PrimaryMetric))
 	return t, record.WriteJSON(filepath.Join(folder.Path, sp.Name, "test.json"), t.metrics)
 }
 

@@ -114,6 +114,12 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 	if out, err := exec.Command("scontrol", "requeue", requeued).CombinedOutput(); err != nil {
 		t.Fatalf("scontrol requeue %s: %v\n%s", requeued, err, out)
 	}
+	// Slurm holds a requeued job back for two minutes (its EligibleTime);
+	// the test lets it go at once.
+	waitFor(t, "fold 0's job to be requeued", time.Minute, func() bool { return slurmState(t, requeued).State == "PENDING" })
+	if out, err := exec.Command("scontrol", "update", "jobid="+requeued, "starttime=now").CombinedOutput(); err != nil {
+		t.Fatalf("scontrol update %s starttime=now: %v\n%s", requeued, err, out)
+	}
 	waitFor(t, "fold 1's first checkpoint", 2*time.Minute, checkpointed("Test50_50_Partitions2_1"))
 	if out, err := exec.Command("scancel", cancelled).CombinedOutput(); err != nil {
 		t.Fatalf("scancel %s: %v\n%s", cancelled, err, out)

@@ -2,12 +2,7 @@
 
 package record
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"syscall"
-)
+import "syscall"
 
 // LockShared takes a shared OS lock (flock) on the file path, creating it:
 // any number of processes may hold it together, none while one holds the
@@ -16,16 +11,9 @@ import (
 // experiment. Like Lock it does not wait, and the kernel releases it when
 // the process ends.
 func LockShared(path, what string) (release func() error, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := flock(path, what, syscall.LOCK_SH)
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", what, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("locking %s: %w", what, err)
-		}
-		return nil, fmt.Errorf("%s is in use by %s (lock %s); wait for it to finish or stop it", what, holder(path), path)
+		return nil, err
 	}
 	return f.Close, nil
 }

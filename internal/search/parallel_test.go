@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // A parallel search keeps Parallel trials in flight, never proposes a
@@ -17,11 +16,16 @@ func TestParallelSearch(t *testing.T) {
 		o := options(t, Space{lrRange, marginRange}, 16)
 		o.Parallel, o.Liar = 3, liar
 		var now, most atomic.Int32
+		var first sync.WaitGroup // the first three trials end once all three run
+		first.Add(3)
 		st, err := Run(o, ObjectiveFunc(func(name string, v map[string]float64) (float64, error) {
 			n := now.Add(1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
-			time.Sleep(20 * time.Millisecond)
+			if name == "trial_0" || name == "trial_1" || name == "trial_2" {
+				first.Done()
+				first.Wait()
+			}
 			now.Add(-1)
 			return peak(name, v)
 		}))

@@ -58,6 +58,12 @@ func createFolder(o experiment.Options, tree *config.Tree, splits []data.Split) 
 	if !errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY) {
 		return nil, fmt.Errorf("creating experiment folder %s: %w", path, err)
 	}
+	// A folder in use says so first: by whom, rather than only that it exists.
+	unlock, err := record.LockShared(filepath.Join(path, record.LockFile), "experiment folder "+path)
+	if err != nil {
+		return nil, err
+	}
+	unlock()
 	if o.Fold == "" {
 		return nil, fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
 	}

@@ -106,9 +106,11 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	// An existing experiment is locked before its saved config is read; a
 	// missing one is left to Resolve to report.
 	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
-		if release, err = lock(o.Folder()); err != nil {
+		r, err := lock(o.Folder())
+		if err != nil {
 			return nil, err
 		}
+		release = r
 		// Under a shared lock, other jobs' temporary files are in use.
 		if !shared {
 			if err := record.RemoveTemp(o.Folder()); err != nil {
@@ -149,9 +151,11 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 		if folder, err = createFolder(o, tree, splits); err != nil {
 			return nil, err
 		}
-		if release, err = lock(folder.Path); err != nil {
+		r, err := lock(folder.Path)
+		if err != nil {
 			return nil, err
 		}
+		release = r
 	}
 	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	return &started{env, folder, splits, log, release}, nil

@@ -5,7 +5,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test bench bench-large vet
+.PHONY: build run smoke test bench bench-large bench-vs-torch vet
 
 build:
 	go build -o bench ./cmd/bench
@@ -27,6 +27,13 @@ bench:
 
 bench-large:
 	go test -run '^$$' -bench 'KNN|AllMetrics' -benchtime 1x -timeout 60m ./internal/eval
+
+# bench against PyTorch (Debian's python3-torch) on the reference model,
+# alternating the two; not part of the tests.
+PYTHON ?= /usr/bin/python3
+ROUNDS ?= 3
+bench-vs-torch: build
+	benchmarks/vs_torch.sh ./bench $(PYTHON) $(ROUNDS)
 
 vet:
 	go vet ./...

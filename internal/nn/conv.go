@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	gemmpkg "github.com/bench-ml/bench/internal/gemm"
 )
 
 // convGeom is the geometry of a 2-D convolution with padding kernel/2.
@@ -192,19 +194,21 @@ func col2im[T Float](g convGeom, cols, x []T) {
 var blasImpl gonum.Implementation
 
 // gemm is C = A B + beta C on row-major matrices (A m x k, B k x n), either
-// transposed as stored, with gonum's BLAS (the one Gorgonia uses).
+// transposed as stored: bench's packed AVX2 GEMM in float32, gonum's BLAS
+// in float64 (the gradient checks).
 func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
 	switch a := any(a).(type) {
 	case []float32:
-		blasImpl.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		bm := gemmpkg.Matrix{Data: any(b).([]float32), Stride: ldb, Trans: transB}
+		gemmpkg.Sgemm(m, n, k, gemmpkg.Matrix{Data: a, Stride: lda, Trans: transA}, bm, float32(beta), any(c).([]float32), ldc)
 	case []float64:
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if transA {
+			ta = blas.Trans
+		}
+		if transB {
+			tb = blas.Trans
+		}
 		blasImpl.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }

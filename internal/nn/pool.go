@@ -33,28 +33,45 @@ func pooledShape(in tensor.Shape) tensor.Shape {
 // to the first maximum of each window, as in PyTorch.
 func maxPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 	in := x.Shape().Clone()
-	w := in[3]
-	argmax := make([]int, pooledShape(in).TotalSize()) // of the last forward, for its backward
+	out := pooledShape(in)
+	w, oh, ow := in[3], out[2], out[3]
+	argmax := make([]int32, out.TotalSize()) // of the last forward, for its backward
 	op := &fnOp[T]{
-		name:  name,
-		shape: pooledShape(in),
+		name:       name,
+		shape:      out,
+		overwrites: true,
 		forward: func(y []T, v [][]T) error {
 			x := v[0]
-			windows(in, func(o, i int) {
-				best := i
-				for _, j := range [3]int{i + 1, i + w, i + w + 1} {
-					if x[j] > x[best] {
-						best = j
+			inPlanes(in, func(p, _, lo, _ int) {
+				o := p * oh * ow
+				for r := range oh {
+					row := lo + 2*r*w
+					for c := range ow {
+						i := row + 2*c
+						best, m := i, x[i]
+						if x[i+1] > m {
+							best, m = i+1, x[i+1]
+						}
+						if x[i+w] > m {
+							best, m = i+w, x[i+w]
+						}
+						if x[i+w+1] > m {
+							best, m = i+w+1, x[i+w+1]
+						}
+						y[o], argmax[o] = m, int32(best)
+						o++
 					}
 				}
-				y[o], argmax[o] = x[best], best
 			})
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
-			for o, i := range argmax {
-				dx[i] = g[o]
-			}
+			inPlanes(in, func(p, _, lo, hi int) {
+				clear(dx[lo:hi])
+				for o := p * oh * ow; o < (p+1)*oh*ow; o++ {
+					dx[argmax[o]] = g[o]
+				}
+			})
 		}),
 		diffWRT: []bool{true},
 	}
@@ -74,6 +91,7 @@ func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
+			clear(dx) // an odd last row or column gets no gradient
 			windows(in, func(o, i int) {
 				d := g[o] / 4
 				dx[i], dx[i+1], dx[i+w], dx[i+w+1] = d, d, d, d
@@ -90,21 +108,16 @@ func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 	in := x.Shape().Clone()
 	size := T(in[2] * in[3])
 	op := &fnOp[T]{
-		name:  name,
-		shape: tensor.Shape{in[0], in[1]},
+		name:       name,
+		shape:      tensor.Shape{in[0], in[1]},
+		overwrites: true,
 		forward: func(y []T, v [][]T) error {
-			forPlanes(in, func(_, lo, hi int) {
-				var s float64
-				for _, x := range v[0][lo:hi] {
-					s += float64(x)
-				}
-				y[lo/(hi-lo)] = T(s) / size
-			})
+			inPlanes(in, func(p, _, lo, hi int) { y[p] = T(sum(v[0][lo:hi])) / size })
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
-			forPlanes(in, func(_, lo, hi int) {
-				d := g[lo/(hi-lo)] / size
+			inPlanes(in, func(p, _, lo, hi int) {
+				d := g[p] / size
 				for i := lo; i < hi; i++ {
 					dx[i] = d
 				}
@@ -116,13 +129,15 @@ func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 }
 
 // linearBackward is the backward of a pooling op, whose input gradient is a
-// fixed linear map of the output gradient: fill writes dx (shaped like the
-// input, zeroed) from g, as an op of its own so Gorgonia can chain it.
+// fixed linear map of the output gradient: fill writes every value of dx
+// (shaped like the input) from g, as an op of its own so Gorgonia can chain
+// it.
 func linearBackward[T Float](name string, in tensor.Shape, fill func(dx, g []T)) func(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		dx, err := apply(&fnOp[T]{
-			name:  name + "/grad",
-			shape: in,
+			name:       name + "/grad",
+			shape:      in,
+			overwrites: true,
 			forward: func(dx []T, v [][]T) error {
 				fill(dx, v[0])
 				return nil

@@ -39,6 +39,47 @@ func (m Matrix) at(i, j int) float32 {
 // Sgemm sets C (m x n, row stride ldc) to A B + beta C, with A m x k and B
 // k x n. With beta 0, C's previous contents are ignored (NaN included).
 func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	ap := ws.grow(&ws.a, mc*kc)
+	run(m, n, k, func(i0, mb, l0, kb int) []float32 {
+		packA(ap, a, i0, mb, l0, kb)
+		return ap
+	}, b, beta, c, ldc, ws)
+}
+
+// PackedA is a left-hand matrix packed once for several products, such as
+// a convolution's weight, multiplied with every image of a batch.
+type PackedA struct {
+	m, k, mpad int
+	data       []float32
+}
+
+// Pack packs A (m x k), reusing p's memory.
+func (p *PackedA) Pack(m, k int, a Matrix) {
+	p.m, p.k, p.mpad = m, k, (m+mr-1)/mr*mr
+	if cap(p.data) < p.mpad*k {
+		p.data = make([]float32, p.mpad*k)
+	}
+	p.data = p.data[:p.mpad*k]
+	for l0 := 0; l0 < k; l0 += kc {
+		packA(p.data[l0*p.mpad:], a, 0, m, l0, min(kc, k-l0))
+	}
+}
+
+// SgemmPacked is Sgemm with the A packed in p. It only reads p, so that
+// several goroutines may share it.
+func SgemmPacked(p *PackedA, n int, b Matrix, beta float32, c []float32, ldc int) {
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	run(p.m, n, p.k, func(i0, _, l0, kb int) []float32 {
+		return p.data[l0*p.mpad+i0*kb:]
+	}, b, beta, c, ldc, ws)
+}
+
+// run is the blocked product: blockA returns the packed panels of rows
+// i0..i0+mb, columns l0..l0+kb of A.
+func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, b Matrix, beta float32, c []float32, ldc int, ws *workspace) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -46,17 +87,14 @@ func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
 	np := (n + nr - 1) / nr
 	bp := ws.grow(&ws.b, np*nr*kc)
-	ap := ws.grow(&ws.a, mc*kc)
 	for l0 := 0; l0 < k; l0 += kc {
 		kb := min(kc, k-l0)
 		packB(bp, b, l0, kb, n)
 		for i0 := 0; i0 < m; i0 += mc {
 			mb := min(mc, m-i0)
-			packA(ap, a, i0, mb, l0, kb)
+			ap := blockA(i0, mb, l0, kb)
 			for jp := range np {
 				j := jp * nr
 				panelB := bp[jp*nr*kb:]

@@ -146,3 +146,24 @@ func BenchmarkKernel(b *testing.B) {
 	}
 	b.ReportMetric(2*mr*nr*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// SgemmPacked gives what Sgemm gives, bit for bit.
+func TestSgemmPacked(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	var p PackedA
+	for _, s := range [][3]int{{32, 1024, 27}, {13, 40, 300}, {100, 33, 600}, {7, 5, 3}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, ta := range []bool{false, true} {
+			a, b := matrix(rng, m, k, ta), matrix(rng, k, n, false)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			Sgemm(m, n, k, a, b, 0, want, n)
+			p.Pack(m, k, a)
+			SgemmPacked(&p, n, b, 0, got, n)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%v trans %v: element %d: %g; Sgemm %g", s, ta, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

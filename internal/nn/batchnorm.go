@@ -34,6 +34,7 @@ type bnOp[T Float] struct {
 	// Written by the training forward for the backward of the same step.
 	batchStats   bool // normalised with the batch's statistics
 	xhat         []T
+	dy           []T       // with relu: the gradient of the BatchNorm's output, zero where the ReLU cut it
 	mean, invStd []float64 // per channel
 	partial      []float64 // per-plane sums, two per plane
 	sums         []float64 // per-channel sums, two per channel
@@ -78,6 +79,9 @@ func (b *builder[T]) bn(name string, x *G.Node, relu bool) *G.Node {
 	}
 	if train {
 		bn.xhat = make([]T, shape.TotalSize())
+		if relu {
+			bn.dy = make([]T, shape.TotalSize())
+		}
 		op.backward = bn.backward(full)
 	}
 	return b.node(apply(op, x, gamma, beta))
@@ -167,13 +171,15 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 			forward: func(out []T, in [][]T) error {
 				dy, y := in[0], in[1]
 				channelSums(bn.shape, 2, bn.partial, bn.sums, func(_, _, lo, hi int, acc []float64) {
+					d := dy[lo:hi]
+					if bn.relu {
+						d = bn.dy[lo:hi]
+						reluGrad(d, dy[lo:hi], y[lo:hi])
+					}
 					var db, dg float64
-					for i := lo; i < hi; i++ {
-						if bn.relu && y[i] <= 0 {
-							continue
-						}
-						db += float64(dy[i])
-						dg += float64(dy[i]) * float64(bn.xhat[i])
+					for i, v := range d {
+						db += float64(v)
+						dg += float64(v) * float64(bn.xhat[lo+i])
 					}
 					acc[0], acc[1] = db, dg
 				})
@@ -206,7 +212,10 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 			shape:      bn.shape,
 			overwrites: true,
 			forward: func(out []T, in [][]T) error {
-				dy, y, gamma := in[0], in[1], in[3]
+				dy, gamma := in[0], in[2]
+				if bn.relu {
+					dy = bn.dy // masked by dgamma, which ran before
+				}
 				inPlanes(bn.shape, func(_, ch, lo, hi int) {
 					// dx = a*dy + b + c*xhat, the per-channel factors in float64.
 					a := float64(gamma[ch]) * bn.invStd[ch]
@@ -216,16 +225,12 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 					}
 					aT := T(a)
 					for i := lo; i < hi; i++ {
-						d := dy[i]
-						if bn.relu && y[i] <= 0 {
-							d = 0
-						}
-						out[i] = aT*d + b + c*bn.xhat[i]
+						out[i] = aT*dy[i] + b + c*bn.xhat[i]
 					}
 				})
 				return nil
 			},
-		}, dy, y, dbeta, in[1])
+		}, dy, dbeta, in[1])
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}
 }

@@ -44,10 +44,13 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		slots = g.batch
 	}
 	cols := make([]T, slots*k*p)
+	var weight leftMatrix[T]
 	op := &fnOp[T]{
-		name:  name,
-		shape: tensor.Shape{g.batch, g.out, g.oh, g.ow},
+		name:       name,
+		shape:      tensor.Shape{g.batch, g.out, g.oh, g.ow},
+		overwrites: true,
 		forward: func(y []T, in [][]T) error {
+			weight.set(g.out, k, in[1], k, false)
 			inChunks(g.batch, func(chunk, lo, hi int) {
 				for b := lo; b < hi; b++ {
 					slot := chunk
@@ -56,7 +59,7 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 					}
 					c := cols[slot*k*p : (slot+1)*k*p]
 					im2col(g, in[0][b*g.in*g.h*g.w:], c)
-					gemm(false, false, g.out, p, k, in[1], k, c, p, 0, y[b*g.out*p:], p)
+					weight.mul(p, c, p, false, 0, y[b*g.out*p:], p)
 				}
 			})
 			return nil
@@ -72,8 +75,9 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 			partial[c] = make([]T, g.out*k)
 		}
 		dw, err := apply(&fnOp[T]{
-			name:  name + "/dw",
-			shape: tensor.Shape{g.out, k},
+			name:       name + "/dw",
+			shape:      tensor.Shape{g.out, k},
+			overwrites: true,
 			forward: func(dw []T, in [][]T) error {
 				inChunks(g.batch, func(c, lo, hi int) {
 					clear(partial[c])
@@ -81,7 +85,8 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, cols[b*k*p:], p, 1, partial[c], k)
 					}
 				})
-				for _, part := range partial {
+				copy(dw, partial[0])
+				for _, part := range partial[1:] {
 					for i, v := range part {
 						dw[i] += v
 					}
@@ -97,14 +102,19 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		for c := range dcols {
 			dcols[c] = make([]T, k*p)
 		}
+		var weightT leftMatrix[T]
 		dx, err := apply(&fnOp[T]{
-			name:  name + "/dx",
-			shape: in[0].Shape().Clone(),
+			name:       name + "/dx",
+			shape:      in[0].Shape().Clone(),
+			overwrites: true,
 			forward: func(dx []T, in [][]T) error {
+				weightT.set(k, g.out, in[1], k, true)
 				inChunks(g.batch, func(c, lo, hi int) {
 					for b := lo; b < hi; b++ {
-						gemm(true, false, k, p, g.out, in[1], k, in[0][b*g.out*p:], p, 0, dcols[c], p)
-						col2im(g, dcols[c], dx[b*g.in*g.h*g.w:])
+						weightT.mul(p, in[0][b*g.out*p:], p, false, 0, dcols[c], p)
+						image := dx[b*g.in*g.h*g.w:][:g.in*g.h*g.w]
+						clear(image)
+						col2im(g, dcols[c], image)
 					}
 				})
 				return nil
@@ -192,6 +202,35 @@ func col2im[T Float](g convGeom, cols, x []T) {
 }
 
 var blasImpl gonum.Implementation
+
+// leftMatrix is the left operand of several products, such as a
+// convolution's weight, multiplied with every image of a batch: float32
+// packs it once, float64 passes it to gonum each time.
+type leftMatrix[T Float] struct {
+	m, k   int
+	a      []T
+	lda    int
+	trans  bool
+	packed gemmpkg.PackedA
+}
+
+// set makes the m x k matrix a (stored transposed when trans) the left
+// operand.
+func (l *leftMatrix[T]) set(m, k int, a []T, lda int, trans bool) {
+	l.m, l.k, l.a, l.lda, l.trans = m, k, a, lda, trans
+	if a32, ok := any(a).([]float32); ok {
+		l.packed.Pack(m, k, gemmpkg.Matrix{Data: a32, Stride: lda, Trans: trans})
+	}
+}
+
+// mul is C = L B + beta C with B k x n. Goroutines may share l.
+func (l *leftMatrix[T]) mul(n int, b []T, ldb int, transB bool, beta T, c []T, ldc int) {
+	if c32, ok := any(c).([]float32); ok {
+		gemmpkg.SgemmPacked(&l.packed, n, gemmpkg.Matrix{Data: any(b).([]float32), Stride: ldb, Trans: transB}, float32(beta), c32, ldc)
+		return
+	}
+	gemm(l.trans, transB, l.m, n, l.k, l.a, l.lda, b, ldb, beta, c, ldc)
+}
 
 // gemm is C = A B + beta C on row-major matrices (A m x k, B k x n), either
 // transposed as stored: bench's packed AVX2 GEMM in float32, gonum's BLAS

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"math"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -128,13 +130,22 @@ func relu[T Float](x *G.Node) (*G.Node, error) {
 	return apply(op, x)
 }
 
-// reluGrad sets dx to dy where the ReLU's output y is positive, else 0.
+// reluGrad sets dx to dy where the ReLU's output y is positive, else 0,
+// without a branch: one taken half the time at random costs more than the
+// rest of the loop. y >= 0, so y > 0 exactly when its bits are not all 0.
 func reluGrad[T Float](dx, dy, y []T) {
-	for i, v := range y[:len(dx)] {
-		d := dy[i]
-		if v <= 0 {
-			d = 0
+	switch dx := any(dx).(type) {
+	case []float32:
+		dy, y := any(dy).([]float32), any(y).([]float32)
+		for i, v := range y[:len(dx)] {
+			b := math.Float32bits(v)
+			dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & uint32(int32(b|-b)>>31))
 		}
-		dx[i] = d
+	case []float64:
+		dy, y := any(dy).([]float64), any(y).([]float64)
+		for i, v := range y[:len(dx)] {
+			b := math.Float64bits(v)
+			dx[i] = math.Float64frombits(math.Float64bits(dy[i]) & uint64(int64(b|-b)>>63))
+		}
 	}
 }

@@ -155,6 +155,7 @@ func im2col[T Float](g convGeom, x, cols []T) {
 		for ki := 0; ki < g.kernel; ki++ {
 			for kj := 0; kj < g.kernel; kj++ {
 				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
 					i := oi*g.stride - g.pad + ki
 					out := row[oi*g.ow : (oi+1)*g.ow]
@@ -162,18 +163,29 @@ func im2col[T Float](g convGeom, x, cols []T) {
 						clear(out)
 						continue
 					}
+					clear(out[:lo])
+					clear(out[hi:])
 					src := x[(c*g.h+i)*g.w:][:g.w]
-					for oj := range out {
-						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
-							out[oj] = src[j]
-						} else {
-							out[oj] = 0
-						}
+					if g.stride == 1 {
+						copy(out[lo:hi], src[lo-g.pad+kj:])
+						continue
+					}
+					for oj := lo; oj < hi; oj++ {
+						out[oj] = src[oj*g.stride-g.pad+kj]
 					}
 				}
 			}
 		}
 	}
+}
+
+// inside is the range [lo, hi) of output columns whose input column for
+// kernel column kj is inside the image, not in the padding.
+func (g convGeom) inside(kj int) (lo, hi int) {
+	// j = oj*stride - pad + kj must be in [0, w).
+	lo = max(0, (g.pad-kj+g.stride-1)/g.stride)
+	hi = min(g.ow, (g.w-1+g.pad-kj)/g.stride+1)
+	return lo, max(lo, hi)
 }
 
 // col2im adds the columns back onto the image they came from: the adjoint of
@@ -184,24 +196,21 @@ func col2im[T Float](g convGeom, cols, x []T) {
 		for ki := 0; ki < g.kernel; ki++ {
 			for kj := 0; kj < g.kernel; kj++ {
 				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
 					i := oi*g.stride - g.pad + ki
 					if i < 0 || i >= g.h {
 						continue
 					}
 					dst := x[(c*g.h+i)*g.w:][:g.w]
-					for oj, v := range row[oi*g.ow : (oi+1)*g.ow] {
-						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
-							dst[j] += v
-						}
+					for oj, v := range row[oi*g.ow+lo : oi*g.ow+hi] {
+						dst[(lo+oj)*g.stride-g.pad+kj] += v
 					}
 				}
 			}
 		}
 	}
 }
-
-var blasImpl gonum.Implementation
 
 // leftMatrix is the left operand of several products, such as a
 // convolution's weight, multiplied with every image of a batch: float32
@@ -231,6 +240,8 @@ func (l *leftMatrix[T]) mul(n int, b []T, ldb int, transB bool, beta T, c []T, l
 	}
 	gemm(l.trans, transB, l.m, n, l.k, l.a, l.lda, b, ldb, beta, c, ldc)
 }
+
+var blasImpl gonum.Implementation
 
 // gemm is C = A B + beta C on row-major matrices (A m x k, B k x n), either
 // transposed as stored: bench's packed AVX2 GEMM in float32, gonum's BLAS

@@ -25,6 +25,16 @@ func windows(in tensor.Shape, f func(o, i int)) {
 	}
 }
 
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, not a
+// branch.
+func b2i(b bool) int {
+	r := 0
+	if b {
+		r = 1
+	}
+	return r
+}
+
 func pooledShape(in tensor.Shape) tensor.Shape {
 	return tensor.Shape{in[0], in[1], in[2] / 2, in[3] / 2}
 }
@@ -47,17 +57,13 @@ func maxPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 				for r := range oh {
 					row := lo + 2*r*w
 					for c := range ow {
-						i := row + 2*c
-						best, m := i, x[i]
-						if x[i+1] > m {
-							best, m = i+1, x[i+1]
-						}
-						if x[i+w] > m {
-							best, m = i+w, x[i+w]
-						}
-						if x[i+w+1] > m {
-							best, m = i+w+1, x[i+w+1]
-						}
+						// The first maximum of each row, then of the two,
+						// without branches: the comparisons are coin flips.
+						top, bottom := row+2*c, row+2*c+w
+						top += b2i(x[top+1] > x[top])
+						bottom += b2i(x[bottom+1] > x[bottom])
+						best := top + (bottom-top)*b2i(x[bottom] > x[top])
+						m := x[best]
 						y[o], argmax[o] = m, int32(best)
 						o++
 					}

@@ -45,7 +45,7 @@ func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
 	run(m, n, k, func(i0, mb, l0, kb int) []float32 {
 		packA(ap, a, i0, mb, l0, kb)
 		return ap
-	}, b, beta, c, ldc, ws)
+	}, func(dst []float32, l0, kb int) { packB(dst, b, l0, kb, n) }, beta, c, ldc, ws)
 }
 
 // PackedA is a left-hand matrix packed once for several products, such as
@@ -72,14 +72,15 @@ func (p *PackedA) Pack(m, k int, a Matrix) {
 func SgemmPacked(p *PackedA, n int, b Matrix, beta float32, c []float32, ldc int) {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
-	run(p.m, n, p.k, func(i0, _, l0, kb int) []float32 {
-		return p.data[l0*p.mpad+i0*kb:]
-	}, b, beta, c, ldc, ws)
+	run(p.m, n, p.k, p.block, func(dst []float32, l0, kb int) { packB(dst, b, l0, kb, n) }, beta, c, ldc, ws)
 }
 
+func (p *PackedA) block(i0, _, l0, kb int) []float32 { return p.data[l0*p.mpad+i0*kb:] }
+
 // run is the blocked product: blockA returns the packed panels of rows
-// i0..i0+mb, columns l0..l0+kb of A.
-func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, b Matrix, beta float32, c []float32, ldc int, ws *workspace) {
+// i0..i0+mb, columns l0..l0+kb of A, and blockB packs rows l0..l0+kb of B
+// into dst (as packB does).
+func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst []float32, l0, kb int), beta float32, c []float32, ldc int, ws *workspace) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -91,7 +92,7 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, b Matrix, beta 
 	bp := ws.grow(&ws.b, np*nr*kc)
 	for l0 := 0; l0 < k; l0 += kc {
 		kb := min(kc, k-l0)
-		packB(bp, b, l0, kb, n)
+		blockB(bp, l0, kb)
 		for i0 := 0; i0 < m; i0 += mc {
 			mb := min(mc, m-i0)
 			ap := blockA(i0, mb, l0, kb)

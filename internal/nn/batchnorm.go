@@ -137,17 +137,25 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 		}
 	}
 	inPlanes(bn.shape, func(_, ch, lo, hi int) {
-		m, s, g, b := T(mean[ch]), T(invStd[ch]), gamma[ch], beta[ch]
-		for i := lo; i < hi; i++ {
-			xh := (x[i] - m) * s
-			if train {
-				bn.xhat[i] = xh
+		// y = gamma*xhat + beta = x*scale + shift, then the ReLU.
+		scale := float64(gamma[ch]) * invStd[ch]
+		s, t := T(scale), T(float64(beta[ch])-mean[ch]*scale)
+		x := x[lo:hi]
+		y := out[lo:hi][:len(x)]
+		if train {
+			m, is, xhat := T(mean[ch]), T(invStd[ch]), bn.xhat[lo:hi]
+			for i, v := range x {
+				xhat[i] = (v - m) * is
 			}
-			y := g*xh + b
-			if bn.relu {
-				y = max(y, 0)
+		}
+		if bn.relu {
+			for i, v := range x {
+				y[i] = max(v*s+t, 0)
 			}
-			out[i] = y
+		} else {
+			for i, v := range x {
+				y[i] = v*s + t
+			}
 		}
 	})
 	if train {

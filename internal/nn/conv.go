@@ -30,32 +30,20 @@ func newConvGeom(x tensor.Shape, out, kernel, stride int) convGeom {
 func (g convGeom) k() int { return g.in * g.kernel * g.kernel } // rows of an image's columns
 func (g convGeom) p() int { return g.oh * g.ow }                // output positions per image
 
-// patches is the im2col matrix of one image x, read by the float32 GEMM as
-// it packs it (transposed for the weight gradient).
-func (g convGeom) patches(x []float32, trans bool) gemmpkg.Patches {
-	return gemmpkg.Patches{X: x, In: g.in, H: g.h, W: g.w, OH: g.oh, OW: g.ow,
-		Kernel: g.kernel, Stride: g.stride, Pad: g.pad, Trans: trans}
-}
-
 // conv2d is PyTorch's conv2d (cross-correlation, weight out x in x k x k)
-// as one matrix product per image of the weight and the image's patches,
-// written straight into the (batch, out, height, width) layout. Gorgonia's
-// Conv2d computes the same in (batch, height, width, out) and transposes
-// it, and the gradient back, with a generic strided iterator: a tenth of a
-// step. w is the weight as the out x (in*k*k) matrix, packed once per run.
-// In float32 the GEMM reads the patches from the image while it packs them
-// (im2col-free); in float64 (the gradient checks) im2col writes them out,
-// and training keeps every image's for the weight gradient.
+// as im2col and one matrix product per image, written straight into the
+// (batch, out, height, width) layout. Gorgonia's Conv2d computes the same
+// in (batch, height, width, out) and transposes it, and the gradient back,
+// with a generic strided iterator: a tenth of a step. w is the weight as the
+// out x (in*k*k) matrix. In training the columns of every image are kept for
+// the weight gradient; in evaluation each chunk of the batch reuses one.
 func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node, error) {
 	k, p := g.k(), g.p()
-	var cols []T
-	if _, f32 := any(cols).([]float32); !f32 {
-		slots := convChunks
-		if train {
-			slots = g.batch
-		}
-		cols = make([]T, slots*k*p)
+	slots := convChunks
+	if train {
+		slots = g.batch
 	}
+	cols := make([]T, slots*k*p)
 	var weight leftMatrix[T]
 	op := &fnOp[T]{
 		name:       name,
@@ -65,19 +53,13 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 			weight.set(g.out, k, in[1], k, false)
 			inChunks(g.batch, func(chunk, lo, hi int) {
 				for b := lo; b < hi; b++ {
-					xb, yb := in[0][b*g.in*g.h*g.w:][:g.in*g.h*g.w], y[b*g.out*p:][:g.out*p]
-					if x32, ok := any(xb).([]float32); ok {
-						pt := g.patches(x32, false)
-						gemmpkg.SgemmPatches(&weight.packed, &pt, 0, any(yb).([]float32), p)
-						continue
-					}
 					slot := chunk
 					if train {
 						slot = b
 					}
 					c := cols[slot*k*p : (slot+1)*k*p]
-					im2col(g, xb, c)
-					weight.mul(p, c, p, false, 0, yb, p)
+					im2col(g, in[0][b*g.in*g.h*g.w:], c)
+					weight.mul(p, c, p, false, 0, y[b*g.out*p:], p)
 				}
 			})
 			return nil
@@ -86,9 +68,8 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		diffWRT: []bool{!x.IsVar(), true},
 	}
 	op.backward = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-		// dW = sum over images of dy_b (out x p) times the patches of x_b
-		// transposed, summed per chunk of the batch, then over the chunks
-		// in order.
+		// dW = sum over images of dy_b (out x p) times cols_b transposed,
+		// summed per chunk of the batch, then over the chunks in order.
 		partial := make([][]T, convChunks)
 		for c := range partial {
 			partial[c] = make([]T, g.out*k)
@@ -101,13 +82,7 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 				inChunks(g.batch, func(c, lo, hi int) {
 					clear(partial[c])
 					for b := lo; b < hi; b++ {
-						dyb := in[0][b*g.out*p:][:g.out*p]
-						if dy32, ok := any(dyb).([]float32); ok {
-							pt := g.patches(any(in[1]).([]float32)[b*g.in*g.h*g.w:][:g.in*g.h*g.w], true)
-							gemmpkg.SgemmByPatches(g.out, gemmpkg.Matrix{Data: dy32, Stride: p}, &pt, 1, any(partial[c]).([]float32), k)
-							continue
-						}
-						gemm(false, true, g.out, k, p, dyb, p, cols[b*k*p:], p, 1, partial[c], k)
+						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, cols[b*k*p:], p, 1, partial[c], k)
 					}
 				})
 				copy(dw, partial[0])
@@ -118,7 +93,7 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 				}
 				return nil
 			},
-		}, dy, in[0])
+		}, dy)
 		if err != nil || !op.diffWRT[0] {
 			return G.Nodes{nil, dw}, err
 		}

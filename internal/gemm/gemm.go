@@ -10,8 +10,6 @@
 // so results do not depend on the number of threads.
 package gemm
 
-import "sync"
-
 // The micro-kernel's tile (mr x nr, held in registers) and the cache blocks.
 const (
 	mr = 6
@@ -39,8 +37,8 @@ func (m Matrix) at(i, j int) float32 {
 // Sgemm sets C (m x n, row stride ldc) to A B + beta C, with A m x k and B
 // k x n. With beta 0, C's previous contents are ignored (NaN included).
 func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
+	ws := getWorkspace()
+	defer putWorkspace(ws)
 	ap := ws.grow(&ws.a, mc*kc)
 	run(m, n, k, func(i0, mb, l0, kb int) []float32 {
 		packA(ap, a, i0, mb, l0, kb)
@@ -70,8 +68,8 @@ func (p *PackedA) Pack(m, k int, a Matrix) {
 // SgemmPacked is Sgemm with the A packed in p. It only reads p, so that
 // several goroutines may share it.
 func SgemmPacked(p *PackedA, n int, b Matrix, beta float32, c []float32, ldc int) {
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
+	ws := getWorkspace()
+	defer putWorkspace(ws)
 	run(p.m, n, p.k, p.block, func(dst []float32, l0, kb int) { packB(dst, b, l0, kb, n) }, beta, c, ldc, ws)
 }
 
@@ -197,11 +195,28 @@ func packB(dst []float32, b Matrix, l0, kb, n int) {
 	}
 }
 
-// workspace holds one call's packed panels; the pool keeps them between
-// calls, so that a training step allocates none.
+// workspace holds one call's packed panels. A free list keeps them between
+// calls, so that a training step allocates none; a sync.Pool would drop them
+// at every garbage collection.
 type workspace struct{ a, b []float32 }
 
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+var workspaces = make(chan *workspace, 64)
+
+func getWorkspace() *workspace {
+	select {
+	case w := <-workspaces:
+		return w
+	default:
+		return new(workspace)
+	}
+}
+
+func putWorkspace(w *workspace) {
+	select {
+	case workspaces <- w:
+	default:
+	}
+}
 
 func (w *workspace) grow(buf *[]float32, n int) []float32 {
 	if cap(*buf) < n {

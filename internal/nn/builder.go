@@ -157,12 +157,7 @@ func (b *builder[T]) linear(name string, x *G.Node, out int) *G.Node {
 	in := x.Shape()[1]
 	b.count(int64(x.Shape()[0])*int64(in*out), x)
 	w := b.param(name+".weight", []int{out, in}, []int{out, in}, b.uniform(in))
-	wt, err := G.Transpose(w)
-	if err != nil {
-		b.fail(err)
-		return x
-	}
-	return b.addBias(name+".bias", b.node(G.Mul(x, wt)), in)
+	return b.addBias(name+".bias", b.node(matmulT[T](b.full(name), x, w)), in)
 }
 
 func (b *builder[T]) relu(x *G.Node) *G.Node {

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -131,18 +132,21 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 // the same on every machine.
 const convChunks = 4
 
-// inChunks calls f concurrently on convChunks contiguous slices [lo, hi) of
-// the batch and waits for them.
+// inChunks calls f on convChunks contiguous slices [lo, hi) of the batch,
+// concurrently on up to GOMAXPROCS goroutines (the caller's included), and
+// waits for them. Which goroutine runs a chunk does not change its result.
 func inChunks(batch int, f func(chunk, lo, hi int)) {
-	var wg sync.WaitGroup
-	for c := range convChunks {
-		lo, hi := c*batch/convChunks, (c+1)*batch/convChunks
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(c, lo, hi)
-		}()
+	workers := min(runtime.GOMAXPROCS(0), convChunks)
+	work := func(w int) {
+		for c := w; c < convChunks; c += workers {
+			f(c, c*batch/convChunks, (c+1)*batch/convChunks)
+		}
 	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
+	}
+	work(0)
 	wg.Wait()
 }
 

@@ -92,15 +92,16 @@ def main():
                 model(x)
     for _ in range(a.warmup):
         step()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(a.iters):
         step()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     images = a.batch * a.iters
     print(f"torch {a.mode}: input {a.input}, batch {a.batch}, threads {a.threads}, "
           f"{a.iters} steps after {a.warmup} warm-up (PyTorch {torch.__version__})")
     print(f"images/s: {images / elapsed:.1f}")
     print(f"ms/step: {1000 * elapsed / a.iters:.2f}")
+    print(f"CPU ms/step: {1000 * cpu / a.iters:.2f}")
     print(f"GFLOP/s: {2 * macs * images / elapsed / 1e9:.1f}")
     print(f"peak memory MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 

@@ -21,7 +21,7 @@ func TestBenchmarkCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		for _, key := range []string{"images/s: ", "ms/step: ", "GFLOP/s: ", "GEMM peak GFLOP/s: ", "peak memory MiB: "} {
+		for _, key := range []string{"images/s: ", "ms/step: ", "CPU ms/step: ", "GFLOP/s: ", "GEMM peak GFLOP/s: ", "peak memory MiB: "} {
 			if !strings.Contains(out, "\n"+key) {
 				t.Errorf("%s: no %q line in\n%s", mode, key, out)
 			}

@@ -47,6 +47,9 @@ type Options struct {
 // Result is one measurement.
 type Result struct {
 	ImagesPerSec, MsPerStep float64
+	// CPUMsPerStep is the process's CPU time per step: on a machine shared
+	// with other work, less disturbed by the load than the wall clock.
+	CPUMsPerStep            float64
 	GFLOPs                  float64 // achieved, from the model's multiply-adds
 	PeakGFLOPs              float64 // of a large float32 GEMM on Threads cores
 	PeakRSS                 int64   // bytes; 0 where the OS does not say
@@ -107,13 +110,13 @@ func Run(o Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	start := time.Now()
+	start, startCPU := time.Now(), cpuTime()
 	for range o.Iters {
 		if err := step(); err != nil {
 			return Result{}, err
 		}
 	}
-	elapsed := time.Since(start).Seconds()
+	elapsed, cpu := time.Since(start).Seconds(), cpuTime()-startCPU
 	trainFLOPs, embedFLOPs := m.FLOPs()
 	flops := embedFLOPs
 	if o.Train {
@@ -123,6 +126,7 @@ func Run(o Options) (Result, error) {
 	r := Result{
 		ImagesPerSec: images / elapsed,
 		MsPerStep:    1000 * elapsed / float64(o.Iters),
+		CPUMsPerStep: float64(cpu.Milliseconds()) / float64(o.Iters),
 		GFLOPs:       flops * images / elapsed / 1e9,
 		PeakRSS:      peakRSS(),
 	}
@@ -232,6 +236,9 @@ func (r Result) Write(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "images/s: %.1f\n", r.ImagesPerSec)
 	fmt.Fprintf(&b, "ms/step: %.2f\n", r.MsPerStep)
+	if r.CPUMsPerStep > 0 {
+		fmt.Fprintf(&b, "CPU ms/step: %.2f\n", r.CPUMsPerStep)
+	}
 	fmt.Fprintf(&b, "GFLOP/s: %.1f\n", r.GFLOPs)
 	if r.PeakGFLOPs > 0 {
 		fmt.Fprintf(&b, "GEMM peak GFLOP/s: %.1f (%.0f%% reached)\n", r.PeakGFLOPs, 100*r.GFLOPs/r.PeakGFLOPs)

@@ -48,11 +48,12 @@ type Options struct {
 type Result struct {
 	ImagesPerSec, MsPerStep float64
 	// CPUMsPerStep is the process's CPU time per step: on a machine shared
-	// with other work, less disturbed by the load than the wall clock.
-	CPUMsPerStep            float64
-	GFLOPs                  float64 // achieved, from the model's multiply-adds
-	PeakGFLOPs              float64 // of a large float32 GEMM on Threads cores
-	PeakRSS                 int64   // bytes; 0 where the OS does not say
+	// with other work, less disturbed by the load than the wall clock; 0
+	// where the OS does not say.
+	CPUMsPerStep float64
+	GFLOPs       float64 // achieved, from the model's multiply-adds
+	PeakGFLOPs   float64 // of a large float32 GEMM on Threads cores
+	PeakRSS      int64   // bytes; 0 where the OS does not say
 }
 
 // ParseModels builds the trunk and embedder of a models map in YAML
@@ -126,7 +127,7 @@ func Run(o Options) (Result, error) {
 	r := Result{
 		ImagesPerSec: images / elapsed,
 		MsPerStep:    1000 * elapsed / float64(o.Iters),
-		CPUMsPerStep: float64(cpu.Milliseconds()) / float64(o.Iters),
+		CPUMsPerStep: 1000 * cpu.Seconds() / float64(o.Iters),
 		GFLOPs:       flops * images / elapsed / 1e9,
 		PeakRSS:      peakRSS(),
 	}

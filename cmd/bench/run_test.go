@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,6 +51,10 @@ func TestSmokeRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	// The summary states the interval as every table does.
+	if !regexp.MustCompile(`test mean_average_precision_at_r: separated 0\.\d{4} ± 0\.\d{4} \(mean ± 95% CI half-width, 2 folds\), concatenated 0\.\d{4}\n`).MatchString(out) {
+		t.Errorf("no final summary in the stated convention:\n%s", out)
+	}
 	exp := filepath.Join(root, "smoke")
 	var want []string
 	for _, c := range []string{"general", "dataset", "models", "loss_and_miners", "transforms", "optimizers", "eval"} {
@@ -61,7 +66,7 @@ func TestSmokeRun(t *testing.T) {
 			fold+"/records/records.db")
 	}
 	want = append(want, "splits.json", "meta_logs/separated.csv", "meta_logs/separated.json",
-		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json")
+		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json", "meta_logs/test.json", "experiment.db")
 	for _, f := range want {
 		if _, err := os.Stat(filepath.Join(exp, f)); err != nil {
 			t.Errorf("missing %s", f)

@@ -135,7 +135,7 @@ func TestRecordsSQLiteRoundTrip(t *testing.T) {
 		types = append(types, name+" "+typ)
 	}
 	rows.Close()
-	if want := []string{"iteration REAL", "epoch REAL", "total_loss REAL", "lr_0 REAL"}; !reflect.DeepEqual(types, want) {
+	if want := []string{"iteration INTEGER", "epoch INTEGER", "total_loss REAL", "lr_0 REAL"}; !reflect.DeepEqual(types, want) {
 		t.Errorf("columns %v, want %v", types, want)
 	}
 }

@@ -3,6 +3,8 @@ package record
 import (
 	"database/sql"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,7 +49,7 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 	}
 	cols := make([]string, len(t.columns))
 	for i, c := range t.columns {
-		cols[i] = quoteIdent(c) + " REAL"
+		cols[i] = quoteIdent(c) + " " + sqlType(c)
 	}
 	if _, err := tx.Exec("CREATE TABLE " + name + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 		return err
@@ -63,7 +65,7 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 		for i := range args {
 			args[i] = nil // a row written before its column appeared
 			if i < len(r) {
-				args[i] = sqlValue(r[i])
+				args[i] = sqlValue(r[i], t.columns[i])
 			}
 		}
 		if _, err := insert.Exec(args...); err != nil {
@@ -73,16 +75,32 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 	return nil
 }
 
-// sqlValue is a CSV cell as SQLite stores it: empty is NULL, and text that
-// is not a number (a hand-edited file) is kept as text, not dropped.
-func sqlValue(cell string) any {
+// integerColumns count steps: INTEGER in SQLite, so that they compare and
+// join as integers.
+var integerColumns = []string{"epoch", "iteration"}
+
+func sqlType(column string) string {
+	if slices.Contains(integerColumns, column) {
+		return "INTEGER"
+	}
+	return "REAL"
+}
+
+// sqlValue is a CSV cell as SQLite stores it: empty is NULL, a step an
+// integer, and text that is not a number (a hand-edited file) is kept as
+// text, not dropped.
+func sqlValue(cell, column string) any {
 	if cell == "" {
 		return nil
 	}
-	if v, err := strconv.ParseFloat(cell, 64); err == nil {
-		return v
+	v, err := strconv.ParseFloat(cell, 64)
+	switch {
+	case err != nil:
+		return cell
+	case sqlType(column) == "INTEGER" && v == math.Trunc(v):
+		return int64(v)
 	}
-	return cell
+	return v
 }
 
 func quoteIdent(s string) string {

@@ -183,6 +183,7 @@ func (l *stepLosses) addNormalizedMSE(name string, synth, trunk []float64, idx [
 		normalizeGrad(dx[r*dim:(r+1)*dim], gx, v, nv)
 	}
 	l.total += w * sum / size
+	l.parts[name] = sum / size
 	accumulate(&l.dSynth, ds, 1)
 	accumulate(&l.dTrunk, dx, 1)
 }

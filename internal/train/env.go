@@ -21,6 +21,10 @@ type env struct {
 	trainData  *data.Loader
 	evalData   *data.Loader
 	numClasses int // of the whole dataset; a fold's training set has fewer
+	// sync writes the experiment's databases from its folder; the folds
+	// call it after each flush of their records. Nil until the folder
+	// exists.
+	sync func() error
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {

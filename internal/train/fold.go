@@ -302,11 +302,15 @@ func (f *fold) trainEpoch(epoch int) error {
 			row["lr_metric_loss"] = f.lossOpt.LR()
 			columns = append(columns, "lr_metric_loss")
 		}
-		value, err := f.step(b)
+		value, parts, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row["total_loss"] = value
+		for _, k := range slices.Sorted(maps.Keys(parts)) {
+			row[k] = parts[k]
+			columns = append(columns, k)
+		}
 		f.lossTable.Add(row, columns...)
 		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
 	}
@@ -314,18 +318,20 @@ func (f *fold) trainEpoch(epoch int) error {
 	return nil
 }
 
-// step trains on one batch and returns the weighted loss.
-func (f *fold) step(b data.Batch) (float64, error) {
+// step trains on one batch and returns the weighted loss, and each loss's
+// value and each miner's tuple counts.
+func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 	labels := make([]int, len(b.Labels))
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
 	if f.daml != nil {
 		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	var total float64
+	var parts map[string]float64
 	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
 		l := newStepLosses(f, out, labels)
 		var err error
@@ -337,14 +343,14 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		default:
 			err = l.metricAndClassifier()
 		}
-		total = l.total
+		total, parts = l.total, l.parts
 		return l.grads(), err
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
+		return 0, nil, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
 		if f.daml == nil || f.daml.phase.steps(o.group) {
@@ -356,7 +362,7 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		f.lossOpt.Step()
 		f.lossOpt.EndIteration()
 	}
-	return total, nil
+	return total, parts, nil
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the
@@ -376,7 +382,7 @@ func (f *fold) checkUntrained() error {
 			f.recordAccuracies(0, metrics)
 		}
 	}
-	return f.records.Flush()
+	return f.flush()
 }
 
 // evaluateAndSave evaluates the splits to eval, steps the plateau
@@ -407,7 +413,16 @@ func (f *fold) evaluateAndSave() error {
 			return err
 		}
 	}
-	return f.records.Flush()
+	return f.flush()
+}
+
+// flush writes the fold's records and, from them, the experiment's
+// databases.
+func (f *fold) flush() error {
+	if err := f.records.Flush(); err != nil {
+		return err
+	}
+	return f.env.sync()
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always

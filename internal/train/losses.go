@@ -15,12 +15,15 @@ type stepLosses struct {
 	labels []int
 	emb    []float64 // the embeddings, batch x EmbeddingSize()
 	total  float64
+	// parts are what the losses record of the step besides the total:
+	// each loss's unweighted value and each miner's tuple counts.
+	parts map[string]float64
 	// The gradients, nil until a loss uses that output.
 	dEmb, dLogits, dTrunk, dSynth, dSynthEmb []float64
 }
 
 func newStepLosses(f *fold, out nn.Outputs[float32], labels []int) *stepLosses {
-	return &stepLosses{f: f, out: out, labels: labels, emb: toFloat64(out.Emb)}
+	return &stepLosses{f: f, out: out, labels: labels, emb: toFloat64(out.Emb), parts: map[string]float64{}}
 }
 
 // grads are the gradients the model backpropagates.
@@ -39,6 +42,12 @@ func (l *stepLosses) mine(name string, x []float64, n, d int) (*loss.Tuples, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if t.Triplets {
+		l.parts[name+"_triplets"] = float64(len(t.Anchor))
+	} else {
+		l.parts[name+"_pos_pairs"] = float64(len(t.A1))
+		l.parts[name+"_neg_pairs"] = float64(len(t.A2))
+	}
 	return t, nil
 }
 
@@ -56,6 +65,7 @@ func (l *stepLosses) add(name string, x []float64, n, d int, labels []int, tuple
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	l.total += w * v
+	l.parts[name] = v
 	accumulate(dx, g, w)
 	if w != 1 {
 		for _, wt := range l.f.losses[name].Weights() {

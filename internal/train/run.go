@@ -6,11 +6,8 @@ package train
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -60,6 +57,14 @@ func Run(o experiment.Options) error {
 		return err
 	}
 	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	schemes := make([]string, len(splits))
+	for i, sp := range splits {
+		schemes[i] = sp.Name
+	}
+	hparams := tree.Flat()
+	env.sync = func() error {
+		return record.WriteExperimentDB(folder, schemes, hparams, o.GlobalDBPath)
+	}
 	if trainNow {
 		for _, sp := range splits {
 			start := time.Now()
@@ -69,7 +74,10 @@ func Run(o experiment.Options) error {
 			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
 		}
 	}
-	return testFolds(env, folder, splits, log)
+	if err := testFolds(env, folder, splits, log); err != nil {
+		return err
+	}
+	return env.sync()
 }
 
 // openFolder creates the experiment folder and saves the resolved config
@@ -122,6 +130,7 @@ func saveConfigs(tree *config.Tree, dir string) error {
 // mean and 95% CI over folds) and the folds' concatenated embeddings
 // ("concatenated"), and writes both to meta_logs.
 func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+	test := &record.TestResults{}
 	var perFold []map[string]float64
 	var embs [][]float32
 	var dims []int
@@ -147,22 +156,17 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 			return err
 		}
 		perFold = append(perFold, res)
+		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
+		test.EmbeddingSize = dim
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
 		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
 	}
-	separated := eval.Aggregate(perFold)
-	if err := writeSummary(folder, "separated", separated); err != nil {
-		return err
-	}
+	results := record.Results{Separated: eval.Aggregate(perFold), Test: test}
 	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
 	if err != nil {
 		return err
 	}
-	concatenated, err := env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated)
-	if err != nil {
-		return err
-	}
-	if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
+	if results.Concatenated, err = env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated); err != nil {
 		return err
 	}
 	if env.spec.CheckUntrained {
@@ -176,56 +180,15 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err != nil {
 			return err
 		}
-		untrained, err := env.evaluate(emb, lab, dim)
-		if err != nil {
+		if results.Untrained, err = env.evaluate(emb, lab, dim); err != nil {
 			return err
 		}
-		if err := writeMetrics(folder, "untrained", untrained); err != nil {
-			return err
-		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Printf("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
+	}
+	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
+		return err
 	}
 	pm := env.spec.PrimaryMetric
-	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
-		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	log.Printf("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
 	return nil
-}
-
-// writeSummary writes the per-metric mean, standard error and 95% interval
-// over folds as CSV and JSON.
-func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary) error {
-	dir := folder.MetaLogsDir()
-	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	out := map[string]map[string]any{}
-	for _, k := range slices.Sorted(maps.Keys(s)) {
-		v := s[k]
-		row := map[string]float64{"mean": v.Mean, "stderr": v.StdErr, "ci95_low": v.CILow, "ci95_high": v.CIHigh, "n": float64(v.N)}
-		out[k] = map[string]any{}
-		for name, x := range row {
-			// One fold has no spread: NaN, which JSON spells null.
-			out[k][name] = x
-			if math.IsNaN(x) {
-				out[k][name] = nil
-			}
-		}
-		tab.AddLabeled("metric", k, row, "mean", "stderr", "ci95_low", "ci95_high", "n")
-	}
-	if err := tab.Flush(); err != nil {
-		return err
-	}
-	return record.WriteJSON(filepath.Join(dir, name+".json"), out)
-}
-
-// writeMetrics writes one evaluation's metrics as CSV and JSON.
-func writeMetrics(folder *record.Folder, name string, m map[string]float64) error {
-	dir := folder.MetaLogsDir()
-	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tab.AddLabeled("metric", k, map[string]float64{"value": m[k]}, "value")
-	}
-	if err := tab.Flush(); err != nil {
-		return err
-	}
-	return record.WriteJSON(filepath.Join(dir, name+".json"), m)
 }

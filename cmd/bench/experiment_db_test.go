@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/record/eventtest"
 )
 
 // bestValPerFold is the README's example query.
@@ -186,5 +187,48 @@ func checkResults(t *testing.T, db *sql.DB, exp, name string) {
 	err = db.QueryRow(`SELECT mean FROM aggregates WHERE kind = 'concatenated' AND metric = 'r_precision'`).Scan(&cat)
 	if err != nil || cat != res.Concatenated["r_precision"] {
 		t.Errorf("%s: concatenated r_precision %v, %v; want %v", name, cat, err, res.Concatenated["r_precision"])
+	}
+}
+
+// TestExperimentTensorBoard reads each experiment's session back: framing
+// and checksums, its hyperparameters (the resolved config) and the final
+// metrics the HParams tab shows.
+func TestExperimentTensorBoard(t *testing.T) {
+	root := smokeExperiments(t)
+	for method := range smokeMethods {
+		for dataset := range smokeDatasets {
+			name := method + "_" + dataset
+			exp := filepath.Join(root, name)
+			events := eventtest.Read(t, filepath.Join(exp, "tensorboard", record.ExperimentEvents))
+			start := events[1].Plugins["_hparams_/session_start_info"]
+			hp, group, _ := eventtest.HParams(t, start.Content)
+			wantLoss := map[string]string{"contrastive": "loss_funcs.metric_loss.ContrastiveLoss.pos_margin",
+				"triplet": "loss_funcs.metric_loss.TripletMarginLoss.margin"}[method]
+			if _, ok := hp[wantLoss]; group != name || !ok || hp["num_epochs_train"] != 2.0 {
+				t.Errorf("%s: session %q with hparams %v", name, group, hp)
+			}
+			res, err := record.ReadResults(filepath.Join(exp, "meta_logs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			scalars := map[string][]float32{}
+			for _, e := range events[2 : len(events)-1] {
+				for tag, v := range e.Values {
+					scalars[tag] = append(scalars[tag], v)
+				}
+			}
+			if got := scalars["test_separated/mean_average_precision_at_r"]; len(got) != 1 || got[0] != float32(res.Separated["mean_average_precision_at_r"].Mean) {
+				t.Errorf("%s: test MAP@R %v, want %v", name, got, res.Separated["mean_average_precision_at_r"].Mean)
+			}
+			if got := scalars["test_concatenated/precision_at_1"]; len(got) != 1 || got[0] != float32(res.Concatenated["precision_at_1"]) {
+				t.Errorf("%s: concatenated P@1 %v, want %v", name, got, res.Concatenated["precision_at_1"])
+			}
+			if got := scalars["val_mean_over_folds/mean_average_precision_at_r"]; len(got) != 3 { // epochs 0, 1, 2
+				t.Errorf("%s: validation curve %v, want 3 epochs", name, got)
+			}
+			if _, _, status := eventtest.HParams(t, events[len(events)-1].Plugins["_hparams_/session_end_info"].Content); status != 1 {
+				t.Errorf("%s: session end status %d", name, status)
+			}
+		}
 	}
 }

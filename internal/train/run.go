@@ -6,8 +6,10 @@ package train
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -77,7 +79,44 @@ func Run(o experiment.Options) error {
 	if err := testFolds(env, folder, splits, log); err != nil {
 		return err
 	}
-	return env.sync()
+	if err := env.sync(); err != nil {
+		return err
+	}
+	return writeExperimentEvents(folder, schemes, hparams, env.spec.PrimaryMetric)
+}
+
+// writeExperimentEvents writes the experiment's TensorBoard session: its
+// hyperparameters, the validation primary metric per epoch averaged over
+// the folds that reached it, and the test results, which TensorBoard's
+// HParams tab shows as the metric columns of the experiment's row.
+func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[string]any, primary string) error {
+	sums, counts := map[int64]float64{}, map[int64]int{}
+	for _, scheme := range schemes {
+		t, err := record.LoadTable(filepath.Join(folder.RecordsDir(scheme), "accuracies_val.csv"))
+		if err != nil {
+			return err
+		}
+		epochs, values := t.Points("epoch", primary)
+		for i, e := range epochs {
+			sums[int64(e)] += values[i]
+			counts[int64(e)]++
+		}
+	}
+	var scalars []record.Scalar
+	for _, e := range slices.Sorted(maps.Keys(sums)) {
+		scalars = append(scalars, record.Scalar{Tag: "val_mean_over_folds/" + primary, Step: e, Value: sums[e] / float64(counts[e])})
+	}
+	res, err := record.ReadResults(folder.MetaLogsDir())
+	if err != nil {
+		return err
+	}
+	for _, m := range slices.Sorted(maps.Keys(res.Separated)) {
+		scalars = append(scalars, record.Scalar{Tag: "test_separated/" + m, Value: res.Separated[m].Mean})
+	}
+	for _, m := range slices.Sorted(maps.Keys(res.Concatenated)) {
+		scalars = append(scalars, record.Scalar{Tag: "test_concatenated/" + m, Value: res.Concatenated[m]})
+	}
+	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
 // openFolder creates the experiment folder and saves the resolved config

@@ -41,8 +41,8 @@ var (
 )
 
 // smokeExperiments runs the grid once, smoke-sized (2 folds, 2 epochs of 8
-// iterations), every run also writing into smokeRoot/global.db, and returns
-// the experiments' root folder.
+// iterations, test embeddings saved), every run also writing into
+// smokeRoot/global.db, and returns the experiments' root folder.
 func smokeExperiments(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -54,7 +54,7 @@ func smokeExperiments(t *testing.T) string {
 				args := runArgs(t, smokeRoot, "--experiment_name", method+"_"+dataset, "--config_general", "default", "smoke",
 					"--dataset_root", "../../datasets", "--global_db_path", filepath.Join(smokeRoot, "global.db"))
 				args = append(append(args, margs...), dargs...)
-				args = append(args, "--num_epochs_train", "2", "--iterations_per_epoch", "8")
+				args = append(args, "--num_epochs_train", "2", "--iterations_per_epoch", "8", "--save_embeddings", "true")
 				if out, err := bench(t, args...); err != nil {
 					smokeErr = fmt.Errorf("%s_%s: %v\n%s", method, dataset, err, out)
 					return

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -165,6 +164,10 @@ func saveConfigs(tree *config.Tree, dir string) error {
 	return nil
 }
 
+// embeddingsDir keeps the test embeddings when save_embeddings is true,
+// named as bench embed names them.
+func embeddingsDir(f *record.Folder) string { return filepath.Join(f.Path, "embeddings") }
+
 // testFolds evaluates each fold's best model on the test set ("separated",
 // mean and 95% CI over folds) and the folds' concatenated embeddings
 // ("concatenated"), and writes both to meta_logs.
@@ -175,20 +178,14 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	var dims []int
 	var labels []int
 	for _, sp := range splits {
-		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-		if _, err := os.Stat(best + modelExt); err != nil {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
-		}
-		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
+		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, false)
 		if err != nil {
 			return err
 		}
-		if err := m.Load(best + modelExt); err != nil {
-			return err
-		}
-		emb, dim, lab, err := env.embed(m, sp.Test, false)
-		if err != nil {
-			return err
+		if env.spec.SaveEmbeddings {
+			if _, err := writeEmbeddings(embeddingsDir(folder), sp.Name+"_test", emb, dim, lab); err != nil {
+				return err
+			}
 		}
 		res, err := env.evaluate(emb, lab, dim)
 		if err != nil {
@@ -207,6 +204,11 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	}
 	if results.Concatenated, err = env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated); err != nil {
 		return err
+	}
+	if env.spec.SaveEmbeddings {
+		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+			return err
+		}
 	}
 	if env.spec.CheckUntrained {
 		// The same model before training, on the same test set: the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/search"
 )
 
 // smokeMethodNames are the report's row labels of smokeMethods.
@@ -301,5 +302,73 @@ func TestReportUnfinishedAndErrors(t *testing.T) {
 				t.Errorf("a failed report wrote %s", out)
 			}
 		})
+	}
+}
+
+// TestReportSearch reports a real two-trial search and a reproduction of
+// its best trial: one row per trial with its searched values and
+// objective, the best marked, the reproduction named; the best trial joins
+// the results table.
+func TestReportSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end search")
+	}
+	root := t.TempDir()
+	if out, err := bench(t, searchArgs(root, "--bayes_opt_iters", "2")...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	dir := filepath.Join(root, "s")
+	st, err := search.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := st.Best()
+	if out, err := bench(t, "run", "--reproduce_results", filepath.Join(dir, best.Name), "--root_experiment_folder", dir,
+		"--experiment_name", "reproduction0"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	stdout, stderr, err := benchStreams(t, "report", dir, "--out", filepath.Join(root, "report"), "--format", "md,html")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	searchMD := stdout[strings.Index(stdout, "Search s:"):]
+	header, rows := markdownTable(t, searchMD)
+	want := []string{"trial (test: mean ± 95% CI half-width (n folds))", "loss_funcs.metric_loss.ContrastiveLoss.neg_margin",
+		"optimizers.trunk_optimizer.Adam.lr", "optimizers.embedder_optimizer.Adam.lr", "objective: val MAP@R (%)", "test MAP@R (%)", "status"}
+	if strings.Join(header, "|") != strings.Join(want, "|") || len(rows) != 3 {
+		t.Fatalf("search table header %q and %d rows:\n%s", header, len(rows), searchMD)
+	}
+	for i, tr := range st.Trials {
+		row := rows[i]
+		isBest := tr.Name == best.Name
+		if name := strings.Trim(row[0], "*"); name != tr.Name || strings.HasPrefix(row[0], "**") != isBest {
+			t.Errorf("row %d names %q, want %s (best: %v)", i, row[0], tr.Name, isBest)
+		}
+		for j, p := range want[1:4] {
+			if got := row[1+j]; got != strconv.FormatFloat(tr.Values[p], 'g', 4, 64) {
+				t.Errorf("%s: %s = %s, want %v", tr.Name, p, got, tr.Values[p])
+			}
+		}
+		if got := strings.Trim(row[4], "*"); got != fmt.Sprintf("%.2f", 100**tr.Objective) {
+			t.Errorf("%s: objective %s, want %v", tr.Name, got, *tr.Objective)
+		}
+		res, err := record.ReadResults(filepath.Join(dir, tr.Name, "meta_logs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := res.Separated["mean_average_precision_at_r"]
+		if got := row[5]; got != fmt.Sprintf("%.2f ± %.2f", 100*s.Mean, 100*s.HalfWidth) {
+			t.Errorf("%s: test %s, want %+v", tr.Name, got, s)
+		}
+		if wantStatus := map[bool]string{true: "done, best", false: "done"}[isBest]; row[6] != wantStatus {
+			t.Errorf("%s: status %q, want %q", tr.Name, row[6], wantStatus)
+		}
+	}
+	if r := rows[2]; r[0] != "reproduction0" || r[6] != "reproduction of "+best.Name {
+		t.Errorf("reproduction row %v", r)
+	}
+	// The results table has the best trial's row.
+	if _, rows := markdownTable(t, stdout); len(rows) != 1 || rows[0][0] != "ContrastiveLoss" {
+		t.Errorf("results table rows %v, want the best trial's", rows)
 	}
 }

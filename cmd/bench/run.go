@@ -68,7 +68,7 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 			}
 			o.Evaluate = o.Evaluate || evaluate
 			o.Out = cmd.OutOrStdout()
-			return train.Run(o)
+			return howToResume(train.Run(cmd.Context(), o), o)
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -64,7 +66,10 @@ NAME/trials.csv lists all of them, best first.
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
 				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out,
-			}, trainer{o, space})
+			}, trainer{cmd.Context(), o, space})
+			if errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("%w; run the same command again to continue the search", err)
+			}
 			return err
 		},
 	}
@@ -139,6 +144,7 @@ func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
 // train.Run, which also tests it, for its record only: the objective is
 // the validation metric.
 type trainer struct {
+	ctx   context.Context
 	o     experiment.Options // the search's command line
 	space search.Space
 }
@@ -148,7 +154,7 @@ func (tr trainer) Evaluate(name string, values map[string]float64) (float64, err
 	o.RootExperimentFolder = o.Folder()
 	o.ExperimentName = name
 	o.Overrides = append(slices.Clip(o.Overrides), tr.space.Overrides(values, "search "+name)...)
-	if err := train.Run(o); err != nil {
+	if err := train.Run(tr.ctx, o); err != nil {
 		return 0, err
 	}
 	return search.ValidationObjective(o.Folder())

@@ -200,7 +200,9 @@ func writeExperimentRows(path string, r *dbRows) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", path)
+	// A global database is shared by runs that may write at once: wait
+	// for the other's transaction rather than fail.
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // DefaultNumInit is how many trials come from the initial design when
@@ -48,7 +50,7 @@ type Options struct {
 // folder and with the same values, so that the search goes on as if it had
 // not been stopped.
 // At the end it writes trials.csv and best.json, and returns the state.
-func Run(o Options, obj Objective) (*State, error) {
+func Run(o Options, obj Objective) (_ *State, err error) {
 	if err := o.Space.Check(); err != nil {
 		return nil, err
 	}
@@ -58,6 +60,14 @@ func Run(o Options, obj Objective) (*State, error) {
 	if o.NumInit < 0 {
 		return nil, fmt.Errorf("--num_init_trials must be at least 1, got %d", o.NumInit)
 	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := record.LockExperiment(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	st, err := loadState(o.Dir)
 	if err != nil {
 		return nil, err
@@ -72,9 +82,6 @@ func Run(o Options, obj Objective) (*State, error) {
 			numInit = DefaultNumInit
 		}
 		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-			return nil, err
-		}
 	}
 	out := o.Out
 	if out == nil {

@@ -122,6 +122,7 @@ func (f *fold) restore(which string) (bool, error) {
 		}
 	}
 	f.state = c.Fold
+	f.saved = f.state.Epoch
 	keep := func(v float64) bool { return v <= float64(f.state.Epoch) }
 	if err := f.records.Resume("epoch", keep); err != nil {
 		return false, err

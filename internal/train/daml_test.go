@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -66,7 +67,7 @@ func TestDAMLStepsOnlyThePhasesOptimizers(t *testing.T) {
 			continue
 		}
 		before := snapshot()
-		if err := f.trainEpoch(epoch); err != nil {
+		if err := f.trainEpoch(context.Background(), epoch); err != nil {
 			t.Fatal(err)
 		}
 		after := snapshot()

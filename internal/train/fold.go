@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -40,6 +41,7 @@ type fold struct {
 	accuracies map[string]*record.Table // by split name
 
 	state foldState
+	saved int // the epoch of the latest checkpoint, 0 before the first
 }
 
 // modelOpt is the optimiser of one parameter group of the model.
@@ -57,7 +59,7 @@ type foldState struct {
 
 // trainFold trains one split scheme, keeping the latest and the best
 // checkpoints, and stops after num_epochs_train or when patience runs out.
-func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
+func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
 	f, err := newFold(e, folder, sp, log)
 	if err != nil {
 		return err
@@ -75,7 +77,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 		}
 	}
 	for f.state.Epoch < s.NumEpochs && f.state.Epoch-f.state.BestEpoch <= s.Patience {
-		if err := f.trainEpoch(f.state.Epoch + 1); err != nil {
+		if err := f.trainEpoch(ctx, f.state.Epoch+1); err != nil {
 			return err
 		}
 		f.state.Epoch++
@@ -270,8 +272,10 @@ func (f *fold) optimizers() []interface {
 }
 
 // trainEpoch runs iterations_per_epoch steps, loading the next batch while
-// the current one trains.
-func (f *fold) trainEpoch(epoch int) error {
+// the current one trains. It stops before a step once ctx is cancelled:
+// the epoch is then lost, and a resume starts it again from the last
+// checkpoint.
+func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	s := f.env.spec
 	first := (epoch - 1) * s.IterationsPerEpoch
 	last := first + s.IterationsPerEpoch
@@ -286,7 +290,11 @@ func (f *fold) trainEpoch(epoch int) error {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
 	start := time.Now()
+	defer f.log.EndProgress()
 	for step := first; step < last; step++ {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped in epoch %d before iteration %d; %s: %w", epoch, step+1, f.lastCheckpoint(), context.Cause(ctx))
+		}
 		b, err := batches.Next()
 		if err != nil {
 			return err
@@ -314,8 +322,15 @@ func (f *fold) trainEpoch(epoch int) error {
 		f.lossTable.Add(row, columns...)
 		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
 	}
-	f.log.EndProgress()
 	return nil
+}
+
+// lastCheckpoint says which checkpoint a resume would start from.
+func (f *fold) lastCheckpoint() string {
+	if f.saved > 0 {
+		return fmt.Sprintf("the latest checkpoint is of epoch %d", f.saved)
+	}
+	return "no checkpoint yet, the fold will start over"
 }
 
 // step trains on one batch and returns the weighted loss, and each loss's
@@ -408,6 +423,7 @@ func (f *fold) evaluateAndSave() error {
 	if err := f.save("latest"); err != nil {
 		return err
 	}
+	f.saved = f.state.Epoch
 	if improved {
 		if err := f.save("best"); err != nil {
 			return err

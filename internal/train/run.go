@@ -4,6 +4,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -19,10 +20,22 @@ import (
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) error {
+// one), then test each fold's best model and aggregate the folds. When ctx
+// is cancelled (SIGINT, SIGTERM) training stops before its next step,
+// leaving the last checkpoint as it is, and Run returns an error wrapping
+// ctx's cause (context.Canceled) that says where it stopped.
+func Run(ctx context.Context, o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
+	}
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		unlock, err := record.LockExperiment(o.Folder())
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, unlock()) }()
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -54,6 +67,7 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, folder.Close()) }()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
@@ -69,11 +83,14 @@ func Run(o experiment.Options) error {
 	if trainNow {
 		for _, sp := range splits {
 			start := time.Now()
-			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
 			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
 	if err := testFolds(env, folder, splits, log); err != nil {
 		return err
@@ -118,7 +135,7 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
-// openFolder creates the experiment folder and saves the resolved config
+// openFolder creates (and locks) the experiment folder and saves the resolved config
 // first, so that a run is reproducible from its folder even if it dies; or
 // opens the existing one, recording any config change as a diff.
 func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
@@ -127,7 +144,10 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 		if err != nil {
 			return nil, err
 		}
-		return f, saveConfigs(tree, f.ConfigsDir())
+		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+		return f, nil
 	}
 	f, err := record.Open(o.Folder())
 	if err != nil {

@@ -123,6 +123,7 @@ func TestReportFromSmokeRuns(t *testing.T) {
 			}
 		}
 	}
+	checkDifferences(t, stdout, results, metricOf)
 	f, err := os.Open(filepath.Join(dir, "report.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +164,39 @@ func TestReportFromSmokeRuns(t *testing.T) {
 	}
 }
 
+// checkDifferences checks the differences table against the folds' test
+// results: the lead of the better separated mean, paired by fold.
+func checkDifferences(t *testing.T, md string, results map[string]record.Results, metricOf map[string]string) {
+	t.Helper()
+	i := strings.Index(md, "Differences on the test set")
+	if i < 0 {
+		t.Fatalf("no differences table:\n%s", md)
+	}
+	_, rows := markdownTable(t, md[i:])
+	if len(rows) != 2*3 {
+		t.Fatalf("differences: %d rows, want 6", len(rows))
+	}
+	for _, r := range rows {
+		metric := metricOf[r[1]]
+		best, second := results[r[2]+"/"+r[0]], results[r[3]+"/"+r[0]]
+		if best.Separated[metric].Mean < second.Separated[metric].Mean {
+			t.Errorf("%v: the best is not the better mean", r)
+		}
+		var d []float64
+		for f := range best.Test.Folds {
+			d = append(d, best.Test.Folds[f].Metrics[metric]-second.Test.Folds[f].Metrics[metric])
+		}
+		mean, se := (d[0]+d[1])/2, math.Abs(d[0]-d[1])/2 // two folds: SE = |d0 - d1| / 2
+		hw := 12.706204736174694 * se
+		if want := fmt.Sprintf("%.2f ± %.2f", 100*mean, 100*hw); r[4] != want {
+			t.Errorf("%v: lead %s, want %s", r[:4], r[4], want)
+		}
+		if want := map[bool]string{true: "yes", false: "no"}[math.Abs(mean) > hw]; r[5] != want {
+			t.Errorf("%v: significant %s, want %s", r[:4], r[5], want)
+		}
+	}
+}
+
 func mustRead(t *testing.T, path string) *bytes.Reader {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -197,7 +231,9 @@ func TestReportHTMLInChromium(t *testing.T) {
 		return out
 	}
 	dom := string(run("--dump-dom"))
-	for what, want := range map[string]int{"<table>": 1, "<svg": 4, "<figure>": 4, "<tr>": 4} {
+	// The results table (2 header rows, 2 methods) and the differences
+	// (a header row, 2 datasets x 3 metrics).
+	for what, want := range map[string]int{"<table>": 2, "<svg": 4, "<figure>": 4, "<tr>": 4 + 7} {
 		if got := strings.Count(dom, what); got != want {
 			t.Errorf("the browser's DOM has %d %s, want %d", got, what, want)
 		}

@@ -54,15 +54,17 @@ func (t Table) LaTeX() string {
 	b.WriteString("% \\usepackage{booktabs}\n\\begin{table}\n\\centering\n\\small\n")
 	b.WriteString("\\caption{" + texEscape(t.Caption) + "}\n")
 	b.WriteString("\\begin{tabular}{" + strings.Repeat("l", t.Lead) + strings.Repeat("r", len(t.Header)-t.Lead) + "}\n\\toprule\n")
-	var groups, rules []string
-	groups = append(groups, strings.Repeat(" & ", t.Lead-1))
-	col := t.Lead + 1
-	for _, g := range t.Groups {
-		groups = append(groups, "\\multicolumn{"+strconv.Itoa(g.Span)+"}{c}{"+texEscape(g.Label)+"}")
-		rules = append(rules, "\\cmidrule(lr){"+strconv.Itoa(col)+"-"+strconv.Itoa(col+g.Span-1)+"}")
-		col += g.Span
+	if len(t.Groups) > 0 {
+		var groups, rules []string
+		groups = append(groups, strings.Repeat(" & ", t.Lead-1))
+		col := t.Lead + 1
+		for _, g := range t.Groups {
+			groups = append(groups, "\\multicolumn{"+strconv.Itoa(g.Span)+"}{c}{"+texEscape(g.Label)+"}")
+			rules = append(rules, "\\cmidrule(lr){"+strconv.Itoa(col)+"-"+strconv.Itoa(col+g.Span-1)+"}")
+			col += g.Span
+		}
+		b.WriteString(strings.Join(groups, " & ") + " \\\\\n" + strings.Join(rules, " ") + "\n")
 	}
-	b.WriteString(strings.Join(groups, " & ") + " \\\\\n" + strings.Join(rules, " ") + "\n")
 	header := make([]string, len(t.Header))
 	for i, h := range t.Header {
 		header[i] = texEscape(h)
@@ -109,14 +111,18 @@ func texEscape(s string) string { return texReplacer.Replace(s) }
 // their columns), the best of each column in bold.
 func (t Table) HTML() string {
 	var b strings.Builder
-	b.WriteString("<table>\n<caption>" + html.EscapeString(t.Caption) + "</caption>\n<thead>\n<tr>")
-	for range t.Lead {
-		b.WriteString("<th></th>")
+	b.WriteString("<table>\n<caption>" + html.EscapeString(t.Caption) + "</caption>\n<thead>\n")
+	if len(t.Groups) > 0 {
+		b.WriteString("<tr>")
+		for range t.Lead {
+			b.WriteString("<th></th>")
+		}
+		for _, g := range t.Groups {
+			b.WriteString(`<th colspan="` + strconv.Itoa(g.Span) + `">` + html.EscapeString(g.Label) + "</th>")
+		}
+		b.WriteString("</tr>\n")
 	}
-	for _, g := range t.Groups {
-		b.WriteString(`<th colspan="` + strconv.Itoa(g.Span) + `">` + html.EscapeString(g.Label) + "</th>")
-	}
-	b.WriteString("</tr>\n<tr>")
+	b.WriteString("<tr>")
 	for i, h := range t.Header {
 		if i >= t.Lead {
 			h = metricHeader(h, i, t)

@@ -67,7 +67,10 @@ func Write(o Options, r *Report) (string, error) {
 	if r.Figures, err = Figures(exps, o.Dir); err != nil {
 		return "", err
 	}
-	results := ResultsTable(exps, o.Metrics)
+	results := []Table{ResultsTable(exps, o.Metrics)}
+	if d := DifferencesTable(exps, o.Metrics); len(d.Rows) > 0 {
+		results = append(results, d)
+	}
 	var searches []Table
 	for _, s := range r.Searches {
 		searches = append(searches, s.Table())
@@ -94,9 +97,15 @@ func Write(o Options, r *Report) (string, error) {
 	return md, nil
 }
 
-func markdownPage(results Table, searches []Table, figs []Figure) string {
+func markdownPage(results, searches []Table, figs []Figure) string {
 	var b strings.Builder
-	b.WriteString("# bench report\n\n" + results.Markdown())
+	b.WriteString("# bench report\n\n")
+	for i, t := range results {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(t.Markdown())
+	}
 	for _, f := range figs {
 		fmt.Fprintf(&b, "\n![%s](%s.png)\n", f.Title, f.Base)
 	}
@@ -106,10 +115,12 @@ func markdownPage(results Table, searches []Table, figs []Figure) string {
 	return b.String()
 }
 
-func latexPage(results Table, searches []Table, figs []Figure) string {
+func latexPage(results, searches []Table, figs []Figure) string {
 	var b strings.Builder
 	b.WriteString("% bench report: \\input{report.tex} in a document with \\usepackage{booktabs,graphicx}\n")
-	b.WriteString(results.LaTeX())
+	for _, t := range results {
+		b.WriteString(t.LaTeX())
+	}
 	for _, f := range figs {
 		fmt.Fprintf(&b, "\\begin{figure}\n\\centering\n\\includegraphics[width=\\linewidth]{%s.png}\n\\caption{%s}\n\\end{figure}\n",
 			f.Base, texEscape(f.Title))
@@ -122,7 +133,7 @@ func latexPage(results Table, searches []Table, figs []Figure) string {
 
 // htmlPage is one self-contained page: the tables and the figures' SVG
 // inline, no script, nothing fetched.
-func htmlPage(results Table, searches []Table, figs []Figure) string {
+func htmlPage(results, searches []Table, figs []Figure) string {
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
 <html lang="en">
@@ -143,7 +154,9 @@ figure svg { max-width: 100%; height: auto; }
 <body>
 <h1>bench report</h1>
 `)
-	b.WriteString(results.HTML())
+	for _, t := range results {
+		b.WriteString(t.HTML())
+	}
 	for _, f := range figs {
 		svg := string(f.SVG)
 		if i := strings.Index(svg, "<svg"); i >= 0 {

@@ -139,3 +139,48 @@ func TestSmooth(t *testing.T) {
 		}
 	}
 }
+
+func TestDifferencesTable(t *testing.T) {
+	withFolds := func(e *Experiment, p1 ...float64) *Experiment {
+		e.Results.Test.Folds = nil
+		for i, v := range p1 {
+			e.Results.Test.Folds = append(e.Results.Test.Folds, record.FoldResult{SplitScheme: "s" + string(rune('0'+i)),
+				Metrics: map[string]float64{"precision_at_1": v}})
+		}
+		e.Results.Separated = eval.Aggregate(foldMaps(e.Results.Test.Folds))
+		return e
+	}
+	exps := []*Experiment{
+		withFolds(finished("a", "A", "Glyphs", "ConvNet", 32, nil), 0.50, 0.40, 0.60),
+		withFolds(finished("b", "B", "Glyphs", "ConvNet", 32, nil), 0.55, 0.46, 0.64),
+		withFolds(finished("c", "C", "Glyphs", "ConvNet", 32, nil), 0.1, 0.1, 0.1),
+		withFolds(finished("d", "A", "Omniglot", "ConvNet", 32, nil), 0.5, 0.9),
+		withFolds(finished("e", "B", "Omniglot", "ConvNet", 32, nil), 0.6, 0.7),
+	}
+	tab := DifferencesTable(exps, []string{"precision_at_1"})
+	// Glyphs: B - A = 0.05, 0.06, 0.04: mean 5 pp, SE 0.5774 pp, t(2) =
+	// 4.302652729911275: ± 2.48 pp, significant. Omniglot: A - B = -0.1,
+	// 0.2: mean 5 pp, SE 15 pp, t(1) = 12.7062: ± 190.59, not.
+	want := [][]string{
+		{"Glyphs", "P@1", "B", "A", "5.00 ± 2.48", "yes"},
+		{"Omniglot", "P@1", "A", "B", "5.00 ± 190.59", "no"},
+	}
+	if len(tab.Rows) != len(want) {
+		t.Fatalf("rows %v", tab.Rows)
+	}
+	for i, w := range want {
+		for j, c := range tab.Rows[i] {
+			if c.Text != w[j] {
+				t.Errorf("row %d column %s: %q, want %q", i, tab.Header[j], c.Text, w[j])
+			}
+		}
+	}
+}
+
+func foldMaps(folds []record.FoldResult) []map[string]float64 {
+	out := make([]map[string]float64, len(folds))
+	for i, f := range folds {
+		out[i] = f.Metrics
+	}
+	return out
+}

@@ -85,7 +85,7 @@ are exactly those bench run computed.`,
 			if q.single && (reference == "" || r.single) {
 				// float32 files, as bench embed writes: computed in float32,
 				// as the run computed them, the results are the run's.
-				res, err = eval.Evaluate(toFloat32(q.data), q.labels, toFloat32(r.data), r.labels, q.cols, opt)
+				res, err = eval.Evaluate(eval.Convert[float32](q.data), q.labels, eval.Convert[float32](r.data), r.labels, q.cols, opt)
 			} else {
 				res, err = eval.Evaluate64(q.data, q.labels, r.data, r.labels, q.cols, opt)
 			}
@@ -134,19 +134,6 @@ type embeddingSet struct {
 	rows, cols int
 	labels     []int
 	single     bool
-}
-
-// toFloat32 converts values read from a float32 file back, exactly; nil
-// stays nil (no reference set).
-func toFloat32(x []float64) []float32 {
-	if x == nil {
-		return nil
-	}
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 // readEmbeddings reads an embedding matrix and its labels, and checks that

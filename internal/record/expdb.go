@@ -196,27 +196,14 @@ rows:
 // path, in one transaction. Another experiment of the same name from
 // another folder is an error: a global database names experiments
 // uniquely, as powerful_benchmarker's did.
-func writeExperimentRows(path string, r *dbRows) (err error) {
+func writeExperimentRows(path string, r *dbRows) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	// A global database is shared by runs that may write at once: wait
-	// for the other's transaction rather than fail.
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer db.Close()
-	tx, err := db.Begin()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}()
+	return inTransaction(path, func(tx *sql.Tx) error { return replaceRows(tx, r) })
+}
+
+func replaceRows(tx *sql.Tx, r *dbRows) error {
 	if _, err := tx.Exec(Schema); err != nil {
 		return err
 	}
@@ -249,5 +236,5 @@ func writeExperimentRows(path string, r *dbRows) (err error) {
 		}
 		insert.Close()
 	}
-	return tx.Commit()
+	return nil
 }

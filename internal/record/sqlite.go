@@ -15,8 +15,25 @@ import (
 // transaction: a killed or failed write leaves the previous flush whole.
 // Rewriting rather than appending keeps the database a copy of the CSV
 // files, so a resumed run's truncation carries over without a rule of its own.
-func writeSQLite(path string, tables []*namedTable) (err error) {
-	db, err := sql.Open("sqlite", path)
+func writeSQLite(path string, tables []*namedTable) error {
+	return inTransaction(path, func(tx *sql.Tx) error {
+		for _, t := range tables {
+			if err := writeSQLiteTable(tx, t); err != nil {
+				return fmt.Errorf("table %s: %w", t.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTransaction runs fn in one transaction on the database at path,
+// committed if fn succeeds, else rolled back; errors name the file. A
+// database may be shared by runs writing at once (a global database): a
+// transaction takes the write lock when it begins (immediate), so that two
+// cannot deadlock upgrading a read lock, and waits for the other's rather
+// than fail.
+func inTransaction(path string, fn func(tx *sql.Tx) error) (err error) {
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -25,18 +42,14 @@ func writeSQLite(path string, tables []*namedTable) (err error) {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}()
-	for _, t := range tables {
-		if err := writeSQLiteTable(tx, t); err != nil {
-			return fmt.Errorf("table %s: %w", t.name, err)
-		}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {

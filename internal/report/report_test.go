@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,22 +96,10 @@ func TestBand(t *testing.T) {
 	want := Band{Mean: Curve{[]float64{0, 1, 2}, []float64{2, 1, 3}}, Low: Curve{[]float64{0, 1, 2}, []float64{1, 0, 3}},
 		High: Curve{[]float64{0, 1, 2}, []float64{3, 2, 3}}}
 	for i, pair := range [][2]Curve{{b.Mean, want.Mean}, {b.Low, want.Low}, {b.High, want.High}} {
-		if !equal(pair[0].X, pair[1].X) || !equal(pair[0].Y, pair[1].Y) {
+		if !slices.Equal(pair[0].X, pair[1].X) || !slices.Equal(pair[0].Y, pair[1].Y) {
 			t.Errorf("curve %d: %v, want %v", i, pair[0], pair[1])
 		}
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSmooth(t *testing.T) {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/bench-ml/bench/internal/eval"
 
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/nn"
@@ -23,13 +24,13 @@ type stepLosses struct {
 }
 
 func newStepLosses(f *fold, out nn.Outputs[float32], labels []int) *stepLosses {
-	return &stepLosses{f: f, out: out, labels: labels, emb: toFloat64(out.Emb), parts: map[string]float64{}}
+	return &stepLosses{f: f, out: out, labels: labels, emb: eval.Convert[float64](out.Emb), parts: map[string]float64{}}
 }
 
 // grads are the gradients the model backpropagates.
 func (l *stepLosses) grads() nn.Grads[float32] {
-	return nn.Grads[float32]{Emb: toFloat32(l.dEmb), Logits: toFloat32(l.dLogits),
-		Trunk: toFloat32(l.dTrunk), Synth: toFloat32(l.dSynth), SynthEmb: toFloat32(l.dSynthEmb)}
+	return nn.Grads[float32]{Emb: eval.Convert[float32](l.dEmb), Logits: eval.Convert[float32](l.dLogits),
+		Trunk: eval.Convert[float32](l.dTrunk), Synth: eval.Convert[float32](l.dSynth), SynthEmb: eval.Convert[float32](l.dSynthEmb)}
 }
 
 // mine returns the tuples of the named miner, nil (all tuples) without one.
@@ -90,7 +91,7 @@ func (l *stepLosses) metricAndClassifier() error {
 		return err
 	}
 	if _, ok := l.f.losses["classifier_loss"]; ok {
-		return l.add("classifier_loss", toFloat64(l.out.Logits), n, l.f.model.NumClasses(), l.labels, nil, &l.dLogits, 1)
+		return l.add("classifier_loss", eval.Convert[float64](l.out.Logits), n, l.f.model.NumClasses(), l.labels, nil, &l.dLogits, 1)
 	}
 	return nil
 }

@@ -300,25 +300,27 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 			return err
 		}
 		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch)}
-		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
 		// The rates this step uses, read before the schedulers move them.
+		var rates []string
 		for _, o := range f.modelOpts {
 			row["lr_"+o.group] = o.LR()
-			columns = append(columns, "lr_"+o.group)
+			rates = append(rates, "lr_"+o.group)
 		}
 		if f.lossOpt != nil {
 			row["lr_metric_loss"] = f.lossOpt.LR()
-			columns = append(columns, "lr_metric_loss")
+			rates = append(rates, "lr_metric_loss")
 		}
 		value, parts, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row["total_loss"] = value
-		for _, k := range slices.Sorted(maps.Keys(parts)) {
-			row[k] = parts[k]
-			columns = append(columns, k)
+		for k, v := range parts {
+			row[k] = v
 		}
+		// In this order, whatever a map's: the steps, the losses, the
+		// miners' counts, the rates.
+		columns := slices.Concat([]string{"iteration", "epoch", "total_loss"}, slices.Sorted(maps.Keys(parts)), rates)
 		f.lossTable.Add(row, columns...)
 		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
 	}

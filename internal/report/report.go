@@ -15,6 +15,7 @@ package report
 import (
 	"fmt"
 	"html"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,6 +64,9 @@ func Write(o Options, r *Report) (string, error) {
 		o.Metrics = DefaultMetrics
 	}
 	exps := r.tableExperiments()
+	if err := checkMetrics(exps, o.Metrics); err != nil {
+		return "", err
+	}
 	var err error
 	if r.Figures, err = Figures(exps, o.Dir); err != nil {
 		return "", err
@@ -95,6 +99,26 @@ func Write(o Options, r *Report) (string, error) {
 		}
 	}
 	return md, nil
+}
+
+// checkMetrics refuses a metric no finished experiment reports: a typo
+// would otherwise give a column of dashes.
+func checkMetrics(exps []*Experiment, metrics []string) error {
+	reported := map[string]bool{}
+	for _, e := range exps {
+		for m := range e.Results.Separated {
+			reported[m] = true
+		}
+	}
+	if len(reported) == 0 {
+		return nil // nothing finished yet: nothing to check against
+	}
+	for _, m := range metrics {
+		if !reported[m] {
+			return fmt.Errorf("--metrics %s: no experiment reports it; they report %s", m, strings.Join(slices.Sorted(maps.Keys(reported)), ", "))
+		}
+	}
+	return nil
 }
 
 func markdownPage(results, searches []Table, figs []Figure) string {

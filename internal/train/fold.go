@@ -423,6 +423,7 @@ func (f *fold) evaluateAndSave() error {
 			return err
 		}
 	}
+	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
 	return f.records.Flush()
 }
 

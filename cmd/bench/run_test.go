@@ -73,7 +73,7 @@ func TestSmokeRun(t *testing.T) {
 	}
 	for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
 		want = append(want, fold+"/saved_models/best.safetensors", fold+"/saved_models/latest.safetensors",
-			fold+"/saved_models/best.state.json", fold+"/records/losses.csv", fold+"/records/accuracies_val.csv",
+			fold+"/records/losses.csv", fold+"/records/accuracies_val.csv",
 			fold+"/records/records.db")
 	}
 	want = append(want, "splits.json", "meta_logs/separated.csv", "meta_logs/separated.json",
@@ -316,13 +316,13 @@ func TestReproducibleAndResumable(t *testing.T) {
 		}
 	}
 	// The records too: the resumed fold's losses continue the interrupted
-	// ones, and its events go to a second file.
+	// ones, and its events are rewritten into one file.
 	fold := "Test50_50_Partitions2_0/records/"
 	if read("a", fold+"losses.csv") != read("c", fold+"losses.csv") {
 		t.Errorf("resumed run's losses.csv differs from the uninterrupted one's")
 	}
-	if events, _ := filepath.Glob(filepath.Join(root, "c", fold, "tensorboard", "*")); len(events) != 2 {
-		t.Errorf("want one event file per run of the fold, got %v", events)
+	if events, _ := filepath.Glob(filepath.Join(root, "c", fold, "tensorboard", "*")); len(events) != 1 {
+		t.Errorf("want one event file, got %v", events)
 	}
 	if diffs, _ := os.ReadDir(filepath.Join(root, "c", "configs", "diffs")); len(diffs) != 1 {
 		t.Errorf("the resumed config change was not recorded as a diff: %v", diffs)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/search"
 )
 
@@ -60,12 +62,18 @@ func TestSearchSmoke(t *testing.T) {
 		// read here independently of search.ValidationObjective.
 		sum := 0.0
 		for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
+			c, err := record.ReadCheckpoint(filepath.Join(folder, fold, "saved_models/best.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			var best struct {
 				Fold struct {
 					BestMetric float64 `json:"best_metric"`
 				} `json:"fold"`
 			}
-			readJSON(t, filepath.Join(folder, fold, "saved_models/best.state.json"), &best)
+			if err := json.Unmarshal(c.State, &best); err != nil {
+				t.Fatal(err)
+			}
 			sum += best.Fold.BestMetric
 		}
 		if tr.Status != search.Done || tr.Objective == nil || *tr.Objective != sum/2 {

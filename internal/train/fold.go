@@ -414,17 +414,24 @@ func (f *fold) evaluateAndSave() error {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
 	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
-	if err := f.save("latest"); err != nil {
+	// Records first, then best, then latest: a run killed in between
+	// resumes from the previous latest, which cuts the records back and
+	// trains this epoch again, rewriting best. So a checkpoint never
+	// lacks the records before it, and best is never behind latest.
+	if err := f.records.Flush(); err != nil {
 		return err
 	}
-	f.saved = f.state.Epoch
 	if improved {
 		if err := f.save("best"); err != nil {
 			return err
 		}
 	}
+	if err := f.save("latest"); err != nil {
+		return err
+	}
+	f.saved = f.state.Epoch
 	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
-	return f.records.Flush()
+	return nil
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always

@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -39,6 +39,9 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 			return err
 		}
 		defer func() { err = errors.Join(err, unlock()) }()
+		if err := record.RemoveTemp(o.Folder()); err != nil {
+			return err
+		}
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -159,16 +162,20 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	var dims []int
 	var labels []int
 	for _, sp := range splits {
-		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-		if _, err := os.Stat(best + modelExt); err != nil {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+		best := checkpointPath(folder, sp.Name, "best")
+		c, _, err := readCheckpoint(best, "best")
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
+		}
+		if err != nil {
+			return err
 		}
 		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
 		if err != nil {
 			return err
 		}
-		if err := m.Load(best + modelExt); err != nil {
-			return err
+		if err := m.SetTensors(modelTensors(c)); err != nil {
+			return fmt.Errorf("%s: %w", best, err)
 		}
 		emb, dim, lab, err := env.embed(m, sp.Test, false)
 		if err != nil {

@@ -49,6 +49,7 @@ experiment nor a search is an error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			log := uiOf(cmd).log
 			var r report.Report
 			seen := map[string]string{}
 			for _, path := range args {
@@ -73,7 +74,7 @@ experiment nor a search is an error.`,
 					return err
 				}
 				if !e.Finished() {
-					fmt.Fprintf(cmd.ErrOrStderr(), "bench report: %s is unfinished (no test results in meta_logs): its results are shown as missing\n", path)
+					log.Warn("unfinished experiment: its results are shown as missing", "folder", path, "missing", "test results in meta_logs")
 				}
 				r.Experiments = append(r.Experiments, e)
 			}
@@ -82,12 +83,13 @@ experiment nor a search is an error.`,
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), md)
-			fmt.Fprintf(cmd.ErrOrStderr(), "bench report: wrote the report and %d figures into %s\n", len(r.Figures), o.Dir)
+			fmt.Fprintf(cmd.OutOrStdout(), "report: %s (and %d figures)\n", o.Dir, len(r.Figures))
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Dir, "out", "report", "folder to write the report files and figures into")
+	cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	f.StringSliceVar(&o.Formats, "format", report.Formats, "report files to write: md, csv, tex, html")
 	f.StringSliceVar(&o.Metrics, "metrics", report.DefaultMetrics, "the table's metrics, by PML name")
 	return cmd

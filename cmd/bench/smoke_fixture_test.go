@@ -9,20 +9,8 @@ import (
 )
 
 // smokeRoot holds experiments that several tests read and none changes:
-// real smoke runs made once per test binary.
+// real smoke runs made once per test binary; TestMain removes it.
 var smokeRoot string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bench-smoke-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	smokeRoot = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // smokeMethods and smokeDatasets are the grid of shared experiments: two
 // methods (loss + miner) on two datasets, named <method>_<dataset>.
@@ -49,6 +37,9 @@ func smokeExperiments(t *testing.T) string {
 		t.Skip("end-to-end runs")
 	}
 	smokeOnce.Do(func() {
+		if smokeRoot, smokeErr = os.MkdirTemp("", "bench-smoke-"); smokeErr != nil {
+			return
+		}
 		for method, margs := range smokeMethods {
 			for dataset, dargs := range smokeDatasets {
 				args := runArgs(t, smokeRoot, "--experiment_name", method+"_"+dataset, "--config_general", "default", "smoke",

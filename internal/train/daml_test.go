@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -109,7 +108,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFold(e, folder, splits[0], newLogger(io.Discard, false))
+	f, err := newFold(e, folder, splits[0], newLogger(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,16 +125,20 @@ func items(sp data.Split, split string) []int {
 
 // embedBest embeds items with the best model of a split scheme.
 func (e *env) embedBest(folder *record.Folder, sp data.Split, items []int, trunkOnly bool) ([]float32, int, []int, error) {
-	best := filepath.Join(folder.ModelsDir(sp.Name), "best"+modelExt)
-	if _, err := os.Stat(best); err != nil {
+	best := checkpointPath(folder, sp.Name, "best")
+	c, _, err := readCheckpoint(best, "best")
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil, fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
+	}
+	if err != nil {
+		return nil, 0, nil, err
 	}
 	m, err := e.newModel(len(classIDs(e.ds, sp.Train)))
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	if err := m.Load(best); err != nil {
-		return nil, 0, nil, err
+	if err := m.SetTensors(modelTensors(c)); err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: %w", best, err)
 	}
 	return e.embed(m, items, trunkOnly)
 }

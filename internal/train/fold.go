@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -70,7 +69,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		return err
 	}
 	if resumed {
-		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
+		log.Info("resumed", "fold", sp.Name, "checkpoint", resume, "epoch", f.state.Epoch)
 	} else if s.CheckUntrained {
 		if err := f.checkUntrained(); err != nil {
 			return err
@@ -90,7 +89,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 			}
 		}
 	}
-	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
+	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
 	return nil
 }
 
@@ -289,8 +288,8 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	start := time.Now()
-	defer f.log.EndProgress()
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), s.IterationsPerEpoch, "img", float64(s.BatchSize), f.log.exp.eta)
+	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
 			return fmt.Errorf("stopped in epoch %d before iteration %d; %s: %w", epoch, step+1, f.lastCheckpoint(), context.Cause(ctx))
@@ -322,7 +321,9 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 		// miners' counts, the rates.
 		columns := slices.Concat([]string{"iteration", "epoch", "total_loss"}, slices.Sorted(maps.Keys(parts)), rates)
 		f.lossTable.Add(row, columns...)
-		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
+		f.log.exp.step()
+		bar.SetStatus("loss %.4f", value)
+		bar.Set(step - first + 1)
 	}
 	return nil
 }
@@ -394,7 +395,7 @@ func (f *fold) checkUntrained() error {
 		if trunkOnly {
 			what = "trunk only"
 		}
-		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
 		if !trunkOnly {
 			f.recordAccuracies(0, metrics)
 		}
@@ -420,18 +421,25 @@ func (f *fold) evaluateAndSave() error {
 	if improved {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
-	f.log.Printf("%s epoch %d val: %s%s", f.split.Name, f.state.Epoch, formatMetrics(metrics["val"], s.PrimaryMetric),
-		map[bool]string{true: " (best)", false: ""}[improved])
-	if err := f.save("latest"); err != nil {
+	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
+	// Records first, then best, then latest: a run killed in between
+	// resumes from the previous latest, which cuts the records back and
+	// trains this epoch again, rewriting best. So a checkpoint never
+	// lacks the records before it, and best is never behind latest.
+	if err := f.flush(); err != nil {
 		return err
 	}
-	f.saved = f.state.Epoch
 	if improved {
 		if err := f.save("best"); err != nil {
 			return err
 		}
 	}
-	return f.flush()
+	if err := f.save("latest"); err != nil {
+		return err
+	}
+	f.saved = f.state.Epoch
+	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
+	return nil
 }
 
 // flush writes the fold's records and, from them, the experiment's

@@ -16,6 +16,7 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -36,6 +37,9 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 			return err
 		}
 		defer func() { err = errors.Join(err, unlock()) }()
+		if err := record.RemoveTemp(o.Folder()); err != nil {
+			return err
+		}
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -53,7 +57,8 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	log := newLogger(o.Out, o.Progress)
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
 		// What only the data can tell (image sizes against the model, the
@@ -68,10 +73,19 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, folder.Close()) }()
+	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	schemes := make([]string, len(splits))
 	for i, sp := range splits {
 		schemes[i] = sp.Name
@@ -81,12 +95,13 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return record.WriteExperimentDB(folder, schemes, hparams, o.GlobalDBPath)
 	}
 	if trainNow {
+		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
 		for _, sp := range splits {
 			start := time.Now()
 			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -215,7 +230,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
 		test.EmbeddingSize = dim
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 	}
 	results := record.Results{Separated: eval.Aggregate(perFold), Test: test}
 	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
@@ -244,12 +259,13 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if results.Untrained, err = env.evaluate(emb, lab, dim); err != nil {
 			return err
 		}
-		log.Printf("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
 	}
 	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
 	}
 	pm := env.spec.PrimaryMetric
-	log.Printf("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
+	log.Result("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }

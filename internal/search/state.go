@@ -56,14 +56,37 @@ func loadState(dir string) (*State, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0:
-		return nil, nil
-	case err != nil:
+	empty, err := record.Empty(dir)
+	if err != nil || empty {
 		return nil, err
 	}
 	return nil, fmt.Errorf("%s already exists and is not a search (no %s in it); choose another --experiment_name", dir, stateFile)
+}
+
+// Load reads the state of the search folder dir; a folder without one is
+// not a search: an error.
+func Load(dir string) (*State, error) {
+	st, err := loadState(dir)
+	if err == nil && st == nil {
+		err = fmt.Errorf("%s is not a search folder (no %s in it)", dir, stateFile)
+	}
+	return st, err
+}
+
+// IsSearch reports whether dir holds a search's state.
+func IsSearch(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, stateFile))
+	return err == nil
+}
+
+// Best is the finished trial of the highest objective; nil while none has
+// one.
+func (st *State) Best() *Trial {
+	r := st.ranked()
+	if len(r) == 0 || r[0].Objective == nil {
+		return nil
+	}
+	return &r[0]
 }
 
 // compatible checks that a saved search is the one the options describe.

@@ -1,7 +1,7 @@
 package train
 
 import (
-	"io"
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -66,7 +66,7 @@ func TestDAMLStepsOnlyThePhasesOptimizers(t *testing.T) {
 			continue
 		}
 		before := snapshot()
-		if err := f.trainEpoch(epoch); err != nil {
+		if err := f.trainEpoch(context.Background(), epoch); err != nil {
 			t.Fatal(err)
 		}
 		after := snapshot()
@@ -108,7 +108,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFold(e, folder, splits[0], newLogger(io.Discard, false))
+	f, err := newFold(e, folder, splits[0], newLogger(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestNormalizedMSEGradient(t *testing.T) {
 	}
 	f := &fold{env: &env{spec: &experiment.Spec{LossWeights: map[string]float64{"g_hard_loss": 0.3}}}}
 	value := func() (float64, *stepLosses) {
-		l := &stepLosses{f: f}
+		l := &stepLosses{f: f, parts: map[string]float64{}}
 		l.addNormalizedMSE("g_hard_loss", synth, trunk, idx, dim)
 		return l.total, l
 	}

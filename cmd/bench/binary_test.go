@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/golden"
+	"github.com/bench-ml/bench/internal/provenance"
 )
 
 var (
@@ -55,6 +57,9 @@ func TestMain(m *testing.M) {
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
+	if smokeRoot != "" {
+		os.RemoveAll(smokeRoot)
+	}
 	os.Exit(code)
 }
 
@@ -93,14 +98,36 @@ func TestBinaryRunsFromAnywhere(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	dir := farAway(t)
-	stdout, stderr, code := runBinary(t, dir, "run", "--experiment_name", "far", "--config_general", "default", "smoke")
+	stdout, stderr, code := runBinary(t, dir, "run", "--experiment_name", "far", "--config_general", "default", "smoke", "--verbose")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, f := range []string{"configs/config_general.yaml", "meta_logs/separated.json", "meta_logs/concatenated.json"} {
+	// Piped, progress is plain lines, one per bar at its end here (each
+	// epoch is shorter than the interval between lines), without escapes.
+	if strings.Contains(stderr, "\x1b[") || strings.Contains(stderr, "\r") ||
+		strings.Count(stderr, "Test50_50_Partitions2_0 epoch 1/4 25/25 loss ") != 1 {
+		t.Errorf("piped progress is not one plain line per epoch:\n%s", stderr)
+	}
+	for _, f := range []string{"configs/config_general.yaml", "meta_logs/separated.json", "meta_logs/concatenated.json", "provenance.json"} {
 		if _, err := os.Stat(filepath.Join(dir, "experiments", "far", f)); err != nil {
 			t.Errorf("missing experiments/far/%s", f)
 		}
+	}
+
+	if !strings.Contains(stderr, "level=DEBUG msg=\"checkpoint saved\"") {
+		t.Errorf("--verbose logs no debugging detail:\n%s", stderr)
+	}
+	var prov provenance.Record
+	readJSON(t, filepath.Join(dir, "experiments", "far", provenance.File), &prov)
+	if len(prov.Runs) != 1 || !slices.Equal(prov.Runs[0].Command[1:], []string{"run", "--experiment_name", "far", "--config_general", "default", "smoke", "--verbose"}) ||
+		filepath.Base(prov.Runs[0].Command[0]) != "bench" {
+		t.Errorf("provenance command line: %+v", prov.Runs)
+	}
+
+	// --quiet: warnings only, no progress.
+	stdout, stderr, code = runBinary(t, dir, "datasets", "prepare", "{Glyphs: {images_per_class: 2}}", "--quiet")
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "Glyphs: ") {
+		t.Errorf("--quiet: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 
 	// configs list names every built-in config with its summary.

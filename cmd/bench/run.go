@@ -18,7 +18,7 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results", "fold"}
+		"resume_training", "reproduce_results", "global_db_path", "fold"}
 	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help", "quiet", "verbose"}
 )
 
@@ -39,6 +39,8 @@ const runUsage = `Flags:
   --fold N                         train and test split scheme N (index or name) only;
                                    concurrent jobs of one experiment share its folder
   --launcher local|slurm           run the folds as separate jobs (flags below)
+  --global_db_path FILE            also write the experiment's records and results
+                                   into this SQLite database shared by experiments
   --<key> YAML                     override a top-level config key, e.g.
                                    --optimizers {trunk_optimizer: {Adam: {lr: 0.001}}}
                                    (special suffixes ~OVERRIDE~ ~APPLY~N ~SWAP~N ~DELETE~)
@@ -198,6 +200,7 @@ func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, 
 		ResumeTraining:        get("resume_training", ""),
 		ReproduceResults:      get("reproduce_results", ""),
 		Fold:                  get("fold", ""),
+		GlobalDBPath:          get("global_db_path", ""),
 		MergeArgsWhenResuming: a.Bools["merge_argparse_when_resuming"],
 		Evaluate:              a.Bools["evaluate"],
 		EvaluateEnsemble:      a.Bools["evaluate_ensemble"],

@@ -32,10 +32,15 @@ func cubArchive(t *testing.T) []byte {
 		writeJPEG(t, filepath.Join(src, "CUB_200_2011", "images", filepath.FromSlash(f)), 4, 4, color.RGBA{uint8(50 * i), 0, 0, 255})
 	}
 	writeFile(t, filepath.Join(src, "attributes.txt"), []byte("as in the real archive\n"))
+	return packTGZ(t, os.DirFS(src))
+}
+
+// packTGZ packs the files of fsys into a .tgz.
+func packTGZ(t *testing.T, fsys fs.FS) []byte {
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	if err := tw.AddFS(os.DirFS(src)); err != nil {
+	if err := tw.AddFS(fsys); err != nil {
 		t.Fatal(err)
 	}
 	if err := tw.Close(); err != nil {
@@ -45,6 +50,35 @@ func cubArchive(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// Cars196 is an archive and a file beside it: both end up in the dataset
+// folder.
+func TestDownloadCars196(t *testing.T) {
+	src := t.TempDir()
+	annos := []carAnnotation{{"car_ims/000001.jpg", 1, 0}, {"car_ims/000002.jpg", 1, 1}, {"car_ims/000003.jpg", 2, 0}, {"car_ims/000004.jpg", 2, 1}}
+	writeCarsAnnos(t, src, carNames, annos)
+	for i, a := range annos {
+		writeJPEG(t, filepath.Join(src, filepath.FromSlash(a.path)), 4, 4, color.RGBA{10, uint8(50 * i), 10, 255})
+	}
+	mat, err := os.ReadFile(filepath.Join(src, "cars_annos.mat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(src, "cars_annos.mat")) // the archive holds car_ims/ only
+	tgz := packTGZ(t, os.DirFS(src))
+	serve(t, map[string][]byte{"car_ims.tgz": tgz, "cars_annos.mat": mat})
+	files := []remoteFile{
+		{url: "http://example.org/car196/car_ims.tgz", name: "car_ims.tgz", md5: md5Hex(tgz), extract: true},
+		{url: "http://example.org/car196/cars_annos.mat", name: "cars_annos.mat", md5: md5Hex(mat)},
+	}
+	ds, err := openOrDownload("Cars196", filepath.Join(t.TempDir(), "cars196"), true, files, openCars196)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Len() != 4 || len(ds.Classes()) != 2 {
+		t.Errorf("got %d images of %d classes, want 4 of 2", ds.Len(), len(ds.Classes()))
+	}
 }
 
 func md5Hex(b []byte) string {

@@ -139,8 +139,7 @@ func runFold(ctx context.Context, r *started, o experiment.Options) (err error) 
 		return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 	}
 	r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
-	_, err = testFold(r.env, r.folder, sp, r.log)
-	return err
+	return testFold(r.env, r.folder, sp, r.log)
 }
 
 // FoldDone is what done.json of a trained split scheme holds.
@@ -200,16 +199,6 @@ func Aggregate(o experiment.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	unlock, err := record.LockShared(filepath.Join(folder.Path, record.LockFile), "experiment folder "+folder.Path)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, unlock()) }()
-	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
-	_, spec, err := experiment.Resolve(o)
-	if err != nil {
-		return err
-	}
 	var splits []data.Split
 	if err := record.ReadJSON(filepath.Join(folder.Path, splitsFile), &splits); err != nil {
 		return err
@@ -227,13 +216,27 @@ func Aggregate(o experiment.Options) (err error) {
 	if len(unfinished) > 0 {
 		return fmt.Errorf("%s: split schemes %v have not finished training; bench status --experiment_name %s shows them", folder.Path, unfinished, o.ExperimentName)
 	}
-	ds, err := spec.Dataset(o.DatasetRoot)
+	// Shared: the jobs that trained the folds may not have ended yet.
+	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
+	r, err := start(o, true)
 	if err != nil {
 		return err
 	}
-	env, err := newEnv(spec, ds)
+	defer func() { err = errors.Join(err, r.release()) }()
+	return r.finish()
+}
+
+// testFold embeds the test set with a fold's best model, as testFolds does,
+// and saves its metrics as <scheme>/test.json.
+func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) error {
+	emb, dim, labels, err := env.embedBest(folder, sp, sp.Test, false)
 	if err != nil {
 		return err
 	}
-	return testFolds(env, folder, splits, newLogger(o.Log, o.Out, o.Progress))
+	res, err := env.evaluate(emb, labels, dim)
+	if err != nil {
+		return err
+	}
+	log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
+	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, "test.json"), res)
 }

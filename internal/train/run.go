@@ -80,6 +80,12 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return err
 	}
 	defer func() {
+		if err != nil && o.Existing() && !log.changed() {
+			// A resume or evaluation refused before it changed anything
+			// (a damaged checkpoint) leaves no trace.
+			err = errors.Join(err, prov.Withdraw())
+			return
+		}
 		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
 			err = perr
 		}
@@ -190,6 +196,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 	}
 	separated := eval.Aggregate(perFold)
+	log.wrote = true
 	if err := writeSummary(folder, "separated", separated); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test bench bench-large vet
+.PHONY: build run smoke test bench bench-large bench-vs-torch vet chromium
 
 build:
 	go build -o bench ./cmd/bench
@@ -16,7 +16,15 @@ run: build
 smoke: build
 	./bench run --experiment_name smoke_$(shell date +%Y%m%d_%H%M%S) --config_general default smoke $(ARGS)
 
-test:
+# bench report's test opens the HTML page in Debian's chromium, installed
+# here when absent and possible (apt-get as root, as in CI); elsewhere that
+# one test skips, saying so.
+chromium:
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium could not be installed: the report's browser test will skip"
+
+test: chromium
 	go vet ./...
 	go test -count=1 -timeout 30m ./...
 
@@ -27,6 +35,13 @@ bench:
 
 bench-large:
 	go test -run '^$$' -bench 'KNN|AllMetrics' -benchtime 1x -timeout 60m ./internal/eval
+
+# bench against PyTorch (Debian's python3-torch) on the reference model,
+# alternating the two; not part of the tests.
+PYTHON ?= /usr/bin/python3
+ROUNDS ?= 3
+bench-vs-torch: build
+	benchmarks/vs_torch.sh ./bench $(PYTHON) $(ROUNDS)
 
 vet:
 	go vet ./...

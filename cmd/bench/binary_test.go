@@ -48,6 +48,9 @@ func TestMain(m *testing.M) {
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
+	if smokeRoot != "" {
+		os.RemoveAll(smokeRoot)
+	}
 	os.Exit(code)
 }
 

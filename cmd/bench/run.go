@@ -18,7 +18,7 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results"}
+		"resume_training", "reproduce_results", "global_db_path"}
 	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help", "quiet", "verbose"}
 )
 
@@ -36,6 +36,8 @@ const runUsage = `Flags:
   --evaluate                       test each fold's best model; aggregate ("separated")
   --evaluate_ensemble              also evaluate the folds' concatenated embeddings
   --reproduce_results EXP_FOLDER   re-run a saved experiment from its configs
+  --global_db_path FILE            also write the experiment's records and results
+                                   into this SQLite database shared by experiments
   --<key> YAML                     override a top-level config key, e.g.
                                    --optimizers {trunk_optimizer: {Adam: {lr: 0.001}}}
                                    (special suffixes ~OVERRIDE~ ~APPLY~N ~SWAP~N ~DELETE~)
@@ -187,6 +189,7 @@ func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, 
 		RootConfigFolder:      get("root_config_folder", ""),
 		ResumeTraining:        get("resume_training", ""),
 		ReproduceResults:      get("reproduce_results", ""),
+		GlobalDBPath:          get("global_db_path", ""),
 		MergeArgsWhenResuming: a.Bools["merge_argparse_when_resuming"],
 		Evaluate:              a.Bools["evaluate"],
 		EvaluateEnsemble:      a.Bools["evaluate_ensemble"],

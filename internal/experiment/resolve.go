@@ -22,6 +22,7 @@ type Options struct {
 	Evaluate              bool
 	EvaluateEnsemble      bool
 	ReproduceResults      string // a saved experiment folder to re-run
+	GlobalDBPath          string // a database gathering experiments, "" for none
 	ConfigNames           map[string][]string
 	Overrides             []config.Override
 	CommandLine           []string           // as typed, for the experiment's provenance

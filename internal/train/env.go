@@ -23,6 +23,10 @@ type env struct {
 	evalData   *data.Loader
 	numClasses int                // of the whole dataset; a fold's training set has fewer
 	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
+	// sync writes the experiment's databases from its folder; the folds
+	// call it after each flush of their records. Nil until the folder
+	// exists.
+	sync func() error
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {

@@ -14,8 +14,9 @@ package gemm
 const (
 	mr = 6
 	nr = 16
-	kc = 256 // depth of a block: a B panel (kc x nr) is 16 KB, in L1
-	mc = 96  // rows of A per block: mc x kc is 96 KB, in L2
+	kc = 256  // depth of a block: a B panel (kc x nr) is 16 KB, in L1
+	mc = 96   // rows of A per block: mc x kc is 96 KB, in L2
+	nc = 2048 // columns of B per block: kc x nc is 2 MB, in L3
 )
 
 // Matrix is a row-major matrix as stored: element (i, j) of the matrix it
@@ -39,11 +40,10 @@ func (m Matrix) at(i, j int) float32 {
 func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
 	ws := getWorkspace()
 	defer putWorkspace(ws)
-	ap := ws.grow(&ws.a, mc*kc)
 	run(m, n, k, func(i0, mb, l0, kb int) []float32 {
-		packA(ap, a, i0, mb, l0, kb)
-		return ap
-	}, func(dst []float32, l0, kb int) { packB(dst, b, l0, kb, n) }, beta, c, ldc, ws)
+		packA(ws.a, a, i0, mb, l0, kb)
+		return ws.a
+	}, func(dst []float32, l0, kb, j0, nb int) { packB(dst, b, l0, kb, j0, nb) }, beta, c, ldc, ws)
 }
 
 // PackedA is a left-hand matrix packed once for several products, such as
@@ -70,15 +70,15 @@ func (p *PackedA) Pack(m, k int, a Matrix) {
 func SgemmPacked(p *PackedA, n int, b Matrix, beta float32, c []float32, ldc int) {
 	ws := getWorkspace()
 	defer putWorkspace(ws)
-	run(p.m, n, p.k, p.block, func(dst []float32, l0, kb int) { packB(dst, b, l0, kb, n) }, beta, c, ldc, ws)
+	run(p.m, n, p.k, p.block, func(dst []float32, l0, kb, j0, nb int) { packB(dst, b, l0, kb, j0, nb) }, beta, c, ldc, ws)
 }
 
 func (p *PackedA) block(i0, _, l0, kb int) []float32 { return p.data[l0*p.mpad+i0*kb:] }
 
 // run is the blocked product: blockA returns the packed panels of rows
-// i0..i0+mb, columns l0..l0+kb of A, and blockB packs rows l0..l0+kb of B
-// into dst (as packB does).
-func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst []float32, l0, kb int), beta float32, c []float32, ldc int, ws *workspace) {
+// i0..i0+mb, columns l0..l0+kb of A, and blockB packs rows l0..l0+kb,
+// columns j0..j0+nb of B into dst (as packB does).
+func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst []float32, l0, kb, j0, nb int), beta float32, c []float32, ldc int, ws *workspace) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -86,19 +86,19 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 	if k == 0 {
 		return
 	}
-	np := (n + nr - 1) / nr
-	bp := ws.grow(&ws.b, np*nr*kc)
-	for l0 := 0; l0 < k; l0 += kc {
-		kb := min(kc, k-l0)
-		blockB(bp, l0, kb)
-		for i0 := 0; i0 < m; i0 += mc {
-			mb := min(mc, m-i0)
-			ap := blockA(i0, mb, l0, kb)
-			for jp := range np {
-				j := jp * nr
-				panelB := bp[jp*nr*kb:]
-				for i := 0; i < mb; i += mr {
-					tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j:], ldc, min(mr, mb-i), min(nr, n-j))
+	for j0 := 0; j0 < n; j0 += nc {
+		nb := min(nc, n-j0)
+		for l0 := 0; l0 < k; l0 += kc {
+			kb := min(kc, k-l0)
+			blockB(ws.b, l0, kb, j0, nb)
+			for i0 := 0; i0 < m; i0 += mc {
+				mb := min(mc, m-i0)
+				ap := blockA(i0, mb, l0, kb)
+				for j := 0; j < nb; j += nr {
+					panelB := ws.b[j*kb:]
+					for i := 0; i < mb; i += mr {
+						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j))
+					}
 				}
 			}
 		}
@@ -168,24 +168,24 @@ func packA(dst []float32, a Matrix, i0, mb, l0, kb int) {
 	}
 }
 
-// packB lays out rows l0..l0+kb of B as panels of nr columns: within a
-// panel, the nr values of row l are adjacent. Columns past the matrix are
-// zero.
-func packB(dst []float32, b Matrix, l0, kb, n int) {
-	for j0 := 0; j0 < n; j0 += nr {
-		panel := dst[j0*kb : (j0+nr)*kb]
-		cols := min(nr, n-j0)
+// packB lays out rows l0..l0+kb, columns j0..j0+nb of B as panels of nr
+// columns: within a panel, the nr values of row l are adjacent. Columns past
+// nb are zero.
+func packB(dst []float32, b Matrix, l0, kb, j0, nb int) {
+	for j := 0; j < nb; j += nr {
+		panel := dst[j*kb : (j+nr)*kb]
+		cols := min(nr, nb-j)
 		if !b.Trans {
 			for l := range kb {
 				row := panel[l*nr : (l+1)*nr]
-				copy(row, b.Data[(l0+l)*b.Stride+j0:][:cols])
+				copy(row, b.Data[(l0+l)*b.Stride+j0+j:][:cols])
 				clear(row[cols:])
 			}
 		} else {
-			for j := range cols {
-				src := b.Data[(j0+j)*b.Stride+l0:][:kb]
+			for jj := range cols {
+				src := b.Data[(j0+j+jj)*b.Stride+l0:][:kb]
 				for l, v := range src {
-					panel[l*nr+j] = v
+					panel[l*nr+jj] = v
 				}
 			}
 			for l := range kb {
@@ -195,9 +195,9 @@ func packB(dst []float32, b Matrix, l0, kb, n int) {
 	}
 }
 
-// workspace holds one call's packed panels. A free list keeps them between
-// calls, so that a training step allocates none; a sync.Pool would drop them
-// at every garbage collection.
+// workspace holds one call's packed panels, at their largest size. A free
+// list keeps them between calls, so that a training step allocates none; a
+// sync.Pool would drop them at every garbage collection.
 type workspace struct{ a, b []float32 }
 
 var workspaces = make(chan *workspace, 64)
@@ -207,7 +207,7 @@ func getWorkspace() *workspace {
 	case w := <-workspaces:
 		return w
 	default:
-		return new(workspace)
+		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
 	}
 }
 
@@ -216,13 +216,6 @@ func putWorkspace(w *workspace) {
 	case workspaces <- w:
 	default:
 	}
-}
-
-func (w *workspace) grow(buf *[]float32, n int) []float32 {
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	return (*buf)[:n]
 }
 
 // kernelGo is the portable micro-kernel: c[i*ldc+j] += sum over l of

@@ -45,7 +45,7 @@ func matrix(rng *rand.Rand, rows, cols int, trans bool) Matrix {
 
 func testSgemm(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	sizes := [][3]int{{1, 1, 1}, {6, 16, 4}, {7, 17, 5}, {5, 15, 3}, {32, 1024, 27}, {64, 256, 288}, {13, 40, 300}, {100, 33, 600}, {128, 64, 257}, {3, 2, 0}}
+	sizes := [][3]int{{1, 1, 1}, {6, 16, 4}, {7, 17, 5}, {5, 15, 3}, {32, 1024, 27}, {64, 256, 288}, {13, 40, 300}, {100, 33, 600}, {128, 64, 257}, {7, 4200, 20}, {3, 2, 0}}
 	for _, s := range sizes {
 		m, n, k := s[0], s[1], s[2]
 		for _, ta := range []bool{false, true} {

@@ -1,7 +1,6 @@
 package perf
 
 import (
-	"math/rand"
 	"runtime"
 	"testing"
 
@@ -13,20 +12,8 @@ import (
 // only small bookkeeping (Gorgonia's, the returned embeddings), no tensors:
 // the ops reuse their outputs and buffers, the GEMM its packing workspace.
 func TestStepAllocatesNoTensors(t *testing.T) {
-	trunk, embedder, err := ParseModels(ReferenceModels, "ReferenceModels")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, train := range []bool{true, false} {
-		m, err := nn.New(nn.Config{Trunk: trunk, Embedder: embedder, InputShape: []int{3, 16, 16}, BatchSize: 8, Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := make([]float32, 8*m.InputSize())
-		rng := rand.New(rand.NewSource(1))
-		for i := range x {
-			x[i] = float32(rng.NormFloat64())
-		}
+		m, x := reference(t, 16, 8)
 		grad := make([]float32, 8*m.EmbeddingSize())
 		for i := range grad {
 			grad[i] = 0.01

@@ -1,30 +1,31 @@
 package perf
 
 import (
-	"math/rand"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/nn"
 )
 
+// reference builds the reference model for batch images of side x side and
+// a batch of random images.
+func reference(tb testing.TB, side, batch int) (*nn.Model[float32], []float32) {
+	trunk, embedder, err := ParseModels(ReferenceModels, "ReferenceModels")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, x, err := build(Options{Trunk: trunk, Embedder: embedder, Input: []int{3, side, side}, Batch: batch})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, x
+}
+
 // The reference model's training step and embedding, for profiles (run
 // with -cpu 1,2 for the thread counts of the targets).
 func BenchmarkReference(b *testing.B) {
-	trunk, embedder, err := ParseModels(ReferenceModels, "ReferenceModels")
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, mode := range []string{"train", "embed"} {
 		b.Run(mode, func(b *testing.B) {
-			m, err := nn.New(nn.Config{Trunk: trunk, Embedder: embedder, InputShape: []int{3, 32, 32}, BatchSize: 32, Seed: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.New(rand.NewSource(1))
-			x := make([]float32, 32*m.InputSize())
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
+			m, x := reference(b, 32, 32)
 			step, err := stepper(m, x, mode == "train")
 			if err != nil {
 				b.Fatal(err)

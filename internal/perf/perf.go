@@ -93,14 +93,9 @@ func Run(o Options) (Result, error) {
 			o.Batch, o.Iters, o.Warmup, o.Threads)
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
-	m, err := nn.New(nn.Config{Trunk: o.Trunk, Embedder: o.Embedder, InputShape: o.Input, BatchSize: o.Batch, EvalBatchSize: o.Batch, Seed: 1})
+	m, x, err := build(o)
 	if err != nil {
 		return Result{}, err
-	}
-	rng := rand.New(rand.NewSource(1))
-	x := make([]float32, o.Batch*m.InputSize())
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
 	}
 	step, err := stepper(m, x, o.Train)
 	if err != nil {
@@ -133,6 +128,20 @@ func Run(o Options) (Result, error) {
 	}
 	r.PeakGFLOPs = PeakGFLOPs(o.Threads)
 	return r, nil
+}
+
+// build makes the model of o and a batch of random images for it.
+func build(o Options) (*nn.Model[float32], []float32, error) {
+	m, err := nn.New(nn.Config{Trunk: o.Trunk, Embedder: o.Embedder, InputShape: o.Input, BatchSize: o.Batch, EvalBatchSize: o.Batch, Seed: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	rng := rand.New(rand.NewSource(1))
+	x := make([]float32, o.Batch*m.InputSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return m, x, nil
 }
 
 // stepper returns one timed step: a training step with PML's default

@@ -40,6 +40,12 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return err
 	}
 	defer func() {
+		if err != nil && o.Existing() && !r.log.changed() {
+			// A resume or evaluation refused before it changed anything
+			// (a damaged checkpoint) leaves no trace.
+			err = errors.Join(err, prov.Withdraw())
+			return
+		}
 		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
 			err = perr
 		}
@@ -280,6 +286,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 			return err
 		}
 		if env.spec.SaveEmbeddings {
+			log.wrote = true
 			if _, err := writeEmbeddings(embeddingsDir(folder), sp.Name+"_test", emb, dim, lab); err != nil {
 				return err
 			}
@@ -303,6 +310,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		return err
 	}
 	if env.spec.SaveEmbeddings {
+		log.wrote = true
 		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
 			return err
 		}
@@ -323,6 +331,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		}
 		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
 	}
+	log.wrote = true
 	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
 	}

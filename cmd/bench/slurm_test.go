@@ -96,7 +96,7 @@ func TestSlurmRun(t *testing.T) {
 func TestSlurmRequeueAndResubmit(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
-	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "6", "--iterations_per_epoch", "6", "--patience", "9"}
+	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "6", "--iterations_per_epoch", "10", "--patience", "9"}
 	out, err := bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--launcher", "slurm"}, slow...)...)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -124,14 +124,14 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 	if out, err := exec.Command("scancel", cancelled).CombinedOutput(); err != nil {
 		t.Fatalf("scancel %s: %v\n%s", cancelled, err, out)
 	}
-	waitFor(t, "fold 1's job to end", time.Minute, func() bool { return !slurmState(t, cancelled).Active() })
+	waitFor(t, "fold 1's job to be cancelled", time.Minute, func() bool { return slurmState(t, cancelled).State == "CANCELLED" })
 
 	out, err = bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "x", "--resume_training", "latest", "--launcher", "slurm")
 	if err != nil {
 		t.Fatalf("resubmitting: %v\n%s", err, out)
 	}
 	if strings.Contains(out, "Test50_50_Partitions2_0: submitted") || !strings.Contains(out, "Test50_50_Partitions2_1: submitted") {
-		t.Errorf("the resubmission should submit fold 1 only:\n%s", out)
+		t.Errorf("the resubmission should submit fold 1 only:\n%s\nfold 0's log:\n%s", out, readFile(t, filepath.Join(dir, "logs", "fold_0.log")))
 	}
 	second := readJobs(t, dir)
 	if second.Folds["Test50_50_Partitions2_0"] != requeued || second.Folds["Test50_50_Partitions2_1"] == cancelled {

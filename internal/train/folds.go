@@ -95,6 +95,9 @@ func pickFold(splits []data.Split, fold string) (data.Split, error) {
 	return data.Split{}, &config.Error{Source: "--fold", Msg: fmt.Sprintf("want a split scheme index 0..%d or name, got %q", len(splits)-1, fold)}
 }
 
+// foldLockWait is how long a fold job waits for another job of its fold to end.
+const foldLockWait = 90 * time.Second
+
 // runFold trains and tests one split scheme, under its lock so that two
 // jobs never train it at once. A fold that has a checkpoint is only
 // continued with --resume_training, which is what a requeued job does.
@@ -112,7 +115,13 @@ func runFold(ctx context.Context, r *started, o experiment.Options) (err error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// A requeued job may start while its predecessor, signalled, still
+	// saves its checkpoint: wait for the fold's lock a while.
 	unlock, err := record.Lock(filepath.Join(dir, record.LockFile), "split scheme "+dir)
+	for deadline := time.Now().Add(foldLockWait); err != nil && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		unlock, err = record.Lock(filepath.Join(dir, record.LockFile), "split scheme "+dir)
+	}
 	if err != nil {
 		return err
 	}

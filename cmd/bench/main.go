@@ -29,6 +29,6 @@ run saved with the fully resolved config that produced it.`,
 		SilenceErrors: true,
 		Run:           func(cmd *cobra.Command, _ []string) { cmd.Help() },
 	}
-	root.AddCommand(newRunCmd(), newEvalCmd(), newConfigsCmd(), newDatasetsCmd(), newMetricsCmd(), newLossCmd(), newReportCmd(), newSearchCmd(), newModelsCmd())
+	root.AddCommand(newRunCmd(), newEvalCmd(), newConfigsCmd(), newDatasetsCmd(), newMetricsCmd(), newLossCmd(), newReportCmd(), newSearchCmd(), newModelsCmd(), newFeaturesCmd())
 	return root
 }

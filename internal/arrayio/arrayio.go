@@ -5,6 +5,7 @@ package arrayio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,6 +87,45 @@ func WriteMatrix(path string, data []float64, rows, cols int) error {
 	})
 }
 
+// WriteArray32 writes float32 values of the given shape (row-major): as a
+// float32 .npy array, or, for a matrix, as WriteMatrix's .csv.
+func WriteArray32(path string, data []float32, shape ...int) error {
+	n := 1
+	for _, d := range shape {
+		n *= max(d, 0)
+	}
+	if len(shape) == 0 || n == 0 || len(data) != n {
+		return fmt.Errorf("%s: cannot write %d values as an array of shape %v", path, len(data), shape)
+	}
+	if ext, _ := extension(path); ext != ".npy" && len(shape) == 2 {
+		f64 := make([]float64, len(data))
+		for i, v := range data {
+			f64[i] = float64(v)
+		}
+		return WriteMatrix(path, f64, shape[0], shape[1])
+	}
+	return writeAtomic(path, func(w io.Writer, ext string) error {
+		if ext != ".npy" {
+			return fmt.Errorf("a %d-D array can only be written as .npy", len(shape))
+		}
+		// The .npy format 1.0: magic, header length, a Python dict padded
+		// with spaces and a newline to a multiple of 64 bytes, the data.
+		dims := make([]string, len(shape))
+		for i, d := range shape {
+			dims[i] = strconv.Itoa(d) + ","
+		}
+		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", strings.Join(dims, " "))
+		header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
+		b := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
+		b = append(b, header...)
+		for _, v := range data {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		_, err := w.Write(b)
+		return err
+	})
+}
+
 // WriteLabels writes labels as a 1-D int64 .npy array or as a .csv column.
 func WriteLabels(path string, labels []int) error {
 	return writeAtomic(path, func(w io.Writer, ext string) error {
@@ -154,35 +195,7 @@ func readNPY(b []byte) (matrix, error) {
 	default:
 		return matrix{}, fmt.Errorf("array of shape %v, want 1 or 2 dimensions", h.Shape)
 	}
-	var t reflect.Kind
-	if rt := npyio.TypeFrom(h.Type); rt != nil {
-		t = rt.Kind()
-	}
-	switch t {
-	case reflect.Float32:
-		m.data, err = npyValues[float32](r)
-	case reflect.Float64:
-		m.data, err = npyValues[float64](r)
-	case reflect.Int8:
-		m.data, err = npyValues[int8](r)
-	case reflect.Int16:
-		m.data, err = npyValues[int16](r)
-	case reflect.Int32:
-		m.data, err = npyValues[int32](r)
-	case reflect.Int64:
-		m.data, err = npyValues[int64](r)
-	case reflect.Uint8:
-		m.data, err = npyValues[uint8](r)
-	case reflect.Uint16:
-		m.data, err = npyValues[uint16](r)
-	case reflect.Uint32:
-		m.data, err = npyValues[uint32](r)
-	case reflect.Uint64:
-		m.data, err = npyValues[uint64](r)
-	default:
-		return matrix{}, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
-	}
-	if err != nil {
+	if m.data, err = npyData(r); err != nil {
 		return matrix{}, err
 	}
 	if len(m.data) != m.rows*m.cols {
@@ -198,6 +211,67 @@ func readNPY(b []byte) (matrix, error) {
 		m.data = t
 	}
 	return m, nil
+}
+
+// npyData reads the values of any real or integer dtype as float64.
+func npyData(r *npyio.Reader) ([]float64, error) {
+	h := r.Header.Descr
+	var t reflect.Kind
+	if rt := npyio.TypeFrom(h.Type); rt != nil {
+		t = rt.Kind()
+	}
+	switch t {
+	case reflect.Float32:
+		return npyValues[float32](r)
+	case reflect.Float64:
+		return npyValues[float64](r)
+	case reflect.Int8:
+		return npyValues[int8](r)
+	case reflect.Int16:
+		return npyValues[int16](r)
+	case reflect.Int32:
+		return npyValues[int32](r)
+	case reflect.Int64:
+		return npyValues[int64](r)
+	case reflect.Uint8:
+		return npyValues[uint8](r)
+	case reflect.Uint16:
+		return npyValues[uint16](r)
+	case reflect.Uint32:
+		return npyValues[uint32](r)
+	case reflect.Uint64:
+		return npyValues[uint64](r)
+	}
+	return nil, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
+}
+
+// ReadArray reads a .npy array of any number of dimensions and returns its
+// values in C (row-major) order with its shape.
+func ReadArray(path string) (data []float64, shape []int, err error) {
+	fail := func(err error) ([]float64, []int, error) { return nil, nil, fmt.Errorf("%s: %w", path, err) }
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fail(unwrapPath(err))
+	}
+	r, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return fail(err)
+	}
+	h := r.Header.Descr
+	if h.Fortran && len(h.Shape) > 1 {
+		return fail(errors.New("Fortran-ordered array; save it in C order"))
+	}
+	if data, err = npyData(r); err != nil {
+		return fail(err)
+	}
+	n := 1
+	for _, d := range h.Shape {
+		n *= d
+	}
+	if len(data) != n {
+		return fail(fmt.Errorf("%d values for shape %v", len(data), h.Shape))
+	}
+	return data, slices.Clone(h.Shape), nil
 }
 
 type npyElem interface {

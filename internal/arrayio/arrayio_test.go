@@ -147,3 +147,39 @@ func TestErrors(t *testing.T) {
 		t.Error("writing 1 value as 2 x 2: no error")
 	}
 }
+
+func TestWriteArray32AndReadArray(t *testing.T) {
+	dir := t.TempDir()
+	for _, shape := range [][]int{{2, 3}, {6}, {1, 2, 1, 3}} {
+		path := filepath.Join(dir, fmt.Sprint(len(shape), ".npy"))
+		want := []float32{1.5, -2, 3.25, 0, 1e-8, 7}
+		if err := arrayio.WriteArray32(path, want, shape...); err != nil {
+			t.Fatal(err)
+		}
+		data, got, err := arrayio.ReadArray(path)
+		if err != nil || !slices.Equal(got, shape) || len(data) != 6 {
+			t.Fatalf("%v %v %v", data, got, err)
+		}
+		for i, v := range want {
+			if data[i] != float64(v) {
+				t.Fatalf("%v; want %v", data, want)
+			}
+		}
+		if b, _ := os.ReadFile(path); (len(b)-len(want)*4)%64 != 0 {
+			t.Errorf("header of %d bytes; want a multiple of 64", len(b)-len(want)*4)
+		}
+	}
+	csv := filepath.Join(dir, "m.csv")
+	if err := arrayio.WriteArray32(csv, []float32{1, 2}, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(csv); string(b) != "1,2\n" {
+		t.Errorf("csv %q", b)
+	}
+	if err := arrayio.WriteArray32(filepath.Join(dir, "x.csv"), []float32{1, 2}, 1, 1, 2); err == nil {
+		t.Error("3-D csv: no error")
+	}
+	if _, _, err := arrayio.ReadArray(filepath.Join(dir, "none.npy")); err == nil || !strings.Contains(err.Error(), "none.npy") {
+		t.Errorf("missing file: %v", err)
+	}
+}

@@ -88,6 +88,10 @@ type Zoo struct {
 	// Layers are layers_to_extract: when set, the output is the
 	// concatenation of these layers' globally pooled outputs, in order.
 	Layers []string
+	// Normalize appends the input normalisation the pretrained weights
+	// expect to the transforms (Preprocessing), as powerful_benchmarker
+	// does; false leaves the transforms as configured.
+	Normalize bool
 	origin
 }
 
@@ -96,6 +100,7 @@ func newZoo(a *zooArch, p *config.Params) *Zoo {
 		arch:       a,
 		Pretrained: p.String("pretrained", ""),
 		Layers:     p.Strings("layers_to_extract", nil, a.layers...),
+		Normalize:  p.Bool("normalize", true),
 		origin:     originOf(p),
 	}
 	return z
@@ -131,6 +136,25 @@ func (z *Zoo) build(l layers, x *G.Node) *G.Node {
 		return outs[0]
 	}
 	return l.concat("layers_to_extract", outs...)
+}
+
+// Preprocessing returns the transforms that turn ToTensor's RGB values in
+// [0, 1] into what the network was trained on, to apply after the
+// configured ones; none when normalize is false.
+func (z *Zoo) Preprocessing() []config.Component {
+	if !z.Normalize {
+		return nil
+	}
+	n := z.arch.norm
+	var out []config.Component
+	if n.BGR {
+		out = append(out, config.C("ConvertToBGR", nil))
+	}
+	if n.Scale != 1 {
+		out = append(out, config.C("Multiplier", map[string]any{"multiple": n.Scale}))
+	}
+	list := func(v [3]float64) []any { return []any{v[0], v[1], v[2]} }
+	return append(out, config.C("Normalize", map[string]any{"mean": list(n.Mean), "std": list(n.Std)}))
 }
 
 // pretrained resolves "imagenet" to the checkpoint's path under the torch

@@ -93,6 +93,27 @@ func TestZooMatchesPyTorch(t *testing.T) {
 			}
 			compare(t, "eval output", eval, readNPY(t, dir, c.name+"_eval.npy"))
 
+			// float32, as bench trains and embeds, within the same tolerance.
+			m32 := newTestModel[float32](t, Config{Trunk: m.trunk, InputShape: []int{3, c.size, c.size}, BatchSize: batch})
+			for i, s := range m.state {
+				for j, v := range s.data {
+					m32.state[i].data[j] = float32(v)
+				}
+			}
+			x32 := make([]float32, len(x))
+			for i, v := range x {
+				x32[i] = float32(v)
+			}
+			eval32, err := m32.EmbedTrunk(x32, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f64 := make([]float64, len(eval32))
+			for i, v := range eval32 {
+				f64[i] = float64(v)
+			}
+			compare(t, "float32 eval output", f64, readNPY(t, dir, c.name+"_eval.npy"))
+
 			var train []float64
 			err = m.TrainStep(x, func(out Outputs[float64]) (Grads[float64], error) {
 				train = slices.Clone(out.Trunk)
@@ -258,6 +279,28 @@ func TestZooPretrainedKeys(t *testing.T) {
 		filepath.Join(dir, "hub", "checkpoints"), "bench models download resnet18"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v; want it to say %q", err, want)
+		}
+	}
+}
+
+// TestZooPreprocessing: the normalisation each pretrained model expects,
+// as the transforms that follow the configured ones.
+func TestZooPreprocessing(t *testing.T) {
+	for _, tc := range []struct {
+		trunk  string
+		params map[string]any
+		want   string
+	}{
+		{"resnet50", nil, "[Normalize map[mean:[0.485 0.456 0.406] std:[0.229 0.224 0.225]]]"},
+		{"bninception", nil, "[ConvertToBGR map[] Multiplier map[multiple:255] Normalize map[mean:[104 117 128] std:[1 1 1]]]"},
+		{"bninception", map[string]any{"normalize": false}, "[]"},
+	} {
+		var got []string
+		for _, c := range component(t, Trunks, tc.trunk, tc.params).(*Zoo).Preprocessing() {
+			got = append(got, c.Type, fmt.Sprint(c.Params))
+		}
+		if s := fmt.Sprint(got); s != tc.want {
+			t.Errorf("%s %v: %s; want %s", tc.trunk, tc.params, s, tc.want)
 		}
 	}
 }

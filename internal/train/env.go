@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -24,8 +25,17 @@ type env struct {
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
+	trunk, _, err := nn.Trunks.Build(spec.Trunk)
+	if err != nil {
+		return nil, err
+	}
+	// A zoo trunk's input normalisation follows the configured transforms.
+	var pre []config.Component
+	if z, ok := trunk.(*nn.Zoo); ok {
+		pre = z.Preprocessing()
+	}
 	loader := func(transforms []config.Component) (*data.Loader, error) {
-		pipe, err := data.NewPipeline(transforms)
+		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...))
 		if err != nil {
 			return nil, err
 		}

@@ -28,6 +28,7 @@ var categoryOf = map[string]string{
 	"patience":                 "config_general",
 	"check_untrained_accuracy": "config_general",
 	"freeze_trunk_batchnorm":   "config_general",
+	"freeze_trunk":             "config_general",
 	"dataloader_num_workers":   "config_general",
 	"seed":                     "config_general",
 	"dataset":                  "config_dataset",
@@ -66,8 +67,11 @@ type Spec struct {
 	Patience             int
 	CheckUntrained       bool
 	FreezeTrunkBatchNorm bool
-	Workers              int // goroutines transforming a batch; 0 = one per CPU
-	Seed                 uint64
+	// FreezeTrunk keeps the trunk's weights as loaded even with a
+	// trunk_optimizer; a frozen trunk's outputs are cached.
+	FreezeTrunk bool
+	Workers     int // goroutines transforming a batch; 0 = one per CPU
+	Seed        uint64
 
 	Dataset      data.Opener
 	SplitManager data.SplitManager
@@ -132,6 +136,7 @@ func decodeGeneral(p *config.Params, s *Spec) {
 	s.Patience = p.Int("patience", 2, config.Min(0))
 	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
 	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
+	s.FreezeTrunk = p.Bool("freeze_trunk", false)
 	s.Workers = p.Int("dataloader_num_workers", 0, config.Min(0)) // 0: one per CPU
 	s.Seed = uint64(p.Int("seed", 0, config.Min(0)))
 }

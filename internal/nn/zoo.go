@@ -219,3 +219,7 @@ func init() {
 	}
 	registerZoo(bnInception())
 }
+
+// PretrainedFile is the weights file a trunk loads, or "" for none (what a
+// cache of its outputs is keyed by).
+func PretrainedFile(t Trunk) string { return t.pretrained() }

@@ -19,9 +19,23 @@ const modelExt = ".safetensors"
 type env struct {
 	spec       *experiment.Spec
 	ds         data.Dataset
-	trainData  *data.Loader
-	evalData   *data.Loader
+	trainData  source
+	evalData   source
 	numClasses int // of the whole dataset; a fold's training set has fewer
+	// trunk is the models' trunk: the configured one, or Identity on the
+	// cached outputs of a frozen trunk.
+	trunk config.Component
+	// evalTransforms are the eval transforms with the trunk's
+	// preprocessing, what the feature cache is keyed by.
+	evalTransforms []config.Component
+}
+
+// source makes batches: of images (data.Loader) or of cached trunk
+// outputs (data.FeatureLoader).
+type source interface {
+	Shape() data.Shape
+	Load(indices []int, step int) (data.Batch, error)
+	Prefetch(from int, indices func(step int) []int) *data.Prefetcher
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
@@ -57,14 +71,15 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		return nil, fmt.Errorf("transforms.train makes %s images but transforms.eval makes %s: the model needs one size",
 			trainData.Shape(), evalData.Shape())
 	}
-	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes())}, nil
+	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
+		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...)}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
 // head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 	s := e.spec
-	trunk, _, err := nn.Trunks.Build(s.Trunk)
+	trunk, _, err := nn.Trunks.Build(e.trunk)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,11 @@ func Run(o experiment.Options) error {
 		return err
 	}
 	log := newLogger(o.Out, o.Progress)
+	if trunkFrozen(spec) && spec.Trunk.Type != "Identity" {
+		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
+			return err
+		}
+	}
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
 		// What only the data can tell (image sizes against the model, the

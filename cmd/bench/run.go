@@ -15,7 +15,7 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results"}
+		"resume_training", "reproduce_results", "pytorch_home"}
 	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help"}
 )
 
@@ -32,6 +32,8 @@ const runUsage = `Flags:
   --evaluate                       test each fold's best model; aggregate ("separated")
   --evaluate_ensemble              also evaluate the folds' concatenated embeddings
   --reproduce_results EXP_FOLDER   re-run a saved experiment from its configs
+  --pytorch_home DIR               torch.hub home for "pretrained: imagenet": checkpoints
+                                   under DIR/hub/checkpoints (default $TORCH_HOME, else ~/.cache/torch)
   --<key> YAML                     override a top-level config key, e.g.
                                    --optimizers {trunk_optimizer: {Adam: {lr: 0.001}}}
                                    (special suffixes ~OVERRIDE~ ~APPLY~N ~SWAP~N ~DELETE~)
@@ -124,6 +126,12 @@ func parseRunArgs(args []string) (experiment.Options, bool, error) {
 			return v
 		}
 		return def
+	}
+	// torch.hub's variable, so that bench finds checkpoints where PyTorch does.
+	if home := get("pytorch_home", ""); home != "" {
+		if err := os.Setenv("TORCH_HOME", home); err != nil {
+			return experiment.Options{}, false, err
+		}
 	}
 	o := experiment.Options{
 		ExperimentName:        get("experiment_name", ""),

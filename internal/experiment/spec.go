@@ -244,7 +244,9 @@ func decodeOptimizers(p *config.Params, s *Spec) {
 		}
 		s.Optimizers[key] = buildComponent(o, optim.Optimizers, key, config.Component{})
 	}
-	required := []string{"trunk_optimizer", "embedder_optimizer"}
+	// Without a trunk_optimizer the trunk is frozen (and its outputs cached),
+	// as in powerful_benchmarker.
+	required := []string{"embedder_optimizer"}
 	if s.Trainer.Name == DeepAdversarialMetricLearning {
 		required = append(required, "generator_optimizer")
 	}

@@ -19,6 +19,7 @@ const (
 // SetTraining(true), so bench writes its own forward and backward.
 type batchNorm[T Float] struct {
 	group           string
+	eps             float64
 	runMean, runVar []T  // saved with the model
 	frozen          bool // use the running statistics in training too, and never update them
 
@@ -33,6 +34,12 @@ type batchNorm[T Float] struct {
 // ones (unbiased variance, momentum 0.1), as PyTorch does; the eval graph
 // uses the running statistics.
 func (b *builder[T]) batchNorm(name string, x *G.Node) *G.Node {
+	return b.batchNormEps(name, x, bnEps)
+}
+
+// batchNormEps is batchNorm with another epsilon (torchvision's Inception
+// networks use 0.001).
+func (b *builder[T]) batchNormEps(name string, x *G.Node, eps float64) *G.Node {
 	if b.err != nil {
 		return x
 	}
@@ -46,6 +53,7 @@ func (b *builder[T]) batchNorm(name string, x *G.Node) *G.Node {
 	gamma := b.param(name+".weight", []int{c}, []int{c}, fill[T](1))
 	beta := b.param(name+".bias", []int{c}, []int{c}, fill[T](0))
 	bn := b.m.batchNorm(full, b.group, c)
+	bn.eps = eps
 	op := &fnOp[T]{name: full, shape: shape, diffWRT: []bool{true, true, true}}
 	if b.train {
 		bn.xhat = make([]T, shape.TotalSize())
@@ -102,14 +110,14 @@ func (bn *batchNorm[T]) forward(shape tensor.Shape, out, x, gamma, beta []T, tra
 		})
 		for ch, v := range variance {
 			v /= n
-			invStd[ch] = 1 / math.Sqrt(v+bnEps)
+			invStd[ch] = 1 / math.Sqrt(v+bn.eps)
 			bn.runMean[ch] = T((1-bnMomentum)*float64(bn.runMean[ch]) + bnMomentum*mean[ch])
 			bn.runVar[ch] = T((1-bnMomentum)*float64(bn.runVar[ch]) + bnMomentum*v*n/(n-1))
 		}
 	} else {
 		for ch := range mean {
 			mean[ch] = float64(bn.runMean[ch])
-			invStd[ch] = 1 / math.Sqrt(float64(bn.runVar[ch])+bnEps)
+			invStd[ch] = 1 / math.Sqrt(float64(bn.runVar[ch])+bn.eps)
 		}
 	}
 	forPlanes(shape, func(ch, lo, hi int) {

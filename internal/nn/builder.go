@@ -19,6 +19,7 @@ type layers interface {
 	// Conv2d weight layout (out, in, k, k) and an optional bias.
 	conv(name string, x *G.Node, out, kernel, stride int, bias bool) *G.Node
 	batchNorm(name string, x *G.Node) *G.Node
+	batchNormEps(name string, x *G.Node, eps float64) *G.Node
 	linear(name string, x *G.Node, out int) *G.Node
 	relu(x *G.Node) *G.Node
 	// pool halves the resolution with a 2x2 window: kind is "max" or "avg".

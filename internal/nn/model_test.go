@@ -69,6 +69,7 @@ func TestOutputShapes(t *testing.T) {
 		{"resnet34", map[string]any{"layers_to_extract": []any{"layer3", "layer4"}}, []int{3, 32, 32}, nil, 0, 768, 768, []string{"trunk"}},
 		{"resnet50", nil, []int{3, 33, 32}, nil, 0, 2048, 2048, []string{"trunk"}},
 		{"resnet101", map[string]any{"layers_to_extract": []any{"layer1"}}, []int{3, 32, 32}, nil, 0, 256, 256, []string{"trunk"}},
+		{"googlenet", nil, []int{3, 32, 32}, nil, 0, 1024, 1024, []string{"trunk"}},
 		{"bninception", map[string]any{"layers_to_extract": []any{"inception_4e", "inception_5b"}}, []int{3, 64, 68}, []any{4}, 2, 2080, 4, []string{"classifier", "embedder", "trunk"}},
 	}
 	covered := map[string]bool{}

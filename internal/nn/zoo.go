@@ -218,6 +218,7 @@ func init() {
 		registerZoo(a)
 	}
 	registerZoo(bnInception())
+	registerZoo(googLeNet())
 }
 
 // PretrainedFile is the weights file a trunk loads, or "" for none (what a

@@ -66,6 +66,7 @@ var zooCases = []struct {
 	{"resnet50", 64, "conv1"},
 	{"resnet101", 64, "conv1"},
 	{"bninception", 224, "conv1_7x7_s2"},
+	{"googlenet", 64, "conv1.conv"},
 }
 
 func TestZooMatchesPyTorch(t *testing.T) {

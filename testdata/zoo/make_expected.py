@@ -127,9 +127,19 @@ class BNInception(nn.Module):
         return self.last_linear(self.global_pool(x).flatten(1))
 
 
-def torchvision_trunk(name):
-    m = getattr(torchvision.models, name)()
+def torchvision_trunk(name, **kwargs):
+    m = getattr(torchvision.models, name)(**kwargs)
     return m, "fc"
+
+
+def googlenet():
+    # The published checkpoint has the auxiliary heads (aux1, aux2); the
+    # trunk runs without them, and without transform_input, which bench
+    # folds into the input normalisation.
+    m, head = torchvision_trunk("googlenet", aux_logits=False, transform_input=False, init_weights=False)
+    keys, _ = torchvision_trunk("googlenet", aux_logits=True, init_weights=False)
+    m.dropout = nn.Identity()  # bench's googlenet has no dropout on its output in training
+    return m, head, keys
 
 
 # name: (constructor, input size, first conv)
@@ -139,6 +149,7 @@ MODELS = {
     "resnet50": (lambda: torchvision_trunk("resnet50"), 64, "conv1"),
     "resnet101": (lambda: torchvision_trunk("resnet101"), 64, "conv1"),
     "bninception": (lambda: (BNInception(), None), 224, "conv1_7x7_s2"),
+    "googlenet": (googlenet, 64, "conv1.conv"),
 }
 
 
@@ -146,8 +157,8 @@ def main(names):
     torch.set_num_threads(2)
     for name in names or MODELS:
         make, size, first = MODELS[name]
-        model, head = make()
-        keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+        model, head, *full = make()
+        keys = [[k, list(v.shape)] for k, v in (full[0] if full else model).state_dict().items()]
         with open(os.path.join(HERE, name + "_keys.json"), "w") as f:
             json.dump(keys, f)
             f.write("\n")
@@ -163,7 +174,7 @@ def main(names):
         model.train()
         tr = model(x)
         (tr * upstream(tr.numel()).reshape(tr.shape)).sum().backward()
-        grad = getattr(model, first).weight.grad
+        grad = model.get_submodule(first).weight.grad
         np.save(os.path.join(HERE, name + "_eval.npy"), ev.numpy())
         np.save(os.path.join(HERE, name + "_train.npy"), tr.detach().numpy())
         np.save(os.path.join(HERE, name + "_grad.npy"), grad.reshape(grad.shape[0], -1).numpy())

@@ -57,13 +57,14 @@ func BenchmarkEmbed(b *testing.B) {
 
 // BenchmarkZoo times powerful_benchmarker's default trunk at its input
 // size: the forward pass (what the feature cache costs per image) and a
-// fine-tuning step (batch 32, train-mode BatchNorm, 128-d embedder).
+// fine-tuning step (train-mode BatchNorm, 128-d embedder), batch 16 to
+// keep the training graph's memory to a few GB.
 // -short leaves it out: it takes minutes.
 func BenchmarkZoo(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short: minutes per run")
 	}
-	const batch = 32
+	const batch = 16
 	m, err := New(Config{
 		Trunk:      component(b, Trunks, "bninception", nil),
 		Embedder:   component(b, Embedders, "MLP", nil),

@@ -23,7 +23,7 @@ func TestFrozenTrunkFeatureCache(t *testing.T) {
 		return out
 	}
 	out := run("a", "--freeze_trunk", "true")
-	if !strings.Contains(out, "trunk outputs of ") || strings.Contains(out, "from the feature cache") {
+	if !strings.Contains(out, "trunk outputs computed") || strings.Contains(out, "from the feature cache") {
 		t.Fatalf("first run did not compute the features:\n%s", out)
 	}
 	cache, _ := filepath.Glob(filepath.Join(root, ".feature_cache", "*.npy"))

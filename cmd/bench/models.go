@@ -1,14 +1,17 @@
 package main
 
 import (
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bench-ml/bench/internal/download"
+	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/nn"
 )
 
@@ -77,7 +80,8 @@ PyTorch and bench share one copy. A file already there is left alone.`,
 			if mirror != "" {
 				url = strings.TrimSuffix(mirror, "/") + "/" + c.File
 			}
-			if err := download.File(context.Background(), nil, url, dst, c.SHA256, cmd.ErrOrStderr()); err != nil {
+			uiOf(cmd)
+			if err := fetchChecked(url, dst, c.SHA256); err != nil {
 				return err
 			}
 			cmd.Printf("%s\n", dst)
@@ -87,4 +91,33 @@ PyTorch and bench share one copy. A file already there is left alone.`,
 	dl.Flags().StringVar(&mirror, "mirror", "", "download <mirror>/<file> instead of the published URL (the digest is still checked)")
 	cmd.AddCommand(dl)
 	return cmd
+}
+
+// fetchChecked downloads url to dst through dst.part (resumed when a
+// previous download stopped), checks the SHA-256 digest (the published
+// prefix torch.hub's file names carry) and renames it into place; a file
+// that does not match is removed.
+func fetchChecked(url, dst, digest string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	part := dst + ".part"
+	if err := data.Fetch("models download", url, part); err != nil {
+		return err
+	}
+	f, err := os.Open(part)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); !strings.HasPrefix(sum, digest) {
+		os.Remove(part)
+		return fmt.Errorf("%s: SHA-256 %s does not match the published %s: the download was removed, run again to fetch it anew", url, sum, digest)
+	}
+	return os.Rename(part, dst)
 }

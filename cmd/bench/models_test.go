@@ -29,7 +29,7 @@ func TestModelsDownload(t *testing.T) {
 	if len(served) != 1 || served[0] != "/resnet18-f37072fd.pth" {
 		t.Errorf("served %v", served)
 	}
-	if !strings.Contains(stderr, "resnet18-f37072fd.pth [") {
+	if !strings.Contains(stderr, "downloading resnet18-f37072fd.pth.part") {
 		t.Errorf("no progress bar on stderr: %q", stderr)
 	}
 	dir := filepath.Join(home, "hub", "checkpoints")

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/bench-ml/bench/internal/arrayio"
 	"github.com/bench-ml/bench/internal/config"
@@ -71,7 +70,7 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 		if err != nil {
 			return err
 		}
-		if x, err = e.computeFeatures(m, log); err != nil {
+		if x, err = e.computeFeatures(m); err != nil {
 			return err
 		}
 		dim = m.TrunkSize()
@@ -81,8 +80,9 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 		if err := arrayio.WriteArray32(path, x, n, dim); err != nil {
 			return err
 		}
+		log.Info("trunk outputs computed", "images", n, "file", path)
 	} else {
-		log.Printf("trunk outputs from the feature cache %s", path)
+		log.Info("trunk outputs from the feature cache", "file", path)
 	}
 	loader, err := data.NewFeatureLoader(x, dim, data.Labels(e.ds))
 	if err != nil {
@@ -93,11 +93,12 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 }
 
 // computeFeatures runs the trunk over every item of the dataset.
-func (e *env) computeFeatures(m *nn.Model[float32], log *logger) ([]float32, error) {
+func (e *env) computeFeatures(m *nn.Model[float32]) ([]float32, error) {
 	n := e.ds.Len()
 	chunk := min(e.spec.Tester.BatchSize, cacheBatch)
 	out := make([]float32, 0, n*m.TrunkSize())
-	start := time.Now()
+	bar := e.bars.Bar("trunk outputs", n, "img", 1, nil)
+	defer bar.Done()
 	items := make([]int, n)
 	for i := range items {
 		items[i] = i
@@ -120,11 +121,8 @@ func (e *env) computeFeatures(m *nn.Model[float32], log *logger) ([]float32, err
 		}
 		out = append(out, f...)
 		done += len(b.Labels)
-		log.Progress("trunk outputs", 1, 1, done, n, 0, time.Since(start))
+		bar.Set(done)
 	}
-	log.EndProgress()
-	log.Printf("trunk outputs of %d images computed in %s (%.1f images/s)", n, time.Since(start).Round(time.Second),
-		float64(n)/time.Since(start).Seconds())
 	return out, nil
 }
 

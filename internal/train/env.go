@@ -9,6 +9,7 @@ import (
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/progress"
 )
 
 // modelExt is the file extension of a model checkpoint.
@@ -21,7 +22,8 @@ type env struct {
 	ds         data.Dataset
 	trainData  source
 	evalData   source
-	numClasses int // of the whole dataset; a fold's training set has fewer
+	numClasses int                // of the whole dataset; a fold's training set has fewer
+	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
 	// trunk is the models' trunk: the configured one, or Identity on the
 	// cached outputs of a frozen trunk.
 	trunk config.Component
@@ -120,6 +122,8 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 	emb = make([]float32, 0, len(items)*dim)
 	labels = make([]int, 0, len(items))
 	chunk := e.spec.Tester.BatchSize
+	bar := e.bars.Bar("embedding", len(items), "img", 1, nil)
+	defer bar.Done()
 	for start := 0; start < len(items); start += chunk {
 		idx := items[start:min(start+chunk, len(items))]
 		b, err := e.evalData.Load(idx, 0)
@@ -137,6 +141,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 		}
 		emb = append(emb, out...)
 		labels = append(labels, b.Labels...)
+		bar.Set(len(labels))
 	}
 	return emb, dim, labels, nil
 }
@@ -150,7 +155,10 @@ func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool)
 	opt := e.spec.Tester.Accuracy
 	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
+	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
+	bar.Set(1)
+	bar.Done()
 	if err != nil {
 		return nil, err
 	}

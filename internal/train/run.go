@@ -4,11 +4,12 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -17,14 +18,30 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) error {
+// one), then test each fold's best model and aggregate the folds. When ctx
+// is cancelled (SIGINT, SIGTERM) training stops before its next step,
+// leaving the last checkpoint as it is, and Run returns an error wrapping
+// ctx's cause (context.Canceled) that says where it stopped.
+func Run(ctx context.Context, o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
+	}
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		unlock, err := record.LockExperiment(o.Folder())
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, unlock()) }()
+		if err := record.RemoveTemp(o.Folder()); err != nil {
+			return err
+		}
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -42,7 +59,8 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(o.Out, o.Progress)
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
 	if trunkFrozen(spec) && spec.Trunk.Type != "Identity" {
 		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
 			return err
@@ -61,23 +79,37 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, folder.Close()) }()
+	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	if trainNow {
+		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
 		for _, sp := range splits {
 			start := time.Now()
-			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
 	return testFolds(env, folder, splits, log)
 }
 
-// openFolder creates the experiment folder and saves the resolved config
+// openFolder creates (and locks) the experiment folder and saves the resolved config
 // first, so that a run is reproducible from its folder even if it dies; or
 // opens the existing one, recording any config change as a diff.
 func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
@@ -86,7 +118,10 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 		if err != nil {
 			return nil, err
 		}
-		return f, saveConfigs(tree, f.ConfigsDir())
+		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+		return f, nil
 	}
 	f, err := record.Open(o.Folder())
 	if err != nil {
@@ -132,16 +167,20 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	var dims []int
 	var labels []int
 	for _, sp := range splits {
-		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-		if _, err := os.Stat(best + modelExt); err != nil {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+		best := checkpointPath(folder, sp.Name, "best")
+		c, _, err := readCheckpoint(best, "best")
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
+		}
+		if err != nil {
+			return err
 		}
 		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
 		if err != nil {
 			return err
 		}
-		if err := m.Load(best + modelExt); err != nil {
-			return err
+		if err := m.SetTensors(modelTensors(c)); err != nil {
+			return fmt.Errorf("%s: %w", best, err)
 		}
 		emb, dim, lab, err := env.embed(m, sp.Test, false)
 		if err != nil {
@@ -153,7 +192,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		}
 		perFold = append(perFold, res)
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 	}
 	separated := eval.Aggregate(perFold)
 	if err := writeSummary(folder, "separated", separated); err != nil {
@@ -188,12 +227,13 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err := writeMetrics(folder, "untrained", untrained); err != nil {
 			return err
 		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
 	}
 	pm := env.spec.PrimaryMetric
 	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
+	log.Result("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
 		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }
 

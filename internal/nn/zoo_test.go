@@ -65,7 +65,7 @@ var zooCases = []struct {
 	{"resnet34", 64, "conv1"},
 	{"resnet50", 64, "conv1"},
 	{"resnet101", 64, "conv1"},
-	{"bninception", 224, "conv1_7x7_s2"},
+	{"bninception", 96, "conv1_7x7_s2"},
 	{"googlenet", 64, "conv1.conv"},
 }
 

@@ -127,6 +127,15 @@ class BNInception(nn.Module):
         return self.last_linear(self.global_pool(x).flatten(1))
 
 
+def bninception():
+    # pretrainedmodels pools the 7x7 map of a 224-231 px input with a fixed
+    # 7x7 average; the global average is the same there and lets the test run
+    # at 96x96 (3x3 maps), a fifth of the memory and time.
+    m = BNInception()
+    m.global_pool = nn.AdaptiveAvgPool2d(1)
+    return m, None
+
+
 def torchvision_trunk(name, **kwargs):
     m = getattr(torchvision.models, name)(**kwargs)
     return m, "fc"
@@ -148,7 +157,7 @@ MODELS = {
     "resnet34": (lambda: torchvision_trunk("resnet34"), 64, "conv1"),
     "resnet50": (lambda: torchvision_trunk("resnet50"), 64, "conv1"),
     "resnet101": (lambda: torchvision_trunk("resnet101"), 64, "conv1"),
-    "bninception": (lambda: (BNInception(), None), 224, "conv1_7x7_s2"),
+    "bninception": (bninception, 96, "conv1_7x7_s2"),
     "googlenet": (googlenet, 64, "conv1.conv"),
 }
 

@@ -220,7 +220,7 @@ func TestEvalOfMissingExperiment(t *testing.T) {
 
 func TestConfigsShowFillsDefaults(t *testing.T) {
 	out, err := bench(t, "configs", "show", "--root_config_folder", "../../configs",
-		"--optimizers~APPLY~2", "{lr: 0.01}")
+		"--optimizers~APPLY~3", "{lr: 0.01}")
 	if err != nil {
 		t.Fatal(err)
 	}

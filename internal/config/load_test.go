@@ -168,7 +168,7 @@ func TestOverridesComeAfterFilesInOrder(t *testing.T) {
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 1e-05}}}, models: {trunk: {A: {x: 1}}}}", "optimizers.trunk_optimizer.RMSprop.lr"},
 		{"dotted path with a suffix", []Override{{Key: "models.trunk~OVERRIDE~", Value: "{C: null}", Source: "--set models.trunk~OVERRIDE~"}},
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 0.1}}}, models: {trunk: {C: null}}}", "models.trunk"},
-		{"apply from the command line", []Override{{Key: "optimizers~APPLY~2", Value: "{lr: 0.5}", Source: "--optimizers~APPLY~2"}},
+		{"apply from the command line", []Override{{Key: "optimizers~APPLY~3", Value: "{lr: 0.5}", Source: "--optimizers~APPLY~3"}},
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 0.5}}}, models: {trunk: {A: {x: 1}}}}", "optimizers.trunk_optimizer.RMSprop.lr"},
 	}
 	for _, c := range cases {

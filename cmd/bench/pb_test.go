@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,5 +25,108 @@ func TestApplyDepthIsPowerfulBenchmarkers(t *testing.T) {
 	_, err = bench(t, "configs", "show", "--root_config_folder", "../../configs", "--optimizers~APPLY~2", "{lr: 0.01}")
 	if err == nil || !strings.Contains(err.Error(), "optimizers.trunk_optimizer: a component has one type, this has 2 (Adam, lr)") {
 		t.Errorf("the old depth: got %v", err)
+	}
+}
+
+const pbConfigs = "../../testdata/pb_configs"
+
+// pbSmall shrinks powerful_benchmarker's default experiment (CUB200,
+// BN-Inception, 1000 epochs) to the built-in dataset and a smoke size with
+// command-line overrides only, in powerful_benchmarker's syntax.
+var pbSmall = []string{
+	"--dataset~OVERRIDE~", "{Glyphs: {images_per_class: 12, image_size: 24}}",
+	"--models", "{trunk~OVERRIDE~: {ConvNet: {channels: [16, 32]}}, embedder: {MLP: {layer_sizes: [32]}}}",
+	"--transforms~OVERRIDE~", "{train: {Resize: {size: 24}, RandomResizedCrop: {scale: 0.16 1, ratio: 0.75 1.33, size: 24}}, eval: {Resize: {size: 24}}}",
+	"--trainer~APPLY~2", "{iterations_per_epoch: 3}",
+	"--num_epochs_train", "2", "--save_interval", "1",
+	"--split_manager~APPLY~2", "{num_training_partitions: 2, num_training_sets: 2}",
+}
+
+// TestPBConfigFolderResolves loads powerful_benchmarker v0.9.33's config
+// folder as it is and checks that it resolves to its values, in its layout.
+func TestPBConfigFolderResolves(t *testing.T) {
+	// bench has no BN-Inception: the folder fails at that one line, or
+	// loads if a later bench adds the trunk.
+	if _, err := bench(t, "configs", "show", "--root_config_folder", pbConfigs); err != nil &&
+		!strings.Contains(err.Error(), `config_models/default.yaml:2: models.trunk.bninception: unknown trunk "bninception"`) {
+		t.Fatalf("the unchanged folder: %v", err)
+	}
+	out, err := bench(t, "configs", "show", "--root_config_folder", pbConfigs, "--models", "{trunk~OVERRIDE~: {ConvNet: {}}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"trainer:\n  MetricLossOnly:\n    iterations_per_epoch: 100\n    dataloader_num_workers: 2\n    batch_size: 32\n    freeze_trunk_batchnorm: true\n    label_hierarchy_level: 0\n",
+		"num_epochs_train: 1000\nsave_interval: 2\npatience: 9\n",
+		"skip_eval_if_already_done: true\n", "save_lists_in_db: false\n",
+		"# config_dataset\ndataset:\n  CUB200:", "splits_to_eval: [val]\nsplit_manager:", "hierarchy_level: 0\n", "data_and_label_getter_keys: [data, label]",
+		"MLP:\n      layer_sizes: [128]", "MPerClassSampler:\n    m: 4",
+		"scale: [0.16, 1.0]\n      ratio: [0.75, 1.33]\n      size: 227",
+		"RMSprop:\n      lr: 1e-06\n      weight_decay: 0.0001\n      momentum: 0.9",
+		"batch_size: 32\n    dataloader_num_workers: 2\n    pca: null", "visualizer: {}",
+		"split_to_aggregate: val", "HookContainer:\n    primary_metric: mean_average_precision_at_r\n    validation_split_name: val\n    save_models: true",
+		"# config_factories\nfactories:\n  model:\n    ModelFactory: {}",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("configs show lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"\niterations_per_epoch:", "\nbatch_size:", "eval_primary_metric"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("configs show has %q at the top level as well:\n%s", bad, out)
+		}
+	}
+	// The with_* profiles, as a powerful_benchmarker user combines them.
+	out, err = bench(t, "configs", "show", "--root_config_folder", pbConfigs, "--models", "{trunk~OVERRIDE~: {ConvNet: {}}}",
+		"--config_general", "default", "with_256_batch", "with_32_workers", "--config_optimizers", "default", "with_higher_lr",
+		"--config_eval", "default", "with_32_workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"    dataloader_num_workers: 32\n    batch_size: 256\n", "lr: 1e-05", "batch_size: 32\n    dataloader_num_workers: 32\n    pca"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("with_* profiles: configs show lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestPBConfigFolderRuns runs powerful_benchmarker's default experiment at
+// smoke size and its DAML profile, both shrunk by overrides only.
+func TestPBConfigFolderRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	args := append([]string{"run", "--root_experiment_folder", root, "--root_config_folder", pbConfigs, "--experiment_name", "pb"}, pbSmall...)
+	out, err := bench(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "test mean_average_precision_at_r: separated") {
+		t.Errorf("no test result:\n%s", out)
+	}
+	saved, err := os.ReadFile(filepath.Join(root, "pb", "configs", "config_general.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(saved), "MetricLossOnly:\n    iterations_per_epoch: 3\n") {
+		t.Errorf("saved config_general.yaml keeps powerful_benchmarker's layout:\n%s", saved)
+	}
+	args = append([]string{"run", "--root_experiment_folder", root, "--root_config_folder", pbConfigs, "--experiment_name", "pb_daml",
+		"--config_general", "default", "with_daml", "--config_models", "default", "with_daml",
+		"--config_loss_and_miners", "default", "with_daml", "--config_optimizers", "default", "with_daml"}, pbSmall...)
+	args = append(args, "--trainer~APPLY~2", "{g_triplets_per_anchor: 2, batch_size: 16}", "--check_untrained_accuracy", "false")
+	if out, err := bench(t, args...); err != nil {
+		t.Fatalf("with_daml: %v\n%s", err, out)
+	}
+}
+
+// TestPBSettingTwiceIsAnError: a setting written both in the trainer's
+// parameters and as bench's top-level key is one error naming both.
+func TestPBSettingTwiceIsAnError(t *testing.T) {
+	_, err := bench(t, "configs", "show", "--root_config_folder", "../../configs", "--trainer~APPLY~2", "{batch_size: 64}")
+	want := "trainer.MetricLossOnly.batch_size: is also set as the top-level key batch_size (../../configs/config_models/default.yaml:6); write it in one place"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }

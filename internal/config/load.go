@@ -16,39 +16,44 @@ import (
 )
 
 // Categories are the config categories, in the order their files are merged
-// and written.
+// and written. config_factories holds powerful_benchmarker's `factories`,
+// which bench accepts only with their default values.
 var Categories = []string{
 	"config_general", "config_dataset", "config_models", "config_loss_and_miners",
-	"config_transforms", "config_optimizers", "config_eval",
+	"config_transforms", "config_optimizers", "config_eval", "config_factories",
 }
+
+// foldernamesFile is powerful_benchmarker's optional list of the categories
+// of a config folder and the files each merges by default.
+const foldernamesFile = "config_foldernames.yaml"
 
 // Load merges the config files of every category, then the command-line
 // overrides in order. names maps a category to its file names, merged left
 // to right from rootConfigFolder/<category>/<name>.yaml; a category without
-// names uses [default]. config_general is merged last, so that a general
-// profile (smoke, daml) can change keys of any category, as
-// powerful_benchmarker's config_general files do. A top-level key belongs
-// to the first category whose files set it (SetTop may move it); an
-// override may only change a key some category set.
+// names uses the names rootConfigFolder/config_foldernames.yaml lists for it,
+// or [default]. As in powerful_benchmarker, a file rootConfigFolder/<category>.yaml
+// replaces the folder of that category. config_general is merged last, so
+// that a general profile (smoke, daml) can change keys of any category. A
+// top-level key belongs to the first category whose files set it (SetTop
+// may move it); an override may only change a key some category set.
 func Load(rootConfigFolder string, names map[string][]string, overrides []Override) (*Tree, error) {
 	for c := range names {
 		if !contains(Categories, c) {
 			return nil, &Error{Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
 		}
 	}
+	defaults, err := readFoldernames(rootConfigFolder)
+	if err != nil {
+		return nil, err
+	}
 	t := newTree()
 	for _, c := range loadOrder() {
-		list := names[c]
-		if len(list) == 0 {
-			list = []string{"default"}
+		files, err := categoryFiles(rootConfigFolder, c, names[c], defaults)
+		if err != nil {
+			return nil, err
 		}
-		dir := filepath.Join(rootConfigFolder, c)
-		for _, name := range list {
-			file := filepath.Join(dir, name+".yaml")
+		for _, file := range files {
 			data, err := os.ReadFile(file)
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, missingConfig(dir, file, name)
-			}
 			if err != nil {
 				return nil, &Error{Source: file, Msg: err.Error()}
 			}
@@ -58,6 +63,94 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 		}
 	}
 	return t, t.applyOverrides(overrides)
+}
+
+// categoryFiles lists the files category c merges, in order.
+func categoryFiles(root, c string, names []string, defaults map[string][]string) ([]string, error) {
+	single := filepath.Join(root, c+".yaml")
+	if _, err := os.Stat(single); err == nil {
+		return []string{single}, nil
+	}
+	if len(names) == 0 {
+		names = defaults[c]
+	}
+	dir := filepath.Join(root, c)
+	if len(names) == 0 {
+		names = []string{"default"}
+		if _, err := os.Stat(filepath.Join(dir, "default.yaml")); err != nil && c == "config_factories" {
+			return nil, nil // optional: bench has no factories to choose
+		}
+	}
+	var files []string
+	for _, name := range names {
+		file := filepath.Join(dir, name+".yaml")
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, missingConfig(dir, file, name)
+		}
+		files = append(files, file)
+	}
+	return files, nil
+}
+
+// readFoldernames reads root/config_foldernames.yaml, when there is one: a
+// list `config_foldernames` of categories and, for each category, the names
+// of the files it merges when no --config_<category> flag names them.
+func readFoldernames(root string) (map[string][]string, error) {
+	file := filepath.Join(root, foldernamesFile)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &Error{Source: file, Msg: err.Error()}
+	}
+	raw, err := parseYAML(data, file, true)
+	if err != nil {
+		return nil, err
+	}
+	if raw.isNull() {
+		return nil, nil
+	}
+	if raw.kind != mapNode {
+		return nil, &Error{Source: raw.origin(), Msg: fmt.Sprintf("want a map of categories, got %s", raw.describe())}
+	}
+	out := map[string][]string{}
+	for _, k := range raw.keys {
+		v := raw.kids[k]
+		names, ok := stringList(v)
+		if !ok {
+			return nil, &Error{Source: v.origin(), Path: k, Msg: fmt.Sprintf("want a list of names, got %s", v.describe())}
+		}
+		cats := names // config_foldernames lists the categories
+		if k != "config_foldernames" {
+			cats, out[k] = []string{k}, names
+		}
+		for _, c := range cats {
+			if !contains(Categories, c) {
+				return nil, &Error{Source: v.origin(), Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
+			}
+		}
+	}
+	return out, nil
+}
+
+// stringList reads a list of strings (a lone string is a list of one).
+func stringList(v *node) ([]string, bool) {
+	if s, ok := v.value.(string); ok && v.kind == scalarNode {
+		return []string{s}, true
+	}
+	if v.kind != listNode {
+		return nil, false
+	}
+	var out []string
+	for _, e := range v.items {
+		s, ok := e.value.(string)
+		if !ok || e.kind != scalarNode {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 // loadOrder is Categories with config_general moved last.
@@ -74,6 +167,9 @@ func LoadSaved(dir string, overrides []Override) (*Tree, error) {
 	for _, c := range Categories {
 		file := filepath.Join(dir, c+".yaml")
 		data, err := os.ReadFile(file)
+		if c == "config_factories" && errors.Is(err, fs.ErrNotExist) {
+			continue // saved before bench knew the category
+		}
 		if err != nil {
 			return nil, &Error{Source: file, Msg: fmt.Sprintf("cannot read the saved config: %v", err)}
 		}

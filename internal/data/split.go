@@ -52,6 +52,7 @@ func newClassDisjoint(p *config.Params) SplitManager {
 		Shuffle:               p.Bool("shuffle", false),
 		RandomSeed:            uint64(p.Int("random_seed", 0, config.Min(0))),
 	}
+	pbSplitParams(p)
 	if m.NumTrainingSets > m.NumTrainingPartitions {
 		p.Fail("num_training_sets", "%d is more than num_training_partitions (%d)", m.NumTrainingSets, m.NumTrainingPartitions)
 	}
@@ -63,6 +64,20 @@ func newClassDisjoint(p *config.Params) SplitManager {
 		p.Fail("special_split_scheme_name", "%q is not allowed; allowed: null, old_approach", s)
 	}
 	return m
+}
+
+// pbSplitParams reads powerful_benchmarker's split-manager parameters that
+// have one meaning in bench, when a config writes them: bench's datasets
+// have one level of labels, and an item is always (image, label).
+func pbSplitParams(p *config.Params) {
+	if p.Has("hierarchy_level") {
+		p.Int("hierarchy_level", 0, config.Min(0), config.Max(0))
+	}
+	if p.Has("data_and_label_getter_keys") {
+		if k := p.Strings("data_and_label_getter_keys", []string{"data", "label"}); len(k) != 2 || k[0] != "data" || k[1] != "label" {
+			p.Fail("data_and_label_getter_keys", "only [data, label] is supported: bench's datasets give an image and its label")
+		}
+	}
 }
 
 // Splits implements SplitManager.

@@ -45,6 +45,16 @@ var categoryOf = map[string]string{
 	"splits_to_eval":           "config_eval",
 	"aggregator":               "config_eval",
 	"ensemble":                 "config_eval",
+	"hook_container":           "config_eval",
+	"factories":                "config_factories",
+	// powerful_benchmarker's settings, accepted when present (pb.go)
+	"api_parser":                             "config_general",
+	"skip_eval_if_already_done":              "config_general",
+	"skip_ensemble_eval_if_already_done":     "config_general",
+	"log_data_to_tensorboard":                "config_general",
+	"save_figures_on_tensorboard":            "config_general",
+	"save_lists_in_db":                       "config_general",
+	"override_required_compatible_factories": "config_general",
 }
 
 // Tester holds GlobalEmbeddingSpaceTester's settings.
@@ -52,6 +62,7 @@ type Tester struct {
 	Normalize      bool
 	UseTrunkOutput bool
 	BatchSize      int
+	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	Accuracy       eval.Options
 }
 
@@ -105,6 +116,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	raw, _ := t.Get("")
 	rawMap, _ := raw.(map[string]any)
 	p := config.NewParamsFunc(rawMap, "", t.Source)
+	from, err := liftNested(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -113,11 +128,24 @@ func Decode(t *config.Tree) (*Spec, error) {
 	decodeTransforms(p, s, t)
 	decodeOptimizers(p, s)
 	decodeEval(p, s)
+	decodePB(p, s)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	for key, v := range p.Resolved() {
-		if err := t.SetTop(categoryOf[key], key, v, "default"); err != nil {
+	resolved := p.Resolved()
+	for key, v := range resolved {
+		if writeBack(resolved, key, v, from) {
+			delete(resolved, key)
+		}
+	}
+	for key, v := range resolved {
+		// A key stays in the category that set it, such as
+		// powerful_benchmarker's splits_to_eval in config_dataset.
+		cat := t.Category(key)
+		if cat == "" {
+			cat = categoryOf[key]
+		}
+		if err := t.SetTop(cat, key, v, "default"); err != nil {
 			return nil, err
 		}
 	}
@@ -262,6 +290,11 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
 	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
 	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))
+	s.Tester.Workers = s.Workers
+	if g.Has("dataloader_num_workers") {
+		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
+	}
+	pbTesterParams(g)
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),
@@ -276,8 +309,13 @@ func decodeEval(p *config.Params, s *Spec) {
 	if !slices.Contains(s.SplitsToEval, "val") {
 		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
 	}
-	agg := p.Map("aggregator")
-	agg.Map("MeanAggregator")
-	ens := p.Map("ensemble")
-	s.NormalizeConcatenated = ens.Map("ConcatenateEmbeddings").Bool("normalize_embeddings", true)
+	agg := p.Map("aggregator").Map("MeanAggregator")
+	if agg.Has("split_to_aggregate") {
+		agg.String("split_to_aggregate", "val", "val", "test")
+	}
+	ce := p.Map("ensemble").Map("ConcatenateEmbeddings")
+	s.NormalizeConcatenated = ce.Bool("normalize_embeddings", true)
+	if ce.Has("use_trunk_output") && ce.Bool("use_trunk_output", false) {
+		ce.Fail("use_trunk_output", "only false is supported: the ensemble concatenates the folds' embeddings")
+	}
 }

@@ -24,7 +24,7 @@ type env struct {
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
-	loader := func(transforms []config.Component) (*data.Loader, error) {
+	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
 		pipe, err := data.NewPipeline(transforms)
 		if err != nil {
 			return nil, err
@@ -33,13 +33,13 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		if err != nil {
 			return nil, err
 		}
-		return l.WithWorkers(spec.Workers), nil
+		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(spec.TrainTransforms)
+	trainData, err := loader(spec.TrainTransforms, spec.Workers)
 	if err != nil {
 		return nil, err
 	}
-	evalData, err := loader(spec.EvalTransforms)
+	evalData, err := loader(spec.EvalTransforms, spec.Tester.Workers)
 	if err != nil {
 		return nil, err
 	}

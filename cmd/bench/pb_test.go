@@ -130,3 +130,36 @@ func TestPBSettingTwiceIsAnError(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// TestShippedPBProfiles: powerful_benchmarker's v0.9.33 with_* names and its
+// Jan-2020 names ship in configs/ with its values.
+func TestShippedPBProfiles(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--config_general", "default", "daml"}, []string{"g_triplets_per_anchor: 100", "margin: 0.01", "synth_loss: 0.1", "lr: 1e-05\n      weight_decay: 5e-05"}},
+		{[]string{"--config_general", "default", "daml", "daml_light"}, []string{"g_triplets_per_anchor: 20"}},
+		{[]string{"--config_general", "default", "train_with_classifier"}, []string{"TrainWithClassifier:", "CrossEntropyLoss:", "metric_loss: 0\n  classifier_loss: 1"}},
+		{[]string{"--config_general", "default", "cascaded_embeddings"}, []string{"embedding_sizes: [32, 32, 32]", "metric_loss_2:", "tuple_miner_2:", "m: 8", "batch_size: 80"}},
+		{[]string{"--config_general", "default", "with_daml", "--config_models", "default", "with_daml", "--config_loss_and_miners", "default", "with_daml", "--config_optimizers", "default", "with_daml"},
+			[]string{"DeepAdversarialMetricLearning:", "g_triplets_per_anchor: 100", "margin: 0.01", "lr: 1e-06\n      weight_decay: 0.0001"}},
+		{[]string{"--config_general", "default", "with_cascaded", "--config_loss_and_miners", "default", "with_cascaded"}, []string{"CascadedEmbeddings:", "margin: 0.1"}},
+		{[]string{"--config_general", "default", "with_classifier", "with_256_batch", "with_32_workers", "with_cars196"},
+			[]string{"TrainWithClassifier:", "batch_size: 256", "dataloader_num_workers: 32", "save_interval: 5\npatience: 14"}},
+		{[]string{"--config_general", "default", "with_sop", "--config_dataset", "default", "with_sop", "--config_eval", "default", "with_32_workers",
+			"--config_loss_and_miners", "default", "with_classification_based_loss", "--config_optimizers", "default", "with_higher_lr", "with_metric_loss_optimizer"},
+			[]string{"save_interval: 20\npatience: 39", "StanfordOnlineProducts:", "    dataloader_num_workers: 32\n", "m: 1\n", "lr: 1e-05", "metric_loss_optimizer:"}},
+	} {
+		out, err := bench(t, append([]string{"configs", "show", "--root_config_folder", "../../configs"}, tc.args...)...)
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
+}

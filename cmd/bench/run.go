@@ -99,6 +99,9 @@ prints the resolved YAML, one document per category.
 				if err != nil {
 					return err
 				}
+				if string(text) == "{}\n" {
+					continue // a category no config uses, such as config_factories
+				}
 				cmd.Printf("# %s\n%s---\n", cat, text)
 			}
 			return nil

@@ -225,6 +225,9 @@ func decodeLosses(p *config.Params, s *Spec) {
 		decodeCascadedLosses(lf, mf, s)
 	} else {
 		s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
+		if s.Classifier.Type != "" && s.Trainer.Name == DeepAdversarialMetricLearning && !slices.Contains(lf.Keys(), "classifier_loss") {
+			s.Classifier = config.Component{} // as PML's DAML: without a classifier_loss the classifier is unused
+		}
 		if s.Classifier.Type != "" {
 			s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
 		}

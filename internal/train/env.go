@@ -29,6 +29,7 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		if err != nil {
 			return nil, err
 		}
+		pipe.NormalizeByDefault(ds.Shape(), data.ImageNetMean, data.ImageNetStd)
 		l, err := data.NewLoader(ds, pipe, spec.Seed)
 		if err != nil {
 			return nil, err

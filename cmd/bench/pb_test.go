@@ -163,3 +163,102 @@ func TestShippedPBProfiles(t *testing.T) {
 		}
 	}
 }
+
+// frozenRun is one fold of the smoke run whose model cannot change (no
+// BatchNorm, a learning rate below float32's resolution), so no epoch
+// improves on the untrained model.
+func frozenRun(t *testing.T, root, name string, extra ...string) string {
+	t.Helper()
+	args := runArgs(t, root, append([]string{"--experiment_name", name, "--config_general", "default", "smoke",
+		"--iterations_per_epoch", "2",
+		"--split_manager", "{ClassDisjointSplitManager: {num_training_partitions: 2, num_training_sets: 1}}",
+		"--models", "{trunk: {ConvNet: {batchnorm: false}}}", "--optimizers~APPLY~3", "{lr: 1e-30}"}, extra...)...)
+	out, err := bench(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return out
+}
+
+// TestPatienceAsPB: the untrained model (epoch 0) can be the best epoch,
+// patience is checked at evaluation epochs only, and patience: null never
+// stops early.
+func TestPatienceAsPB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	out := frozenRun(t, root, "pat0", "--patience", "0", "--save_interval", "2", "--num_epochs_train", "6")
+	for _, want := range []string{"epoch 2 val:", "best epoch 0,"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("patience 0, save_interval 2: lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "epoch 3") || strings.Contains(out, "epoch 4 val") {
+		t.Errorf("patience 0 did not stop at the first evaluation after epoch 0:\n%s", out)
+	}
+	out = frozenRun(t, root, "patnull", "--patience", "null", "--num_epochs_train", "4")
+	if !strings.Contains(out, "epoch 4 val:") || !strings.Contains(out, "best epoch 0,") {
+		t.Errorf("patience null stopped early, or epoch 0 was not the best:\n%s", out)
+	}
+}
+
+// TestIterationsPerEpochNullIsOnePass: iterations_per_epoch: null is one
+// pass over the sampler, PML's len(dataloader), which MPerClassSampler's
+// length_before_new_iter sets.
+func TestIterationsPerEpochNullIsOnePass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "onepass", "--num_epochs_train", "2", "--iterations_per_epoch", "null",
+		"--sampler", "{MPerClassSampler: {length_before_new_iter: 100}}")
+	losses, err := os.ReadFile(filepath.Join(root, "onepass", "Test50_50_Partitions2_0", "records", "losses.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 // 32 = 3 batches per epoch, 2 epochs, plus the header.
+	if n := strings.Count(string(losses), "\n"); n != 7 {
+		t.Errorf("losses.csv has %d lines, want 7:\n%s", n, losses)
+	}
+}
+
+func readMeta(t *testing.T, root, name, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, name, "meta_logs", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestTesterAndEnsembleSettingsReachTheTest: use_trunk_output applies to
+// the test set as to val, and the ensemble's normalize_embeddings: false
+// concatenates the folds' embeddings unnormalised.
+func TestTesterAndEnsembleSettingsReachTheTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	// Two folds that train, so that their models differ.
+	run := func(name string, extra ...string) {
+		args := runArgs(t, root, append([]string{"--experiment_name", name, "--config_general", "default", "smoke",
+			"--iterations_per_epoch", "2", "--num_epochs_train", "1",
+			"--split_manager", "{ClassDisjointSplitManager: {num_training_partitions: 2, num_training_sets: 2}}"}, extra...)...)
+		if out, err := bench(t, args...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	run("emb")
+	run("trunk", "--tester~APPLY~2", "{use_trunk_output: true}")
+	run("raw", "--ensemble", "{ConcatenateEmbeddings: {normalize_embeddings: false}}")
+	if readMeta(t, root, "emb", "separated.json") == readMeta(t, root, "trunk", "separated.json") {
+		t.Error("use_trunk_output: true gave the same test results as false")
+	}
+	if readMeta(t, root, "emb", "separated.json") != readMeta(t, root, "raw", "separated.json") {
+		t.Error("the ensemble's normalize_embeddings changed the folds' own results")
+	}
+	if readMeta(t, root, "emb", "concatenated.json") == readMeta(t, root, "raw", "concatenated.json") {
+		t.Error("the ensemble's normalize_embeddings: false gave the same concatenated results as true")
+	}
+}

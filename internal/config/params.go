@@ -170,6 +170,18 @@ func (p *Params) OptFloat(key string, checks ...Check) *float64 {
 	return &f
 }
 
+// NullableInt returns an integer parameter for which null means "none"
+// (nil), as powerful_benchmarker's `patience: null`; an absent key is def.
+func (p *Params) NullableInt(key string, def int, checks ...Check) *int {
+	if raw, written := p.raw[key]; written && raw == nil {
+		p.used[key] = true
+		p.resolved[key] = nil
+		return nil
+	}
+	v := p.Int(key, def, checks...)
+	return &v
+}
+
 // Int returns an integer parameter.
 func (p *Params) Int(key string, def int, checks ...Check) int {
 	v := def
@@ -301,16 +313,16 @@ func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
 	return v
 }
 
-// spaceSeparated splits "0.16 1" into numbers; a word that is not a number
-// stays a string, for the caller's error.
-func spaceSeparated(s string) []any {
+// spaceSeparated reads "0.16 1" as a list of numbers; a string with any
+// other word stays itself, for the caller's error.
+func spaceSeparated(s string) any {
 	var out []any
 	for _, w := range strings.Fields(s) {
-		if f, err := strconv.ParseFloat(w, 64); err == nil {
-			out = append(out, f)
-		} else {
-			out = append(out, w)
+		f, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return s
 		}
+		out = append(out, f)
 	}
 	return out
 }

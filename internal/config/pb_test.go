@@ -61,5 +61,5 @@ func TestSpaceSeparatedNumbers(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 	p.Floats("bad", nil)
-	wantErr(t, p.Err(), "t.bad[1]", `want a number, got "x"`)
+	wantErr(t, p.Err(), "t.bad", `want a list of numbers, got "0.1 x"`)
 }

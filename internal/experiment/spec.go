@@ -72,9 +72,9 @@ type Tester struct {
 type Spec struct {
 	Trainer              Trainer
 	NumEpochs            int
-	IterationsPerEpoch   int
+	IterationsPerEpoch   int // 0: one pass over the sampler (null, as PML's None)
 	SaveInterval         int
-	Patience             int
+	Patience             *int // nil: no early stopping (null, as powerful_benchmarker)
 	CheckUntrained       bool
 	FreezeTrunkBatchNorm bool
 	Workers              int // goroutines transforming a batch; 0 = one per CPU
@@ -155,9 +155,11 @@ func Decode(t *config.Tree) (*Spec, error) {
 func decodeGeneral(p *config.Params, s *Spec) {
 	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(MetricLossOnly, nil))
 	s.NumEpochs = p.Int("num_epochs_train", 6, config.Min(1))
-	s.IterationsPerEpoch = p.Int("iterations_per_epoch", 50, config.Min(1))
+	if n := p.NullableInt("iterations_per_epoch", 50, config.Min(1)); n != nil {
+		s.IterationsPerEpoch = *n
+	}
 	s.SaveInterval = p.Int("save_interval", 1, config.Min(1))
-	s.Patience = p.Int("patience", 2, config.Min(0))
+	s.Patience = p.NullableInt("patience", 2, config.Min(0))
 	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
 	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
 	s.Workers = p.Int("dataloader_num_workers", 0, config.Min(0)) // 0: one per CPU

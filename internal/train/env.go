@@ -119,12 +119,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 
 // evaluate computes the tester's metrics, the query set compared to itself.
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
-	return e.evaluateWith(emb, labels, dim, e.spec.Tester.Normalize)
-}
-
-func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
-	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
 	if err != nil {

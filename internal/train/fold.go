@@ -74,7 +74,9 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 			return err
 		}
 	}
-	for f.state.Epoch < s.NumEpochs && f.state.Epoch-f.state.BestEpoch <= s.Patience {
+	// Patience is checked after each evaluation only, as PML's
+	// end_of_epoch_hook does; a resumed fold that had run out stays done.
+	for f.state.Epoch < s.NumEpochs && f.patienceLeft() {
 		if err := f.trainEpoch(f.state.Epoch + 1); err != nil {
 			return err
 		}
@@ -90,6 +92,22 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 	}
 	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
 	return nil
+}
+
+// patienceLeft reports whether the last evaluation leaves patience to go
+// on: epoch - best_epoch <= patience, always with patience null.
+func (f *fold) patienceLeft() bool {
+	p := f.env.spec.Patience
+	return p == nil || f.state.Epoch-f.state.BestEpoch <= *p || f.state.Epoch%f.env.spec.SaveInterval != 0
+}
+
+// iterations is the number of steps of an epoch: iterations_per_epoch, or
+// one pass over the sampler when it is null (PML's len(dataloader)).
+func (f *fold) iterations() int {
+	if n := f.env.spec.IterationsPerEpoch; n > 0 {
+		return n
+	}
+	return f.sampler.Len()
 }
 
 func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
@@ -273,8 +291,8 @@ func (f *fold) optimizers() []interface {
 // the current one trains.
 func (f *fold) trainEpoch(epoch int) error {
 	s := f.env.spec
-	first := (epoch - 1) * s.IterationsPerEpoch
-	last := first + s.IterationsPerEpoch
+	first := (epoch - 1) * f.iterations()
+	last := first + f.iterations()
 	batches := f.env.trainData.Prefetch(first, func(step int) []int {
 		if step >= last {
 			return nil
@@ -308,7 +326,7 @@ func (f *fold) trainEpoch(epoch int) error {
 		}
 		row["total_loss"] = value
 		f.lossTable.Add(row, columns...)
-		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
+		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, last-first, value, time.Since(start))
 	}
 	f.log.EndProgress()
 	return nil
@@ -372,8 +390,15 @@ func (f *fold) checkUntrained() error {
 			what = "trunk only"
 		}
 		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
-		if !trunkOnly {
-			f.recordAccuracies(0, metrics)
+		if trunkOnly {
+			continue
+		}
+		f.recordAccuracies(0, metrics)
+		// Epoch 0 competes for the best epoch, as in powerful_benchmarker
+		// (only the trunk alone, its epoch -1, does not).
+		f.state.BestMetric = metrics["val"][f.env.spec.PrimaryMetric]
+		if err := f.save("best"); err != nil {
+			return err
 		}
 	}
 	return f.records.Flush()

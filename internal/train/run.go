@@ -138,7 +138,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err := m.Load(best + modelExt); err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, sp.Test, false)
+		emb, dim, lab, err := env.embed(m, sp.Test, env.spec.Tester.UseTrunkOutput)
 		if err != nil {
 			return err
 		}
@@ -154,11 +154,11 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 	if err := writeSummary(folder, "separated", separated); err != nil {
 		return err
 	}
-	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
+	cat, dim, err := eval.Concatenate(embs, dims, env.spec.NormalizeConcatenated)
 	if err != nil {
 		return err
 	}
-	concatenated, err := env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated)
+	concatenated, err := env.evaluate(cat, labels, dim)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, splits[0].Test, false)
+		emb, dim, lab, err := env.embed(m, splits[0].Test, env.spec.Tester.UseTrunkOutput)
 		if err != nil {
 			return err
 		}

@@ -262,3 +262,74 @@ func TestTesterAndEnsembleSettingsReachTheTest(t *testing.T) {
 		t.Error("the ensemble's normalize_embeddings: false gave the same concatenated results as true")
 	}
 }
+
+// TestEvaluateAsPB: --evaluate tests the folds' best models and also
+// evaluates them on splits_to_eval, with the untrained trunk; it applies
+// command-line overrides without --merge_argparse_when_resuming and saves
+// no config change. --evaluate_ensemble evaluates the concatenated folds
+// only. --reproduce_results applies overrides only with
+// --merge_argparse_when_resuming.
+func TestEvaluateAsPB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "ev", "--num_epochs_train", "1", "--splits_to_eval", "[train, val]")
+	meta := filepath.Join(root, "ev", "meta_logs")
+	if err := os.RemoveAll(meta); err != nil {
+		t.Fatal(err)
+	}
+	savedBefore := readConfig(t, root, "ev", "config_eval.yaml")
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "ev", "--evaluate", "--tester~APPLY~2", "{batch_size: 17}")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range []string{"separated.json", "separated_val.json", "separated_train.json", "untrained.json", "untrained_trunk.json"} {
+		if _, err := os.Stat(filepath.Join(meta, f)); err != nil {
+			t.Errorf("--evaluate: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(meta, "concatenated.json")); err == nil {
+		t.Error("--evaluate evaluated the ensemble")
+	}
+	if readConfig(t, root, "ev", "config_eval.yaml") != savedBefore {
+		t.Error("--evaluate with an override changed the saved config")
+	}
+	if out, err = bench(t, "configs", "show", "--root_experiment_folder", root, "--experiment_name", "ev", "--evaluate", "--tester~APPLY~2", "{batch_size: 17}"); err != nil || !strings.Contains(out, "batch_size: 17") {
+		t.Errorf("--evaluate ignored an override: %v\n%s", err, out)
+	}
+	if err := os.RemoveAll(meta); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "ev", "--evaluate_ensemble"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "concatenated.json")); err != nil {
+		t.Errorf("--evaluate_ensemble: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "separated.json")); err == nil {
+		t.Error("--evaluate_ensemble evaluated the folds separately")
+	}
+	exp := filepath.Join(root, "ev")
+	for _, tc := range []struct {
+		merge bool
+		want  string
+	}{{false, "patience: 1\n"}, {true, "patience: 7\n"}} {
+		args := []string{"configs", "show", "--reproduce_results", exp, "--patience", "7"}
+		if tc.merge {
+			args = append(args, "--merge_argparse_when_resuming")
+		}
+		if out, err := bench(t, args...); err != nil || !strings.Contains(out, tc.want) {
+			t.Errorf("--reproduce_results, merge %v: want %q: %v\n%s", tc.merge, tc.want, err, out)
+		}
+	}
+}
+
+func readConfig(t *testing.T, root, name, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, name, "configs", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -69,7 +70,7 @@ func Run(o experiment.Options) error {
 			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
 		}
 	}
-	return testFolds(env, folder, splits, log)
+	return testFolds(env, folder, splits, stagesOf(o, trainNow), log)
 }
 
 // openFolder creates the experiment folder and saves the resolved config
@@ -87,7 +88,9 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 	if err != nil {
 		return nil, err
 	}
-	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
+	// As powerful_benchmarker, only resuming records config changes;
+	// --evaluate with overrides leaves the saved configs as they are.
+	if o.ResumeTraining == "" || !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
 		return f, nil
 	}
 	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
@@ -118,14 +121,30 @@ func saveConfigs(tree *config.Tree, dir string) error {
 	return nil
 }
 
+// stages are what the test stage computes: after training, all of them;
+// --evaluate the folds' own results (test and splits_to_eval) and
+// --evaluate_ensemble the folds' concatenated embeddings, as
+// powerful_benchmarker's eval and eval_ensemble.
+type stages struct{ separated, ensemble, splitsToEval bool }
+
+func stagesOf(o experiment.Options, trained bool) stages {
+	if trained {
+		return stages{separated: true, ensemble: true}
+	}
+	return stages{separated: o.Evaluate, ensemble: o.EvaluateEnsemble, splitsToEval: o.Evaluate}
+}
+
 // testFolds evaluates each fold's best model on the test set ("separated",
 // mean and 95% CI over folds) and the folds' concatenated embeddings
-// ("concatenated"), and writes both to meta_logs.
-func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+// ("concatenated"), and writes both to meta_logs; with splitsToEval, also
+// each best model on its fold's splits_to_eval ("separated_<split>").
+func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, log *logger) error {
 	var perFold []map[string]float64
+	perSplit := map[string][]map[string]float64{}
 	var embs [][]float32
 	var dims []int
 	var labels []int
+	trunkOnly := env.spec.Tester.UseTrunkOutput
 	for _, sp := range splits {
 		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
 		if _, err := os.Stat(best + modelExt); err != nil {
@@ -138,7 +157,94 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err := m.Load(best + modelExt); err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, sp.Test, env.spec.Tester.UseTrunkOutput)
+		emb, dim, lab, err := env.embed(m, sp.Test, trunkOnly)
+		if err != nil {
+			return err
+		}
+		embs, dims, labels = append(embs, emb), append(dims, dim), lab
+		if !st.separated {
+			continue
+		}
+		res, err := env.evaluate(emb, lab, dim)
+		if err != nil {
+			return err
+		}
+		perFold = append(perFold, res)
+		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		if !st.splitsToEval {
+			continue
+		}
+		for _, name := range env.spec.SplitsToEval {
+			items := map[string][]int{"train": sp.Train, "val": sp.Val}[name]
+			emb, dim, lab, err := env.embed(m, items, trunkOnly)
+			if err != nil {
+				return err
+			}
+			res, err := env.evaluate(emb, lab, dim)
+			if err != nil {
+				return err
+			}
+			perSplit[name] = append(perSplit[name], res)
+			log.Printf("%s best model on %s: %s", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
+		}
+	}
+	pm := env.spec.PrimaryMetric
+	var summary []string
+	if st.separated {
+		separated := eval.Aggregate(perFold)
+		if err := writeSummary(folder, "separated", separated); err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(perSplit)) {
+			if err := writeSummary(folder, "separated_"+name, eval.Aggregate(perSplit[name])); err != nil {
+				return err
+			}
+		}
+		s := separated[pm]
+		summary = append(summary, fmt.Sprintf("separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds)", s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N))
+	}
+	if st.ensemble {
+		cat, dim, err := eval.Concatenate(embs, dims, env.spec.NormalizeConcatenated)
+		if err != nil {
+			return err
+		}
+		concatenated, err := env.evaluate(cat, labels, dim)
+		if err != nil {
+			return err
+		}
+		if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
+			return err
+		}
+		summary = append(summary, fmt.Sprintf("concatenated %.4f", concatenated[pm]))
+	}
+	if env.spec.CheckUntrained {
+		if err := testUntrained(env, folder, splits[0], st, log); err != nil {
+			return err
+		}
+	}
+	log.Printf("test %s: %s", pm, strings.Join(summary, ", "))
+	return nil
+}
+
+// testUntrained tests the model before training, the baseline that
+// training must beat: with its untrained embedder ("untrained") and, when
+// evaluating, the trunk alone ("untrained_trunk", powerful_benchmarker's
+// epoch -1). Every fold starts from the same weights, so one model serves.
+func testUntrained(env *env, folder *record.Folder, sp data.Split, st stages, log *logger) error {
+	m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
+	if err != nil {
+		return err
+	}
+	type untrainedRun struct {
+		name      string
+		trunkOnly bool
+	}
+	runs := []untrainedRun{{"untrained", env.spec.Tester.UseTrunkOutput}}
+	if st.splitsToEval {
+		runs = append(runs, untrainedRun{"untrained_trunk", true})
+	}
+	for _, r := range runs {
+		emb, dim, lab, err := env.embed(m, sp.Test, r.trunkOnly)
 		if err != nil {
 			return err
 		}
@@ -146,49 +252,11 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err != nil {
 			return err
 		}
-		perFold = append(perFold, res)
-		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
-	}
-	separated := eval.Aggregate(perFold)
-	if err := writeSummary(folder, "separated", separated); err != nil {
-		return err
-	}
-	cat, dim, err := eval.Concatenate(embs, dims, env.spec.NormalizeConcatenated)
-	if err != nil {
-		return err
-	}
-	concatenated, err := env.evaluate(cat, labels, dim)
-	if err != nil {
-		return err
-	}
-	if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
-		return err
-	}
-	if env.spec.CheckUntrained {
-		// The same model before training, on the same test set: the
-		// baseline that training must beat.
-		m, err := env.newModel(len(classIDs(env.ds, splits[0].Train)))
-		if err != nil {
+		if err := writeMetrics(folder, r.name, res); err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, splits[0].Test, env.spec.Tester.UseTrunkOutput)
-		if err != nil {
-			return err
-		}
-		untrained, err := env.evaluate(emb, lab, dim)
-		if err != nil {
-			return err
-		}
-		if err := writeMetrics(folder, "untrained", untrained); err != nil {
-			return err
-		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Printf("%s test: %s", strings.ReplaceAll(r.name, "_", " "), formatMetrics(res, env.spec.PrimaryMetric))
 	}
-	pm := env.spec.PrimaryMetric
-	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
-		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
 	return nil
 }
 

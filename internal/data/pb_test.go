@@ -39,3 +39,19 @@ func TestNormalizeByDefault(t *testing.T) {
 	near(run([]any{"Normalize", map[string]any{"mean": []any{0.5}, "std": []any{0.5}}}, Shape{3, 1, 1}), 1, 1, 1)
 	near(run(nil, Shape{1, 1, 1}), 1)
 }
+
+// TestShuffledSplitNames: shuffled split schemes are named as
+// powerful_benchmarker names them.
+func TestShuffledSplitNames(t *testing.T) {
+	labels := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"shuffle": true, "num_training_partitions": 2, "num_training_sets": 2}).Splits(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if splits[1].Name != "ShuffledTest50_50_ShuffledPartitions2_1" {
+		t.Errorf("got %s", splits[1].Name)
+	}
+	if len(splits[0].Test) != 5 {
+		t.Errorf("test set %v, want 5 classes", splits[0].Test)
+	}
+}

@@ -25,8 +25,9 @@ type SplitManager interface {
 
 // ClassDisjoint is powerful_benchmarker's ClassDisjointSplitManager. The
 // sorted classes (shuffled first when Shuffle is set) lose a contiguous
-// block of TestSize of them to the test set, starting at TestStartIdx of the
-// way through and wrapping around; the remaining classes, in order, are cut
+// block of TestSize of them to the test set, placed by TestStartIdx as
+// powerful_benchmarker v0.9.33 does (see Splits) and wrapping around; the
+// remaining classes, in that order, are cut
 // into NumTrainingPartitions contiguous folds as scikit-learn's KFold does,
 // and split scheme i validates on fold i and trains on the others, for the
 // first NumTrainingSets folds. So the test set is the same in every scheme,
@@ -104,16 +105,24 @@ func (m ClassDisjoint) Splits(labels []int) ([]Split, error) {
 		return nil, fmt.Errorf("ClassDisjointSplitManager: %d classes: test_size %v leaves %d for train and val, fewer than num_training_partitions (%d)",
 			n, m.TestSize, nTrainVal, m.NumTrainingPartitions)
 	}
-	start := int(m.TestStartIdx * float64(n))
-	var test, trainVal []int
-	for i := range n {
-		if (i-start+n)%n < nTest {
-			test = append(test, classes[i])
-		} else {
-			trainVal = append(trainVal, classes[i])
+	// As powerful_benchmarker v0.9.33: unshuffled, the classes are rolled
+	// by int(test_start_idx·n) - int(test_size·n) (numpy's roll), and the
+	// test set is the last nTest of them (train_test_split without
+	// shuffling); shuffled, test_start_idx plays no part.
+	rolled := classes
+	if !m.Shuffle {
+		k := int(m.TestStartIdx*float64(n)) - int(m.TestSize*float64(n))
+		rolled = make([]int, n)
+		for j := range n {
+			rolled[j] = classes[((j-k)%n+n)%n]
 		}
 	}
+	trainVal, test := rolled[:nTrainVal], rolled[nTrainVal:]
 	testIdx := itemsOf(labels, test)
+	shuffled := ""
+	if m.Shuffle {
+		shuffled = "Shuffled"
+	}
 
 	// KFold: the first nTrainVal % P folds have one class more.
 	P := m.NumTrainingPartitions
@@ -126,7 +135,7 @@ func (m ClassDisjoint) Splits(labels []int) ([]Split, error) {
 		}
 		train := slices.Concat(trainVal[:lo], trainVal[hi:])
 		splits[f] = Split{
-			Name:  fmt.Sprintf("Test%02d_%02d_Partitions%d_%d", int(m.TestSize*100), int(m.TestStartIdx*100), P, f),
+			Name:  fmt.Sprintf("%sTest%02d_%02d_%sPartitions%d_%d", shuffled, int(m.TestSize*100), int(m.TestStartIdx*100), shuffled, P, f),
 			Train: itemsOf(labels, train),
 			Val:   itemsOf(labels, trainVal[lo:hi]),
 			Test:  testIdx,

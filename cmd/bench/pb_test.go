@@ -333,3 +333,42 @@ func readConfig(t *testing.T, root, name, file string) string {
 	}
 	return string(b)
 }
+
+// TestResumeDiffsReplayed: resuming with a changed config keeps the saved
+// configs and records the change in resume_training_config_diffs_<epochs>/,
+// and --reproduce_results replays it: train to those epochs, then resume
+// with the change, which gives the original results exactly.
+func TestResumeDiffsReplayed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	smoke := []string{"--config_general", "default", "smoke", "--iterations_per_epoch", "3"}
+	if out, err := bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--num_epochs_train", "2"}, smoke...)...)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "x",
+		"--resume_training", "latest", "--merge_argparse_when_resuming", "--num_epochs_train", "3", "--patience", "null"); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(readConfig(t, root, "x", "config_general.yaml"), "num_epochs_train: 2\n") {
+		t.Error("resuming overwrote the saved config_general.yaml")
+	}
+	diff := readConfig(t, root, "x", "resume_training_config_diffs_2_2/config_general.yaml")
+	if diff != "num_epochs_train: 3\npatience: null\n" {
+		t.Errorf("the recorded change is %q", diff)
+	}
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "y", "--reproduce_results", filepath.Join(root, "x"))
+	if err != nil {
+		t.Fatalf("reproduce: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "resumed from the latest checkpoint at epoch 2") {
+		t.Errorf("the reproduction did not resume at the recorded epoch:\n%s", out)
+	}
+	if readConfig(t, root, "y", "resume_training_config_diffs_2_2/config_general.yaml") != diff {
+		t.Error("the reproduction did not record the same change")
+	}
+	if a, b := readMeta(t, root, "x", "separated.json"), readMeta(t, root, "y", "separated.json"); a != b {
+		t.Errorf("the reproduction's results differ:\n%s\nvs\n%s", b, a)
+	}
+}

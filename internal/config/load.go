@@ -160,9 +160,23 @@ func loadOrder() []string {
 }
 
 // LoadSaved loads the configs an experiment saved (dir/<category>.yaml, as
-// written by YAML) and applies overrides, for --reproduce_results and
-// resuming.
+// written by YAML) and every config change recorded when it was resumed,
+// and applies overrides, for --reproduce_results and resuming.
 func LoadSaved(dir string, overrides []Override) (*Tree, error) {
+	stages, err := DiffStages(dir)
+	if err != nil {
+		return nil, err
+	}
+	return LoadSavedUpTo(dir, len(stages), overrides)
+}
+
+// LoadSavedUpTo is LoadSaved with only the first n recorded changes, as a
+// reproduction replays them one by one.
+func LoadSavedUpTo(dir string, n int, overrides []Override) (*Tree, error) {
+	stages, err := DiffStages(dir)
+	if err != nil {
+		return nil, err
+	}
 	t := newTree()
 	for _, c := range Categories {
 		file := filepath.Join(dir, c+".yaml")
@@ -174,6 +188,11 @@ func LoadSaved(dir string, overrides []Override) (*Tree, error) {
 			return nil, &Error{Source: file, Msg: fmt.Sprintf("cannot read the saved config: %v", err)}
 		}
 		if err := t.mergeFile(file, data, c); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range stages[:min(n, len(stages))] {
+		if err := t.mergeDiffStage(st.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -207,6 +226,11 @@ func (t *Tree) mergeFile(file string, data []byte, category string) error {
 		}
 		return &Error{Source: raw.origin(), Msg: fmt.Sprintf("want a map of config keys, got %s", raw.describe())}
 	}
+	return t.mergeMapFile(raw, category)
+}
+
+// mergeMapFile merges the raw top-level map of a file of category.
+func (t *Tree) mergeMapFile(raw *node, category string) error {
 	for _, k := range raw.keys {
 		v := raw.kids[k]
 		s, err := parseKey(k)

@@ -20,10 +20,16 @@ type Options struct {
 	Evaluate              bool
 	EvaluateEnsemble      bool
 	ReproduceResults      string // a saved experiment folder to re-run
-	ConfigNames           map[string][]string
-	Overrides             []config.Override
-	Out                   io.Writer // progress and results
-	Progress              bool      // Out is a terminal: redraw one progress line
+	// DiffsToReplay, with ReproduceResults, loads only the first this many
+	// config changes recorded when that experiment was resumed (nil: all),
+	// and EpochLimits stops each split scheme at that epoch and skips the
+	// test: one stage of a reproduction (train.Run).
+	DiffsToReplay *int
+	EpochLimits   []int
+	ConfigNames   map[string][]string
+	Overrides     []config.Override
+	Out           io.Writer // progress and results
+	Progress      bool      // Out is a terminal: redraw one progress line
 }
 
 // Folder is the experiment folder the options name.
@@ -51,6 +57,8 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 		overrides = nil
 	}
 	switch {
+	case o.ReproduceResults != "" && o.DiffsToReplay != nil:
+		t, err = config.LoadSavedUpTo(filepath.Join(o.ReproduceResults, "configs"), *o.DiffsToReplay, overrides)
 	case o.ReproduceResults != "":
 		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), overrides)
 	case o.Existing():

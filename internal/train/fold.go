@@ -56,8 +56,9 @@ type foldState struct {
 }
 
 // trainFold trains one split scheme, keeping the latest and the best
-// checkpoints, and stops after num_epochs_train or when patience runs out.
-func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
+// checkpoints, and stops after numEpochs (num_epochs_train) or when
+// patience runs out.
+func trainFold(e *env, folder *record.Folder, sp data.Split, numEpochs int, resume string, log *logger) error {
 	f, err := newFold(e, folder, sp, log)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, resume string, log 
 	}
 	// Patience is checked after each evaluation only, as PML's
 	// end_of_epoch_hook does; a resumed fold that had run out stays done.
-	for f.state.Epoch < s.NumEpochs && f.patienceLeft() {
+	for f.state.Epoch < numEpochs && f.patienceLeft() {
 		if err := f.trainEpoch(f.state.Epoch + 1); err != nil {
 			return err
 		}

@@ -27,6 +27,9 @@ func Run(o experiment.Options) error {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
+	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
+		return reproduce(o)
+	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
 		return err
@@ -43,6 +46,9 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	if o.EpochLimits != nil && len(o.EpochLimits) != len(splits) {
+		return fmt.Errorf("%s: the config change was recorded for %d split schemes, the config makes %d", o.ReproduceResults, len(o.EpochLimits), len(splits))
+	}
 	log := newLogger(o.Out, o.Progress)
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
@@ -53,7 +59,7 @@ func Run(o experiment.Options) error {
 			return fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
 		}
 	}
-	folder, err := openFolder(o, tree)
+	folder, err := openFolder(o, tree, splits)
 	if err != nil {
 		return err
 	}
@@ -62,21 +68,31 @@ func Run(o experiment.Options) error {
 	}
 	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
 	if trainNow {
-		for _, sp := range splits {
+		for i, sp := range splits {
 			start := time.Now()
-			if err := trainFold(env, folder, sp, o.ResumeTraining, log); err != nil {
+			limit := spec.NumEpochs
+			if o.EpochLimits != nil {
+				limit = min(limit, o.EpochLimits[i])
+			}
+			if err := trainFold(env, folder, sp, limit, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
 			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
 		}
+	}
+	if o.EpochLimits != nil {
+		return nil // a stage of a reproduction: the last stage tests
 	}
 	return testFolds(env, folder, splits, stagesOf(o, trainNow), log)
 }
 
 // openFolder creates the experiment folder and saves the resolved config
 // first, so that a run is reproducible from its folder even if it dies; or
-// opens the existing one, recording any config change as a diff.
-func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
+// opens the existing one. Resuming with a changed config keeps the saved
+// configs and records the change, as powerful_benchmarker does, in
+// configs/resume_training_config_diffs_<epochs of each split scheme>/,
+// which --reproduce_results replays.
+func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	if !o.Existing() {
 		f, err := record.Create(o.RootExperimentFolder, o.ExperimentName)
 		if err != nil {
@@ -85,27 +101,37 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 		return f, saveConfigs(tree, f.ConfigsDir())
 	}
 	f, err := record.Open(o.Folder())
-	if err != nil {
-		return nil, err
-	}
-	// As powerful_benchmarker, only resuming records config changes;
-	// --evaluate with overrides leaves the saved configs as they are.
-	if o.ResumeTraining == "" || !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
-		return f, nil
+	if err != nil || o.ResumeTraining == "" {
+		return f, err // --evaluate leaves the saved configs as they are
 	}
 	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
 	if err != nil {
 		return nil, err
 	}
-	changes := config.Diff(saved, tree)
-	if len(changes) == 0 {
-		return f, nil
-	}
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	if err := record.WriteJSON(filepath.Join(f.ConfigsDir(), "diffs", stamp+".json"), changes); err != nil {
+	epochs, err := latestEpochs(f, splits)
+	if err != nil {
 		return nil, err
 	}
-	return f, saveConfigs(tree, f.ConfigsDir())
+	_, err = config.SaveDiff(f.ConfigsDir(), saved, tree, epochs, record.WriteFileAtomic)
+	return f, err
+}
+
+// latestEpochs reads the epoch of each split scheme's latest checkpoint
+// (0 before the first).
+func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
+	epochs := make([]int, len(splits))
+	for i, sp := range splits {
+		state := filepath.Join(f.ModelsDir(sp.Name), "latest.state.json")
+		if _, err := os.Stat(state); err != nil {
+			continue
+		}
+		var c checkpoint
+		if err := record.ReadJSON(state, &c); err != nil {
+			return nil, err
+		}
+		epochs[i] = c.Fold.Epoch
+	}
+	return epochs, nil
 }
 
 func saveConfigs(tree *config.Tree, dir string) error {

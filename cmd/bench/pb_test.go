@@ -125,7 +125,7 @@ func TestPBConfigFolderRuns(t *testing.T) {
 // parameters and as bench's top-level key is one error naming both.
 func TestPBSettingTwiceIsAnError(t *testing.T) {
 	_, err := bench(t, "configs", "show", "--root_config_folder", "../../configs", "--trainer~APPLY~2", "{batch_size: 64}")
-	want := "trainer.MetricLossOnly.batch_size: is also set as the top-level key batch_size (../../configs/config_models/default.yaml:6); write it in one place"
+	want := "trainer.MetricLossOnly.batch_size: is also set as the top-level key batch_size (../../configs/config_models/default.yaml:"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want %q", err, want)
 	}
@@ -189,16 +189,16 @@ func TestPatienceAsPB(t *testing.T) {
 	}
 	root := t.TempDir()
 	out := frozenRun(t, root, "pat0", "--patience", "0", "--save_interval", "2", "--num_epochs_train", "6")
-	for _, want := range []string{"epoch 2 val:", "best epoch 0,"} {
+	for _, want := range []string{"msg=evaluated fold=Test50_50_Partitions2_0 epoch=2 ", "best_epoch=0 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("patience 0, save_interval 2: lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "epoch 3") || strings.Contains(out, "epoch 4 val") {
+	if strings.Contains(out, "epoch 3/6") || strings.Contains(out, "epoch=4 ") {
 		t.Errorf("patience 0 did not stop at the first evaluation after epoch 0:\n%s", out)
 	}
 	out = frozenRun(t, root, "patnull", "--patience", "null", "--num_epochs_train", "4")
-	if !strings.Contains(out, "epoch 4 val:") || !strings.Contains(out, "best epoch 0,") {
+	if !strings.Contains(out, "epoch=4 val=") || !strings.Contains(out, "best_epoch=0 ") {
 		t.Errorf("patience null stopped early, or epoch 0 was not the best:\n%s", out)
 	}
 }
@@ -362,7 +362,7 @@ func TestResumeDiffsReplayed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reproduce: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "resumed from the latest checkpoint at epoch 2") {
+	if !strings.Contains(out, "msg=resumed fold=Test50_50_Partitions2_0 checkpoint=latest epoch=2") {
 		t.Errorf("the reproduction did not resume at the recorded epoch:\n%s", out)
 	}
 	if readConfig(t, root, "y", "resume_training_config_diffs_2_2/config_general.yaml") != diff {
@@ -370,5 +370,43 @@ func TestResumeDiffsReplayed(t *testing.T) {
 	}
 	if a, b := readMeta(t, root, "x", "separated.json"), readMeta(t, root, "y", "separated.json"); a != b {
 		t.Errorf("the reproduction's results differ:\n%s\nvs\n%s", b, a)
+	}
+}
+
+// TestPBComponentsRun: the plain random sampler (`sampler: {}`) and
+// torchvision's RandomVerticalFlip, RandomGrayscale and RandomCrop train.
+func TestPBComponentsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "comp", "--num_epochs_train", "1", "--sampler~OVERRIDE~", "{}",
+		"--transforms", "{train: {RandomVerticalFlip: {}, RandomGrayscale: {p: 0.5}, RandomCrop: {size: 24, padding: 2}}}")
+	if !strings.Contains(readConfig(t, root, "comp", "config_loss_and_miners.yaml"), "sampler: {}\n") {
+		t.Error("sampler: {} was not kept")
+	}
+}
+
+// TestIncludeExclude: AccuracyCalculator's include and exclude choose the
+// metrics, as PML's; NMI or AMI in include computes them.
+func TestIncludeExclude(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "inc", "--num_epochs_train", "1",
+		"--tester", "{GlobalEmbeddingSpaceTester: {accuracy_calculator: {AccuracyCalculator: {include: [mean_average_precision_at_r, NMI, precision_at_1], exclude: [precision_at_1]}}}}")
+	got := readMeta(t, root, "inc", "separated.csv")
+	var metrics []string
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
+		metrics = append(metrics, strings.Split(line, ",")[0])
+	}
+	if strings.Join(metrics, " ") != "NMI mean_average_precision_at_r" {
+		t.Errorf("metrics %v, want NMI and mean_average_precision_at_r", metrics)
+	}
+	_, err := bench(t, "configs", "show", "--root_config_folder", "../../configs",
+		"--tester", "{GlobalEmbeddingSpaceTester: {accuracy_calculator: {AccuracyCalculator: {exclude: [mean_average_precision_at_r]}}}}")
+	if err == nil || !strings.Contains(err.Error(), "leaves out eval_primary_metric") {
+		t.Errorf("excluding the primary metric: %v", err)
 	}
 }

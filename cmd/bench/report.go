@@ -35,6 +35,7 @@ stderr. A folder that is not an experiment is an error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			log := uiOf(cmd).log
 			var exps []*report.Experiment
 			for _, path := range args {
 				e, err := report.Load(path)
@@ -42,7 +43,7 @@ stderr. A folder that is not an experiment is an error.`,
 					return err
 				}
 				if m := e.Missing(); len(m) > 0 {
-					fmt.Fprintf(cmd.ErrOrStderr(), "bench report: %s is unfinished (no %s): its results are shown as missing\n", path, strings.Join(m, ", "))
+					log.Warn("unfinished experiment: its results are shown as missing", "folder", path, "missing", strings.Join(m, ", "))
 				}
 				exps = append(exps, e)
 			}
@@ -50,10 +51,11 @@ stderr. A folder that is not an experiment is an error.`,
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), report.Markdown(exps)+"\n"+report.Legend+"\n")
-			fmt.Fprintf(cmd.ErrOrStderr(), "bench report: wrote %s and the plots\n", filepath.Join(out, "report.md"))
+			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", filepath.Join(out, "report.md"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "report", "folder to write report.md, report.csv and the plots into")
+	cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	return cmd
 }

@@ -34,9 +34,12 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("stdout line %d does not start with %q:\n%s", i+1, w, stdout)
 		}
 	}
-	wantErr := "bench report: " + running + " is unfinished (no meta_logs/separated.json, meta_logs/concatenated.json): its results are shown as missing\n"
-	if !strings.HasPrefix(stderr, wantErr) || strings.Contains(stderr, done+" ") {
-		t.Errorf("stderr:\n%s\nwant it to start with\n%s", stderr, wantErr)
+	wantErr := `level=WARN msg="unfinished experiment: its results are shown as missing" folder=` + running + ` missing="meta_logs/separated.json, meta_logs/concatenated.json"`
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, wantErr) {
+		t.Errorf("stderr:\n%s\nwant one line holding\n%s", stderr, wantErr)
+	}
+	if !strings.HasSuffix(stdout, "report: "+filepath.Join(out, "report.md")+"\n") {
+		t.Errorf("stdout does not end with the report's path:\n%s", stdout)
 	}
 	for _, f := range []string{"report.md", "report.csv", "done_val_mean_average_precision_at_r.png", "done_train_loss.png",
 		"running_val_mean_average_precision_at_r.png", "running_train_loss.png"} {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,10 +22,12 @@ const searchUsage = `Flags:
   --num_init_trials K              trials from the initial design (default 5, at most N)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
   --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order
   --<key> YAML                     override a top-level config key, as for run
   --set a.b.c=VALUE                override one nested key
+  --quiet, --verbose               log only warnings, or debugging detail too
 
 Mark each hyperparameter to tune with a range in a config file or override:
   lr~LOG_BAYESIAN~: [1e-6, 1e-2]   a float, searched on a log scale
@@ -47,8 +51,9 @@ NAME/trials.csv lists all of them, best first.
 
 ` + searchUsage,
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
@@ -56,15 +61,17 @@ NAME/trials.csv lists all of them, best first.
 			if err != nil {
 				return err
 			}
-			o.Out = cmd.OutOrStdout()
 			space, spec, err := loadSearch(o)
 			if err != nil {
 				return err
 			}
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out,
-			}, trainer{o, space})
+				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out, Log: o.Log, Progress: o.Progress,
+			}, trainer{cmd.Context(), o, space})
+			if errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("%w; run the same command again to continue the search", err)
+			}
 			return err
 		},
 	}
@@ -139,6 +146,7 @@ func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
 // train.Run, which also tests it, for its record only: the objective is
 // the validation metric.
 type trainer struct {
+	ctx   context.Context
 	o     experiment.Options // the search's command line
 	space search.Space
 }
@@ -148,7 +156,7 @@ func (tr trainer) Evaluate(name string, values map[string]float64) (float64, err
 	o.RootExperimentFolder = o.Folder()
 	o.ExperimentName = name
 	o.Overrides = append(slices.Clip(o.Overrides), tr.space.Overrides(values, "search "+name)...)
-	if err := train.Run(o); err != nil {
+	if err := train.Run(tr.ctx, o); err != nil {
 		return 0, err
 	}
 	return search.ValidationObjective(o.Folder())

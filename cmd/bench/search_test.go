@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/search"
 )
 
@@ -60,12 +62,18 @@ func TestSearchSmoke(t *testing.T) {
 		// read here independently of search.ValidationObjective.
 		sum := 0.0
 		for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
+			c, err := record.ReadCheckpoint(filepath.Join(folder, fold, "saved_models/best.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			var best struct {
 				Fold struct {
 					BestMetric float64 `json:"best_metric"`
 				} `json:"fold"`
 			}
-			readJSON(t, filepath.Join(folder, fold, "saved_models/best.state.json"), &best)
+			if err := json.Unmarshal(c.State, &best); err != nil {
+				t.Fatal(err)
+			}
 			sum += best.Fold.BestMetric
 		}
 		if tr.Status != search.Done || tr.Objective == nil || *tr.Objective != sum/2 {
@@ -89,7 +97,7 @@ func TestSearchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if strings.Contains(out, "trial_0 (") || !strings.Contains(out, "trial_2 (3 of 3)") {
+	if strings.Contains(out, "trial=trial_0 number=") || !strings.Contains(out, "msg=trial trial=trial_2 number=3 of=3") {
 		t.Errorf("the extended search should run trial_2 only:\n%s", out)
 	}
 	var more search.State

@@ -29,18 +29,24 @@ const foldernamesFile = "config_foldernames.yaml"
 
 // Load merges the config files of every category, then the command-line
 // overrides in order. names maps a category to its file names, merged left
-// to right from rootConfigFolder/<category>/<name>.yaml; a category without
-// names uses the names rootConfigFolder/config_foldernames.yaml lists for it,
-// or [default]. As in powerful_benchmarker, a file rootConfigFolder/<category>.yaml
-// replaces the folder of that category. config_general is merged last, so
-// that a general profile (smoke, daml) can change keys of any category. A
-// top-level key belongs to the first category whose files set it (SetTop
-// may move it); an override may only change a key some category set.
+// to right; a category without names uses the names
+// rootConfigFolder/config_foldernames.yaml lists for it, or [default]. A
+// name is read from rootConfigFolder/<category>/<name>.yaml when that file
+// exists, else from the configs built into the binary; rootConfigFolder may
+// be "" (built-in configs only). As in powerful_benchmarker, a file
+// rootConfigFolder/<category>.yaml replaces the folder of that category.
+// config_general is merged last, so that a general profile (smoke, daml)
+// can change keys of any category. A top-level key belongs to the first
+// category whose files set it (SetTop may move it); an override may only
+// change a key some category set.
 func Load(rootConfigFolder string, names map[string][]string, overrides []Override) (*Tree, error) {
 	for c := range names {
 		if !contains(Categories, c) {
 			return nil, &Error{Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
 		}
+	}
+	if err := checkFolder(rootConfigFolder); err != nil {
+		return nil, err
 	}
 	defaults, err := readFoldernames(rootConfigFolder)
 	if err != nil {
@@ -48,54 +54,50 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 	}
 	t := newTree()
 	for _, c := range loadOrder() {
-		files, err := categoryFiles(rootConfigFolder, c, names[c], defaults)
-		if err != nil {
+		if err := t.mergeCategory(rootConfigFolder, c, names[c], defaults); err != nil {
 			return nil, err
-		}
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return nil, &Error{Source: file, Msg: err.Error()}
-			}
-			if err := t.mergeFile(file, data, c); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return t, t.applyOverrides(overrides)
 }
 
-// categoryFiles lists the files category c merges, in order.
-func categoryFiles(root, c string, names []string, defaults map[string][]string) ([]string, error) {
-	single := filepath.Join(root, c+".yaml")
-	if _, err := os.Stat(single); err == nil {
-		return []string{single}, nil
+// mergeCategory merges the files of category c, in order.
+func (t *Tree) mergeCategory(root, c string, names []string, defaults map[string][]string) error {
+	if root != "" {
+		single := filepath.Join(root, c+".yaml")
+		if data, err := os.ReadFile(single); err == nil {
+			return t.mergeFile(single, data, c)
+		}
 	}
 	if len(names) == 0 {
 		names = defaults[c]
 	}
-	dir := filepath.Join(root, c)
+	optional := len(names) == 0 && c == "config_factories" // bench has no factories to choose
 	if len(names) == 0 {
 		names = []string{"default"}
-		if _, err := os.Stat(filepath.Join(dir, "default.yaml")); err != nil && c == "config_factories" {
-			return nil, nil // optional: bench has no factories to choose
-		}
 	}
-	var files []string
 	for _, name := range names {
-		file := filepath.Join(dir, name+".yaml")
-		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-			return nil, missingConfig(dir, file, name)
+		data, file, err := readConfig(root, c, name)
+		if err != nil && optional {
+			return nil
 		}
-		files = append(files, file)
+		if err != nil {
+			return err
+		}
+		if err := t.mergeFile(file, data, c); err != nil {
+			return err
+		}
 	}
-	return files, nil
+	return nil
 }
 
 // readFoldernames reads root/config_foldernames.yaml, when there is one: a
 // list `config_foldernames` of categories and, for each category, the names
 // of the files it merges when no --config_<category> flag names them.
 func readFoldernames(root string) (map[string][]string, error) {
+	if root == "" {
+		return nil, nil
+	}
 	file := filepath.Join(root, foldernamesFile)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,21 +199,6 @@ func LoadSavedUpTo(dir string, n int, overrides []Override) (*Tree, error) {
 		}
 	}
 	return t, t.applyOverrides(overrides)
-}
-
-func missingConfig(dir, file, name string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return &Error{Source: dir, Msg: fmt.Sprintf("cannot list config folder: %v", err)}
-	}
-	var have []string
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
-			have = append(have, n)
-		}
-	}
-	sort.Strings(have)
-	return &Error{Source: file, Msg: fmt.Sprintf("no such config; available in %s: %s%s", dir, keyList(have), didYouMean(name, have))}
 }
 
 // mergeFile merges one config file of category into the tree.

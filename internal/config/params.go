@@ -335,6 +335,13 @@ func (p *Params) Has(key string) bool {
 	return ok
 }
 
+// EmptyMap reports whether key is written as an empty map, which
+// powerful_benchmarker writes for "no such component" (`sampler: {}`).
+func (p *Params) EmptyMap(key string) bool {
+	m, ok := p.raw[key].(map[string]any)
+	return ok && len(m) == 0
+}
+
 // Null reads a key whose only allowed value is null (or absent), such as
 // powerful_benchmarker's `pca: null`; why explains other values.
 func (p *Params) Null(key, why string) {

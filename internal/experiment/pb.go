@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/eval"
 )
 
 // powerful_benchmarker v0.9.33 writes some of bench's top-level settings
@@ -194,5 +195,41 @@ func pbTesterParams(g *config.Params) {
 	}
 	if g.Has("label_hierarchy_level") {
 		g.Int("label_hierarchy_level", 0, config.Min(0), config.Max(0))
+	}
+}
+
+// decodeIncludeExclude reads AccuracyCalculator's include and exclude, as
+// PML: include names the metrics to compute (empty: the defaults), exclude
+// drops some. NMI or AMI in include turns clustering on. The primary metric
+// must stay.
+func decodeIncludeExclude(ac *config.Params, s *Spec) {
+	if !ac.Has("include") && !ac.Has("exclude") {
+		return
+	}
+	names := []string{"precision_at_1", "r_precision", "mean_average_precision_at_r", "mean_average_precision",
+		"mean_reciprocal_rank", eval.NMIName, eval.AMIName}
+	for _, k := range s.Tester.Accuracy.RecallK {
+		names = append(names, fmt.Sprintf("recall_at_%d", k))
+	}
+	include := ac.Strings("include", nil, names...)
+	exclude := ac.Strings("exclude", nil, names...)
+	if len(include) == 0 { // the defaults: every metric bench computes
+		for _, m := range names {
+			if s.Tester.Accuracy.Clustering || (m != eval.NMIName && m != eval.AMIName) {
+				include = append(include, m)
+			}
+		}
+	}
+	for _, m := range include {
+		if slices.Contains(exclude, m) {
+			continue
+		}
+		s.Tester.Metrics = append(s.Tester.Metrics, m)
+		if m == eval.NMIName || m == eval.AMIName {
+			s.Tester.Accuracy.Clustering = true
+		}
+	}
+	if !slices.Contains(s.Tester.Metrics, s.PrimaryMetric) {
+		ac.Fail("exclude", "leaves out eval_primary_metric %s, which chooses the best epoch", s.PrimaryMetric)
 	}
 }

@@ -64,6 +64,9 @@ type Tester struct {
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	Accuracy       eval.Options
+	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
+	// include minus its exclude).
+	Metrics []string
 }
 
 // Spec is a validated experiment: what runs. Components are kept as their
@@ -241,7 +244,12 @@ func decodeLosses(p *config.Params, s *Spec) {
 			s.Miners["tuple_miner"] = buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
 		}
 	}
-	s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+	if p.EmptyMap("sampler") {
+		p.Map("sampler")
+		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
+	} else {
+		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+	}
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
 	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), extraWeights) {
@@ -310,6 +318,7 @@ func decodeEval(p *config.Params, s *Spec) {
 	}
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
+	decodeIncludeExclude(ac, s)
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
 	if !slices.Contains(s.SplitsToEval, "val") {
 		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -16,18 +17,12 @@ import (
 )
 
 // Save writes every parameter and BatchNorm running statistic to a
-// safetensors file, named as in a PyTorch state_dict with the group as
-// prefix ("trunk.blocks.0.conv.weight", "embedder.net.0.bias", ...). The
-// file is written to a temporary name and renamed, so a crash never leaves a
-// partial checkpoint under path.
+// safetensors file (see Tensors). The file is written to a temporary name
+// and renamed, so a crash never leaves a partial file under path.
 func (m *Model[T]) Save(path string) error {
-	views := make(map[string]view, len(m.state))
-	for _, s := range m.state {
-		views[s.name] = viewOf(s)
-	}
 	err := record.WriteAtomic(path, func(f *os.File) error {
 		w := bufio.NewWriter(f)
-		if err := safetensors.SerializeToWriter(views, nil, w); err != nil {
+		if err := safetensors.SerializeToWriter(m.Tensors(), nil, w); err != nil {
 			return err
 		}
 		return w.Flush()
@@ -38,32 +33,59 @@ func (m *Model[T]) Save(path string) error {
 	return nil
 }
 
-// Load reads a file written by Save for the same architecture: every tensor
-// must be there with its shape, and nothing else. The model is unchanged
-// when Load fails.
+// Tensors returns every parameter and BatchNorm running statistic, named
+// as in a PyTorch state_dict with the group as prefix
+// ("trunk.blocks.0.conv.weight", "embedder.net.0.bias", ...).
+func (m *Model[T]) Tensors() map[string]safetensors.TensorView {
+	out := make(map[string]safetensors.TensorView, len(m.state))
+	for _, s := range m.state {
+		v := viewOf(s)
+		tv, err := safetensors.NewTensorView(v.dtype, v.shape, v.data)
+		if err != nil {
+			panic(err) // viewOf sizes the data by the shape
+		}
+		out[s.name] = tv
+	}
+	return out
+}
+
+// Load reads a file written by Save for the same architecture (see
+// SetTensors).
 func (m *Model[T]) Load(path string) error {
 	st, err := readSafetensors(path)
 	if err != nil {
 		return err
 	}
-	for _, name := range st.Names() {
+	tensors := map[string]safetensors.TensorView{}
+	for _, t := range st.Tensors() {
+		tensors[t.Name] = t.TensorView
+	}
+	if err := m.SetTensors(tensors); err != nil {
+		return fmt.Errorf("nn: loading %s: %w", path, err)
+	}
+	return nil
+}
+
+// SetTensors sets the model's tensors from ones of the same architecture:
+// every tensor must be there with its shape, and nothing else. The model is
+// unchanged when SetTensors fails.
+func (m *Model[T]) SetTensors(tensors map[string]safetensors.TensorView) error {
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
 		if !slices.ContainsFunc(m.state, func(s stateTensor[T]) bool { return s.name == name }) {
-			return fmt.Errorf("nn: loading %s: unexpected tensor %q: the file is not a checkpoint of this model", path, name)
+			return fmt.Errorf("unexpected tensor %q: not a checkpoint of this model", name)
 		}
 	}
-	tensors := make([]safetensors.TensorView, len(m.state))
-	for i, s := range m.state {
-		tv, ok := st.Tensor(s.name)
+	for _, s := range m.state {
+		tv, ok := tensors[s.name]
 		if !ok {
-			return fmt.Errorf("nn: loading %s: missing tensor %q", path, s.name)
+			return fmt.Errorf("missing tensor %q", s.name)
 		}
 		if err := check(s, tv); err != nil {
-			return fmt.Errorf("nn: loading %s: %w", path, err)
+			return err
 		}
-		tensors[i] = tv
 	}
-	for i, s := range m.state {
-		decode(s.data, tensors[i])
+	for _, s := range m.state {
+		decode(s.data, tensors[s.name])
 	}
 	return nil
 }

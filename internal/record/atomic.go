@@ -6,8 +6,10 @@ package record
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFileAtomic writes data to path through a temporary file and a rename.
@@ -18,6 +20,9 @@ func WriteFileAtomic(path string, data []byte) error {
 	})
 }
 
+// tempMark is in the name of every temporary file of WriteAtomic.
+const tempMark = ".tmp"
+
 // WriteAtomic creates path by letting write fill a temporary file in the
 // same folder, syncing it and renaming it into place.
 func WriteAtomic(path string, write func(f *os.File) error) (err error) {
@@ -25,7 +30,7 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return err
 	}
@@ -46,4 +51,19 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// RemoveTemp removes the temporary files that killed writes left in the
+// folder dir and below. Only a process holding the folder's lock may call
+// it: another process's temporary files would be in use.
+func RemoveTemp(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if name := d.Name(); d.Type().IsRegular() && strings.HasPrefix(name, ".") && strings.Contains(name, tempMark) {
+			return os.Remove(path)
+		}
+		return nil
+	})
 }

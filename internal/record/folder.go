@@ -15,29 +15,75 @@ import (
 //	<root>/<name>/<split_scheme>/saved_models/{latest,best}.*
 //	<root>/<name>/<split_scheme>/records/*.csv
 //	<root>/<name>/meta_logs/*
-type Folder struct{ Path string }
+type Folder struct {
+	Path   string
+	unlock func() error // set by Create, which locks the folder
+}
 
-// Create makes a new experiment folder. An existing non-empty folder is an
-// error: a finished experiment is never overwritten.
+// Create makes a new experiment folder and locks it (see LockExperiment)
+// until Close. An existing non-empty folder is an error: a finished
+// experiment is never overwritten. Whether it is empty is checked under the
+// lock, so of two runs creating one experiment exactly one goes on.
 func Create(root, name string) (*Folder, error) {
 	if name == "" {
 		return nil, errors.New("--experiment_name is required")
 	}
 	path := filepath.Join(root, name)
-	entries, err := os.ReadDir(path)
-	if err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(path, "configs"), 0o755); err != nil {
+	if err := os.Mkdir(path, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	return &Folder{Path: path}, nil
+	unlock, err := LockExperiment(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &Folder{Path: path, unlock: unlock}
+	empty, err := Empty(path)
+	if err == nil && !empty {
+		err = fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
+	}
+	if err == nil {
+		err = os.MkdirAll(f.ConfigsDir(), 0o755)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
-// Open opens an existing experiment folder (to resume or evaluate it).
+// Close releases the lock that Create took.
+func (f *Folder) Close() error {
+	if f.unlock == nil {
+		return nil
+	}
+	err := f.unlock()
+	f.unlock = nil
+	return err
+}
+
+// Empty reports whether dir holds nothing but a lock file; a missing dir
+// is empty.
+func Empty(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Open opens an existing experiment folder (to resume, evaluate or report
+// it). It takes no lock: reading a folder that a run is writing is safe.
 func Open(path string) (*Folder, error) {
 	if _, err := os.Stat(filepath.Join(path, "configs")); err != nil {
 		return nil, fmt.Errorf("%s is not an experiment folder (no configs/ in it)", path)

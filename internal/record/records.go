@@ -1,6 +1,7 @@
 package record
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -36,11 +37,12 @@ func (r *Records) Table(name, step string) *Table {
 	return t.Table
 }
 
-// Resume reloads every table from its CSV file and keeps the rows for which
-// keep is true, reading column: a resumed run drops what was recorded after
-// its checkpoint. The next Flush rewrites the CSV files and the database to
-// match; the kept rows are already in an earlier event file, and new rows go
-// to a new one.
+// Resume reloads every table from its CSV file, keeps the rows for which
+// keep is true, reading column, and writes the records back at once: a
+// resumed run's records end exactly where its checkpoint does, so that
+// they grow into an uninterrupted run's. The CSV files and the database
+// are rewritten; the TensorBoard events, which cannot be cut, are
+// replaced by one new event file of the kept rows (stamped now).
 func (r *Records) Resume(column string, keep func(v float64) bool) error {
 	for _, t := range r.tables {
 		loaded, err := LoadTable(t.path)
@@ -49,7 +51,20 @@ func (r *Records) Resume(column string, keep func(v float64) bool) error {
 		}
 		*t.Table = *loaded
 		t.Truncate(column, keep)
-		t.sent = t.Len()
+		t.sent = 0
+	}
+	old, err := filepath.Glob(filepath.Join(r.dir, "tensorboard", eventFilePrefix+"*"))
+	if err != nil {
+		return err
+	}
+	if err := r.Flush(); err != nil {
+		return err
+	}
+	// Killed here, the next resume replaces both files again.
+	for _, path := range old {
+		if err := os.Remove(path); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -58,6 +73,9 @@ func (r *Records) Resume(column string, keep func(v float64) bool) error {
 // during Flush then resumes with its CSV files behind the events, which
 // loses no event, rather than ahead of them, which would.
 func (r *Records) Flush() error {
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
 	if err := r.flushEvents(); err != nil {
 		return err
 	}

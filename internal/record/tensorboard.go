@@ -94,6 +94,9 @@ func scalarsEvent(wall float64, step int64, values []scalar) []byte {
 	return appendBytes(appendEventHead(nil, wall, step), eventSummary, summary)
 }
 
+// eventFilePrefix begins the name of every event file.
+const eventFilePrefix = "events.out.tfevents."
+
 // createEventFile creates a new event file in dir, named as TensorBoard
 // expects, holding the file version event; a name taken by an earlier run in
 // the same second gets a suffix that sorts after it, as TensorBoard reads a
@@ -106,7 +109,7 @@ func createEventFile(dir string, wall float64) (string, error) {
 	if err != nil {
 		host = "localhost"
 	}
-	base := filepath.Join(dir, fmt.Sprintf("events.out.tfevents.%d.%s", time.Now().Unix(), host))
+	base := filepath.Join(dir, fmt.Sprintf("%s%d.%s", eventFilePrefix, time.Now().Unix(), host))
 	for n := 0; ; n++ {
 		path := base
 		if n > 0 {

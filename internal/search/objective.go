@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -9,7 +10,7 @@ import (
 
 // ValidationObjective is the objective of a trial: the mean over the split
 // schemes (folds) of an experiment of the best validation primary metric, as
-// each fold's best checkpoint records it. The test set plays no part in it.
+// each fold's best checkpoint (verified) records it. The test set plays no part in it.
 func ValidationObjective(folder string) (float64, error) {
 	var splits []struct {
 		Name string `json:"name"`
@@ -23,14 +24,18 @@ func ValidationObjective(folder string) (float64, error) {
 	f := record.Folder{Path: folder}
 	sum := 0.0
 	for _, sp := range splits {
+		path := filepath.Join(f.ModelsDir(sp.Name), "best.safetensors")
+		c, err := record.ReadCheckpoint(path)
+		if err != nil {
+			return 0, err
+		}
 		var best struct {
 			Fold struct {
 				BestMetric *float64 `json:"best_metric"`
 			} `json:"fold"`
 		}
-		path := filepath.Join(f.ModelsDir(sp.Name), "best.state.json")
-		if err := record.ReadJSON(path, &best); err != nil {
-			return 0, err
+		if err := json.Unmarshal(c.State, &best); err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
 		}
 		if best.Fold.BestMetric == nil {
 			return 0, fmt.Errorf("%s has no fold.best_metric", path)

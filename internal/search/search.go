@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/progress"
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // DefaultNumInit is how many trials come from the initial design when
@@ -37,7 +41,10 @@ type Options struct {
 	NumInit int    // trials from the initial design; 0: min(DefaultNumInit, Iters), or as saved
 	Seed    uint64 // of the config: the same seed gives the same trials
 	Metric  string // the validation metric the objective is, for messages
-	Out     io.Writer
+
+	Out      io.Writer          // the ranking of the trials at the end; nil prints nothing
+	Log      *slog.Logger       // each trial's start and result; nil logs nothing
+	Progress *progress.Reporter // a bar of the trials; nil shows none
 }
 
 // Run carries out the search, or continues the one saved in o.Dir: Iters
@@ -48,7 +55,7 @@ type Options struct {
 // folder and with the same values, so that the search goes on as if it had
 // not been stopped.
 // At the end it writes trials.csv and best.json, and returns the state.
-func Run(o Options, obj Objective) (*State, error) {
+func Run(o Options, obj Objective) (_ *State, err error) {
 	if err := o.Space.Check(); err != nil {
 		return nil, err
 	}
@@ -58,6 +65,14 @@ func Run(o Options, obj Objective) (*State, error) {
 	if o.NumInit < 0 {
 		return nil, fmt.Errorf("--num_init_trials must be at least 1, got %d", o.NumInit)
 	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := record.LockExperiment(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	st, err := loadState(o.Dir)
 	if err != nil {
 		return nil, err
@@ -72,16 +87,19 @@ func Run(o Options, obj Objective) (*State, error) {
 			numInit = DefaultNumInit
 		}
 		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-			return nil, err
-		}
 	}
-	out := o.Out
+	out, log := o.Out, o.Log
 	if out == nil {
 		out = io.Discard
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bar := o.Progress.Bar("search trials", o.Iters, "trials", 1, nil)
+	defer bar.Done()
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
 	for i := range o.Iters {
+		bar.Set(i)
 		if i < len(st.Trials) && st.Trials[i].Status != Running {
 			continue
 		}
@@ -90,7 +108,7 @@ func Run(o Options, obj Objective) (*State, error) {
 			if err := os.RemoveAll(filepath.Join(o.Dir, st.Trials[i].Name)); err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(out, "search: %s was cut short; running it again\n", st.Trials[i].Name)
+			log.Warn("trial cut short: running it again", "trial", st.Trials[i].Name)
 		} else {
 			u, err := st.next(i, design)
 			if err != nil {
@@ -102,7 +120,7 @@ func Run(o Options, obj Objective) (*State, error) {
 			}
 		}
 		t := &st.Trials[i]
-		fmt.Fprintf(out, "search: %s (%d of %d): %s\n", t.Name, i+1, o.Iters, st.Space.describe(t.Values))
+		log.Info("trial", "trial", t.Name, "number", i+1, "of", o.Iters, "values", st.Space.describe(t.Values))
 		v, err := obj.Evaluate(t.Name, t.Values)
 		if err != nil {
 			return nil, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), err)
@@ -116,7 +134,8 @@ func Run(o Options, obj Objective) (*State, error) {
 		if err := st.save(o.Dir); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "search: %s: val %s %s\n", t.Name, o.Metric, formatObjective(t))
+		log.Info("trial done", "trial", t.Name, "val_"+o.Metric, formatObjective(t))
+		bar.Set(i + 1)
 	}
 	best, err := st.writeResults(o.Dir)
 	if err != nil {

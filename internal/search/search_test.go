@@ -244,15 +244,25 @@ func TestValidationObjective(t *testing.T) {
 		}
 	}
 	write("splits.json", `[{"name": "f0", "train": [1]}, {"name": "f1"}]`)
-	write("f0/saved_models/best.state.json", `{"fold": {"epoch": 3, "best_epoch": 2, "best_metric": 0.25}, "optimizers": []}`)
+	checkpoint := func(path, state string) {
+		t.Helper()
+		if err := record.WriteCheckpoint(filepath.Join(dir, path), &record.Checkpoint{State: []byte(state)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkpoint("f0/saved_models/best.safetensors", `{"fold": {"epoch": 3, "best_epoch": 2, "best_metric": 0.25}, "optimizers": {}}`)
 	if _, err := ValidationObjective(dir); err == nil || !strings.Contains(err.Error(), "f1") {
 		t.Errorf("a fold without a checkpoint: got %v, want an error naming it", err)
 	}
-	write("f1/saved_models/best.state.json", `{"fold": {"epoch": 3}}`)
+	checkpoint("f1/saved_models/best.safetensors", `{"fold": {"epoch": 3}}`)
 	if _, err := ValidationObjective(dir); err == nil || !strings.Contains(err.Error(), "best_metric") {
 		t.Errorf("a checkpoint without best_metric: got %v", err)
 	}
-	write("f1/saved_models/best.state.json", `{"fold": {"best_metric": 0.5}}`)
+	write("f1/saved_models/best.safetensors", "not a checkpoint")
+	if _, err := ValidationObjective(dir); err == nil || !strings.Contains(err.Error(), "f1/saved_models/best.safetensors") {
+		t.Errorf("a damaged checkpoint: got %v", err)
+	}
+	checkpoint("f1/saved_models/best.safetensors", `{"fold": {"best_metric": 0.5}}`)
 	if got, err := ValidationObjective(dir); err != nil || got != 0.375 {
 		t.Errorf("ValidationObjective = %v, %v; want the mean 0.375", got, err)
 	}

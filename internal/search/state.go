@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -56,11 +55,8 @@ func loadState(dir string) (*State, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0:
-		return nil, nil
-	case err != nil:
+	empty, err := record.Empty(dir)
+	if err != nil || empty {
 		return nil, err
 	}
 	return nil, fmt.Errorf("%s already exists and is not a search (no %s in it); choose another --experiment_name", dir, stateFile)

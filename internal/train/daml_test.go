@@ -1,7 +1,7 @@
 package train
 
 import (
-	"io"
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -66,7 +66,7 @@ func TestDAMLStepsOnlyThePhasesOptimizers(t *testing.T) {
 			continue
 		}
 		before := snapshot()
-		if err := f.trainEpoch(epoch); err != nil {
+		if err := f.trainEpoch(context.Background(), epoch); err != nil {
 			t.Fatal(err)
 		}
 		after := snapshot()
@@ -108,7 +108,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFold(e, folder, splits[0], newLogger(io.Discard, false))
+	f, err := newFold(e, folder, splits[0], newLogger(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

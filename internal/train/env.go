@@ -2,12 +2,15 @@ package train
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/progress"
 )
 
 // modelExt is the file extension of a model checkpoint.
@@ -20,7 +23,8 @@ type env struct {
 	ds         data.Dataset
 	trainData  *data.Loader
 	evalData   *data.Loader
-	numClasses int // of the whole dataset; a fold's training set has fewer
+	numClasses int                // of the whole dataset; a fold's training set has fewer
+	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
@@ -96,6 +100,8 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 	emb = make([]float32, 0, len(items)*dim)
 	labels = make([]int, 0, len(items))
 	chunk := e.spec.Tester.BatchSize
+	bar := e.bars.Bar("embedding", len(items), "img", 1, nil)
+	defer bar.Done()
 	for start := 0; start < len(items); start += chunk {
 		idx := items[start:min(start+chunk, len(items))]
 		b, err := e.evalData.Load(idx, 0)
@@ -113,6 +119,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 		}
 		emb = append(emb, out...)
 		labels = append(labels, b.Labels...)
+		bar.Set(len(labels))
 	}
 	return emb, dim, labels, nil
 }
@@ -121,9 +128,15 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
 	opt.Seed = int64(e.spec.Seed)
+	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
+	bar.Set(1)
+	bar.Done()
 	if err != nil {
 		return nil, err
+	}
+	if keep := e.spec.Tester.Metrics; len(keep) > 0 {
+		maps.DeleteFunc(res.Metrics, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
 	}
 	return res.Metrics, nil
 }

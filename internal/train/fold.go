@@ -1,13 +1,13 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -40,6 +40,7 @@ type fold struct {
 	accuracies map[string]*record.Table // by split name
 
 	state foldState
+	saved int // the epoch of the latest checkpoint, 0 before the first
 }
 
 // modelOpt is the optimiser of one parameter group of the model.
@@ -58,7 +59,7 @@ type foldState struct {
 // trainFold trains one split scheme, keeping the latest and the best
 // checkpoints, and stops after numEpochs (num_epochs_train) or when
 // patience runs out.
-func trainFold(e *env, folder *record.Folder, sp data.Split, numEpochs int, resume string, log *logger) error {
+func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, numEpochs int, resume string, log *logger) error {
 	f, err := newFold(e, folder, sp, log)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, numEpochs int, resu
 		return err
 	}
 	if resumed {
-		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
+		log.Info("resumed", "fold", sp.Name, "checkpoint", resume, "epoch", f.state.Epoch)
 	} else if s.CheckUntrained {
 		if err := f.checkUntrained(); err != nil {
 			return err
@@ -78,7 +79,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, numEpochs int, resu
 	// Patience is checked after each evaluation only, as PML's
 	// end_of_epoch_hook does; a resumed fold that had run out stays done.
 	for f.state.Epoch < numEpochs && f.patienceLeft() {
-		if err := f.trainEpoch(f.state.Epoch + 1); err != nil {
+		if err := f.trainEpoch(ctx, f.state.Epoch+1); err != nil {
 			return err
 		}
 		f.state.Epoch++
@@ -91,7 +92,7 @@ func trainFold(e *env, folder *record.Folder, sp data.Split, numEpochs int, resu
 			}
 		}
 	}
-	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
+	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
 	return nil
 }
 
@@ -289,8 +290,10 @@ func (f *fold) optimizers() []interface {
 }
 
 // trainEpoch runs iterations_per_epoch steps, loading the next batch while
-// the current one trains.
-func (f *fold) trainEpoch(epoch int) error {
+// the current one trains. It stops before a step once ctx is cancelled:
+// the epoch is then lost, and a resume starts it again from the last
+// checkpoint.
+func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	s := f.env.spec
 	first := (epoch - 1) * f.iterations()
 	last := first + f.iterations()
@@ -304,8 +307,12 @@ func (f *fold) trainEpoch(epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	start := time.Now()
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
+	defer bar.Done()
 	for step := first; step < last; step++ {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped in epoch %d before iteration %d; %s: %w", epoch, step+1, f.lastCheckpoint(), context.Cause(ctx))
+		}
 		b, err := batches.Next()
 		if err != nil {
 			return err
@@ -327,10 +334,19 @@ func (f *fold) trainEpoch(epoch int) error {
 		}
 		row["total_loss"] = value
 		f.lossTable.Add(row, columns...)
-		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, last-first, value, time.Since(start))
+		f.log.exp.step()
+		bar.SetStatus("loss %.4f", value)
+		bar.Set(step - first + 1)
 	}
-	f.log.EndProgress()
 	return nil
+}
+
+// lastCheckpoint says which checkpoint a resume would start from.
+func (f *fold) lastCheckpoint() string {
+	if f.saved > 0 {
+		return fmt.Sprintf("the latest checkpoint is of epoch %d", f.saved)
+	}
+	return "no checkpoint yet, the fold will start over"
 }
 
 // step trains on one batch and returns the weighted loss.
@@ -390,7 +406,7 @@ func (f *fold) checkUntrained() error {
 		if trunkOnly {
 			what = "trunk only"
 		}
-		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
 		if trunkOnly {
 			continue
 		}
@@ -423,9 +439,12 @@ func (f *fold) evaluateAndSave() error {
 	if improved {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
-	f.log.Printf("%s epoch %d val: %s%s", f.split.Name, f.state.Epoch, formatMetrics(metrics["val"], s.PrimaryMetric),
-		map[bool]string{true: " (best)", false: ""}[improved])
-	if err := f.save("latest"); err != nil {
+	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
+	// Records first, then best, then latest: a run killed in between
+	// resumes from the previous latest, which cuts the records back and
+	// trains this epoch again, rewriting best. So a checkpoint never
+	// lacks the records before it, and best is never behind latest.
+	if err := f.records.Flush(); err != nil {
 		return err
 	}
 	if improved {
@@ -433,7 +452,12 @@ func (f *fold) evaluateAndSave() error {
 			return err
 		}
 	}
-	return f.records.Flush()
+	if err := f.save("latest"); err != nil {
+		return err
+	}
+	f.saved = f.state.Epoch
+	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
+	return nil
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -13,7 +14,7 @@ import (
 // each split scheme trains, with the config of the time, to the epoch it had
 // reached when the config changed, then resumes with the change; the last
 // stage trains to the end and tests.
-func reproduce(o experiment.Options) error {
+func reproduce(ctx context.Context, o experiment.Options) error {
 	stages, err := config.DiffStages(filepath.Join(o.ReproduceResults, "configs"))
 	if err != nil {
 		return err
@@ -27,7 +28,7 @@ func reproduce(o experiment.Options) error {
 		if i > 0 {
 			so.ResumeTraining = "latest"
 		}
-		if err := Run(so); err != nil {
+		if err := Run(ctx, so); err != nil {
 			if i < len(stages) {
 				return fmt.Errorf("replaying %s: %w", stages[i].Dir, err)
 			}

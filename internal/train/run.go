@@ -4,11 +4,12 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,17 +19,33 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds.
-func Run(o experiment.Options) error {
+// one), then test each fold's best model and aggregate the folds. When ctx
+// is cancelled (SIGINT, SIGTERM) training stops before its next step,
+// leaving the last checkpoint as it is, and Run returns an error wrapping
+// ctx's cause (context.Canceled) that says where it stopped.
+func Run(ctx context.Context, o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
 	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
-		return reproduce(o)
+		return reproduce(ctx, o)
+	}
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		unlock, err := record.LockExperiment(o.Folder())
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, unlock()) }()
+		if err := record.RemoveTemp(o.Folder()); err != nil {
+			return err
+		}
 	}
 	tree, spec, err := experiment.Resolve(o)
 	if err != nil {
@@ -49,7 +66,8 @@ func Run(o experiment.Options) error {
 	if o.EpochLimits != nil && len(o.EpochLimits) != len(splits) {
 		return fmt.Errorf("%s: the config change was recorded for %d split schemes, the config makes %d", o.ReproduceResults, len(o.EpochLimits), len(splits))
 	}
-	log := newLogger(o.Out, o.Progress)
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
 		// What only the data can tell (image sizes against the model, the
@@ -63,22 +81,36 @@ func Run(o experiment.Options) error {
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, folder.Close()) }()
+	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	if trainNow {
+		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
 		for i, sp := range splits {
 			start := time.Now()
 			limit := spec.NumEpochs
 			if o.EpochLimits != nil {
 				limit = min(limit, o.EpochLimits[i])
 			}
-			if err := trainFold(env, folder, sp, limit, o.ResumeTraining, log); err != nil {
+			if err := trainFold(ctx, env, folder, sp, limit, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
 	if o.EpochLimits != nil {
 		return nil // a stage of a reproduction: the last stage tests
@@ -86,7 +118,7 @@ func Run(o experiment.Options) error {
 	return testFolds(env, folder, splits, stagesOf(o, trainNow), log)
 }
 
-// openFolder creates the experiment folder and saves the resolved config
+// openFolder creates (and locks) the experiment folder and saves the resolved config
 // first, so that a run is reproducible from its folder even if it dies; or
 // opens the existing one. Resuming with a changed config keeps the saved
 // configs and records the change, as powerful_benchmarker does, in
@@ -98,7 +130,10 @@ func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*
 		if err != nil {
 			return nil, err
 		}
-		return f, saveConfigs(tree, f.ConfigsDir())
+		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+		return f, nil
 	}
 	f, err := record.Open(o.Folder())
 	if err != nil || o.ResumeTraining == "" {
@@ -121,15 +156,14 @@ func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*
 func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
 	epochs := make([]int, len(splits))
 	for i, sp := range splits {
-		state := filepath.Join(f.ModelsDir(sp.Name), "latest.state.json")
-		if _, err := os.Stat(state); err != nil {
+		_, st, err := readCheckpoint(checkpointPath(f, sp.Name, "latest"), "latest")
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		var c checkpoint
-		if err := record.ReadJSON(state, &c); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		epochs[i] = c.Fold.Epoch
+		epochs[i] = st.Fold.Epoch
 	}
 	return epochs, nil
 }
@@ -172,16 +206,20 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 	var labels []int
 	trunkOnly := env.spec.Tester.UseTrunkOutput
 	for _, sp := range splits {
-		best := filepath.Join(folder.ModelsDir(sp.Name), "best")
-		if _, err := os.Stat(best + modelExt); err != nil {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best+modelExt)
+		best := checkpointPath(folder, sp.Name, "best")
+		c, _, err := readCheckpoint(best, "best")
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
+		}
+		if err != nil {
+			return err
 		}
 		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
 		if err != nil {
 			return err
 		}
-		if err := m.Load(best + modelExt); err != nil {
-			return err
+		if err := m.SetTensors(modelTensors(c)); err != nil {
+			return fmt.Errorf("%s: %w", best, err)
 		}
 		emb, dim, lab, err := env.embed(m, sp.Test, trunkOnly)
 		if err != nil {
@@ -196,7 +234,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			return err
 		}
 		perFold = append(perFold, res)
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 		if !st.splitsToEval {
 			continue
 		}
@@ -211,7 +249,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 				return err
 			}
 			perSplit[name] = append(perSplit[name], res)
-			log.Printf("%s best model on %s: %s", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
+			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
 		}
 	}
 	pm := env.spec.PrimaryMetric
@@ -248,7 +286,8 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			return err
 		}
 	}
-	log.Printf("test %s: %s", pm, strings.Join(summary, ", "))
+	log.Result("test %s: %s", pm, strings.Join(summary, ", "))
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }
 
@@ -281,7 +320,7 @@ func testUntrained(env *env, folder *record.Folder, sp data.Split, st stages, lo
 		if err := writeMetrics(folder, r.name, res); err != nil {
 			return err
 		}
-		log.Printf("%s test: %s", strings.ReplaceAll(r.name, "_", " "), formatMetrics(res, env.spec.PrimaryMetric))
+		log.Result("%s test: %s", strings.ReplaceAll(r.name, "_", " "), formatMetrics(res, env.spec.PrimaryMetric))
 	}
 	return nil
 }

@@ -1,0 +1,59 @@
+//go:build unix
+
+package record
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// LockFile is the name of the lock file in an experiment folder. It stays
+// after its process ends: removing it would let a second process lock a new
+// file while a third still holds the old one.
+const LockFile = ".lock"
+
+// LockExperiment takes the lock of the experiment folder dir for the rest of
+// the process's work on it; see Lock.
+func LockExperiment(dir string) (release func() error, err error) {
+	return Lock(filepath.Join(dir, LockFile), "experiment folder "+dir)
+}
+
+// Lock takes an exclusive OS lock (flock) on the file path, creating it,
+// and writes this process's PID into it. It does not wait: when another
+// process holds the lock, the error names what (the words of the message)
+// and the holder's PID. The kernel releases the lock when the process ends,
+// however it ends, so a killed run never leaves a folder locked.
+// Different paths lock independently: a folder could be shared by processes
+// that each lock a part of it.
+func Lock(path, what string) (release func() error, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", what, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("locking %s: %w", what, err)
+		}
+		return nil, fmt.Errorf("%s is in use by %s (lock %s); wait for it to finish or stop it", what, holder(path), path)
+	}
+	// The PID is for messages only; the flock is the lock.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f.Close, nil // closing the file releases the lock
+}
+
+// holder describes the process holding the lock file path.
+func holder(path string) string {
+	data, err := os.ReadFile(path)
+	if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil {
+		return "process " + strconv.Itoa(pid)
+	}
+	return "another process" // it has the lock but has not written its PID yet
+}

@@ -223,9 +223,15 @@ func TestIterationsPerEpochNullIsOnePass(t *testing.T) {
 	}
 }
 
+// readMeta reads a file of an experiment's meta_logs.
 func readMeta(t *testing.T, root, name, file string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, name, "meta_logs", file))
+	return readExp(t, root, name, "meta_logs", file)
+}
+
+func readExp(t *testing.T, parts ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(parts...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +333,7 @@ func TestEvaluateAsPB(t *testing.T) {
 
 func readConfig(t *testing.T, root, name, file string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, name, "configs", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return readExp(t, root, name, "configs", file)
 }
 
 // TestResumeDiffsReplayed: resuming with a changed config keeps the saved

@@ -10,43 +10,40 @@ import (
 	"github.com/bench-ml/bench/internal/config"
 )
 
-// Components powerful_benchmarker's configs name that bench had lacked:
-// torchvision's RandomVerticalFlip, RandomGrayscale and RandomCrop, and
-// the plain random sampler (`sampler: {}`).
+// Components powerful_benchmarker's configs name: torchvision's random
+// flips, RandomGrayscale and RandomCrop, and the plain random sampler
+// (`sampler: {}`).
 
 func init() {
-	Transforms.Register("RandomVerticalFlip", func(p *config.Params) Transform {
-		return RandomVerticalFlip{P: p.Float("p", 0.5, config.Min(0), config.Max(1))}
-	})
-	Transforms.Register("RandomGrayscale", func(p *config.Params) Transform {
-		return RandomGrayscale{P: p.Float("p", 0.1, config.Min(0), config.Max(1))}
-	})
+	for name, op := range map[string]struct {
+		p  float64
+		op func(image.Image) *image.NRGBA
+	}{
+		"RandomHorizontalFlip": {0.5, imaging.FlipH},
+		"RandomVerticalFlip":   {0.5, imaging.FlipV},
+		"RandomGrayscale":      {0.1, imaging.Grayscale}, // the channel count is kept, as torchvision's
+	} {
+		Transforms.Register(name, func(p *config.Params) Transform {
+			return WithProbability{P: p.Float("p", op.p, config.Min(0), config.Max(1)), Op: op.op}
+		})
+	}
 	Transforms.Register("RandomCrop", func(p *config.Params) Transform {
 		return RandomCrop{Size: sizeParam(p), Padding: p.Int("padding", 0, config.Min(0)), PadIfNeeded: p.Bool("pad_if_needed", false)}
 	})
 }
 
-// RandomVerticalFlip{p}: flipped upside down with probability p.
-type RandomVerticalFlip struct{ P float64 }
-
-func (RandomVerticalFlip) outShape(in Shape) (Shape, error) { return in, nil }
-
-func (t RandomVerticalFlip) apply(img image.Image, rng *rand.Rand) image.Image {
-	if rng.Float64() < t.P {
-		return imaging.FlipV(img)
-	}
-	return img
+// WithProbability applies Op with probability P: torchvision's
+// RandomHorizontalFlip, RandomVerticalFlip and RandomGrayscale.
+type WithProbability struct {
+	P  float64
+	Op func(image.Image) *image.NRGBA
 }
 
-// RandomGrayscale{p}: with probability p, the luma in every channel (the
-// channel count is kept, as torchvision's).
-type RandomGrayscale struct{ P float64 }
+func (WithProbability) outShape(in Shape) (Shape, error) { return in, nil }
 
-func (RandomGrayscale) outShape(in Shape) (Shape, error) { return in, nil }
-
-func (t RandomGrayscale) apply(img image.Image, rng *rand.Rand) image.Image {
+func (t WithProbability) apply(img image.Image, rng *rand.Rand) image.Image {
 	if rng.Float64() < t.P {
-		return imaging.Grayscale(img)
+		return t.Op(img)
 	}
 	return img
 }

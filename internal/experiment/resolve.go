@@ -28,6 +28,8 @@ type Options struct {
 	// test: one stage of a reproduction (train.Run).
 	DiffsToReplay *int
 	EpochLimits   []int
+	Fold          string // --fold: train and test only this split scheme (index or name); "": every one
+	GlobalDBPath  string // a database gathering experiments, "" for none
 	ConfigNames   map[string][]string
 	Overrides     []config.Override
 	CommandLine   []string           // as typed, for the experiment's provenance

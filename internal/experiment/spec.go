@@ -45,6 +45,7 @@ var categoryOf = map[string]string{
 	"splits_to_eval":           "config_eval",
 	"aggregator":               "config_eval",
 	"ensemble":                 "config_eval",
+	"save_embeddings":          "config_eval",
 	"hook_container":           "config_eval",
 	"factories":                "config_factories",
 	// powerful_benchmarker's settings, accepted when present (pb.go)
@@ -106,6 +107,9 @@ type Spec struct {
 	// NormalizeConcatenated L2-normalises each fold's embeddings before
 	// they are concatenated (ConcatenateEmbeddings).
 	NormalizeConcatenated bool
+	// SaveEmbeddings keeps the test embeddings of every fold's best model
+	// and their concatenation in the experiment folder.
+	SaveEmbeddings bool
 }
 
 // Decode validates the merged tree and returns the Spec. It also writes
@@ -332,4 +336,5 @@ func decodeEval(p *config.Params, s *Spec) {
 	if ce.Has("use_trunk_output") && ce.Bool("use_trunk_output", false) {
 		ce.Fail("use_trunk_output", "only false is supported: the ensemble concatenates the folds' embeddings")
 	}
+	s.SaveEmbeddings = p.Bool("save_embeddings", false)
 }

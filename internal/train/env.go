@@ -25,6 +25,10 @@ type env struct {
 	evalData   *data.Loader
 	numClasses int                // of the whole dataset; a fold's training set has fewer
 	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
+	// sync writes the experiment's databases from its folder; the folds
+	// call it after each flush of their records. Nil until the folder
+	// exists.
+	sync func() error
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
@@ -128,9 +132,9 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
 	opt.Seed = int64(e.spec.Seed)
-	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
+	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
+	opt.Progress = bar.Set
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
-	bar.Set(1)
 	bar.Done()
 	if err != nil {
 		return nil, err

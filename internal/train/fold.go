@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -93,7 +94,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		}
 	}
 	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
-	return nil
+	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
 }
 
 // patienceLeft reports whether the last evaluation leaves patience to go
@@ -318,21 +319,27 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 			return err
 		}
 		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch)}
-		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
 		// The rates this step uses, read before the schedulers move them.
+		var rates []string
 		for _, o := range f.modelOpts {
 			row["lr_"+o.group] = o.LR()
-			columns = append(columns, "lr_"+o.group)
+			rates = append(rates, "lr_"+o.group)
 		}
 		if f.lossOpt != nil {
 			row["lr_metric_loss"] = f.lossOpt.LR()
-			columns = append(columns, "lr_metric_loss")
+			rates = append(rates, "lr_metric_loss")
 		}
-		value, err := f.step(b)
+		value, parts, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row["total_loss"] = value
+		for k, v := range parts {
+			row[k] = v
+		}
+		// In this order, whatever a map's: the steps, the losses, the
+		// miners' counts, the rates.
+		columns := slices.Concat([]string{"iteration", "epoch", "total_loss"}, slices.Sorted(maps.Keys(parts)), rates)
 		f.lossTable.Add(row, columns...)
 		f.log.exp.step()
 		bar.SetStatus("loss %.4f", value)
@@ -349,18 +356,20 @@ func (f *fold) lastCheckpoint() string {
 	return "no checkpoint yet, the fold will start over"
 }
 
-// step trains on one batch and returns the weighted loss.
-func (f *fold) step(b data.Batch) (float64, error) {
+// step trains on one batch and returns the weighted loss, and each loss's
+// value and each miner's tuple counts.
+func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 	labels := make([]int, len(b.Labels))
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
 	if f.daml != nil {
 		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	var total float64
+	var parts map[string]float64
 	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
 		l := newStepLosses(f, out, labels)
 		var err error
@@ -372,14 +381,14 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		default:
 			err = l.metricAndClassifier()
 		}
-		total = l.total
+		total, parts = l.total, l.parts
 		return l.grads(), err
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
+		return 0, nil, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
 		if f.daml == nil || f.daml.phase.steps(o.group) {
@@ -391,7 +400,7 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		f.lossOpt.Step()
 		f.lossOpt.EndIteration()
 	}
-	return total, nil
+	return total, parts, nil
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the
@@ -418,7 +427,7 @@ func (f *fold) checkUntrained() error {
 			return err
 		}
 	}
-	return f.records.Flush()
+	return f.flush()
 }
 
 // evaluateAndSave evaluates the splits to eval, steps the plateau
@@ -444,7 +453,7 @@ func (f *fold) evaluateAndSave() error {
 	// resumes from the previous latest, which cuts the records back and
 	// trains this epoch again, rewriting best. So a checkpoint never
 	// lacks the records before it, and best is never behind latest.
-	if err := f.records.Flush(); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	if improved {
@@ -458,6 +467,15 @@ func (f *fold) evaluateAndSave() error {
 	f.saved = f.state.Epoch
 	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
 	return nil
+}
+
+// flush writes the fold's records and, from them, the experiment's
+// databases.
+func (f *fold) flush() error {
+	if err := f.records.Flush(); err != nil {
+		return err
+	}
+	return f.env.sync()
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always
@@ -507,23 +525,4 @@ func classIDs(ds data.Dataset, items []int) map[int]int {
 		ids[l] = i
 	}
 	return ids
-}
-
-func toFloat64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-func toFloat32(x []float64) []float32 {
-	if x == nil {
-		return nil
-	}
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }

@@ -67,7 +67,7 @@ func TestSmokeRun(t *testing.T) {
 		t.Errorf("stdout should hold the untrained and trained test results and the results folder, only:\n%s", stdout)
 	}
 	for _, want := range []string{"level=INFO msg=experiment folder=" + exp, "msg=evaluated fold=Test50_50_Partitions2_0 epoch=1 val=",
-		"Test50_50_Partitions2_1 epoch 1/4 25/25 ", " loss 0.", " img/s experiment ETA ", "embedding 288/288 ", "neighbour search 1/1 "} {
+		"Test50_50_Partitions2_1 epoch 1/4 25/25 ", " loss 0.", " img/s experiment ETA ", "embedding 288/288 ", "neighbour search 288/288 "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not hold %q:\n%s", want, stderr)
 		}

@@ -22,6 +22,7 @@ type Options struct {
 	Evaluate              bool
 	EvaluateEnsemble      bool
 	ReproduceResults      string // a saved experiment folder to re-run
+	Fold                  string // --fold: train and test only this split scheme (index or name); "": every one
 	GlobalDBPath          string // a database gathering experiments, "" for none
 	ConfigNames           map[string][]string
 	Overrides             []config.Override

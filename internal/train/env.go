@@ -134,9 +134,9 @@ func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool)
 	opt := e.spec.Tester.Accuracy
 	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
-	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
+	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
+	opt.Progress = bar.Set
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
-	bar.Set(1)
 	bar.Done()
 	if err != nil {
 		return nil, err

@@ -21,99 +21,173 @@ import (
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds. When ctx
-// is cancelled (SIGINT, SIGTERM) training stops before its next step,
-// leaving the last checkpoint as it is, and Run returns an error wrapping
-// ctx's cause (context.Canceled) that says where it stopped.
+// one), then test each fold's best model and aggregate the folds; or, with
+// --fold, train and test one fold. When ctx is cancelled (SIGINT, SIGTERM)
+// training stops before its next step, leaving the last checkpoint as it
+// is, and Run returns an error wrapping ctx's cause (context.Canceled)
+// that says where it stopped.
 func Run(ctx context.Context, o experiment.Options) (err error) {
-	if o.ExperimentName == "" {
-		return errors.New("--experiment_name is required")
-	}
-	// An existing experiment is locked before its saved config is read; a
-	// missing one is left to Resolve to report.
-	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
-		unlock, err := record.LockExperiment(o.Folder())
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, unlock()) }()
-		if err := record.RemoveTemp(o.Folder()); err != nil {
-			return err
-		}
-	}
-	tree, spec, err := experiment.Resolve(o)
+	r, err := start(o, o.Fold != "")
 	if err != nil {
 		return err
 	}
-	ds, err := spec.Dataset(o.DatasetRoot)
-	if err != nil {
-		return err
+	defer func() { err = errors.Join(err, r.release()) }()
+	if o.Fold != "" {
+		return runFold(ctx, r, o)
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
-	if err != nil {
-		return err
-	}
-	env, err := newEnv(spec, ds)
-	if err != nil {
-		return err
-	}
-	log := newLogger(o.Log, o.Out, o.Progress)
-	env.bars = o.Progress
-	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
-	if trainNow {
-		// What only the data can tell (image sizes against the model, the
-		// sampler against the classes, loss shapes) is found here, before
-		// the experiment folder exists: a bad config writes nothing.
-		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
-			return fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
-		}
-	}
-	folder, err := openFolder(o, tree)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, folder.Close()) }()
-	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	prov, err := provenance.Start(r.folder.Path, o.CommandLine)
 	if err != nil {
 		return err
 	}
 	defer func() {
+		if err != nil && o.Existing() && !log.changed() {
+			// A resume or evaluation refused before it changed anything
+			// (a damaged checkpoint) leaves no trace.
+			err = errors.Join(err, prov.Withdraw())
+			return
+		}
 		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
 			err = perr
 		}
 	}()
-	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
-		return err
-	}
-	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
-	schemes := make([]string, len(splits))
-	for i, sp := range splits {
-		schemes[i] = sp.Name
-	}
-	hparams := tree.Flat()
-	env.sync = func() error {
-		return record.WriteExperimentDB(folder, schemes, hparams, o.GlobalDBPath)
-	}
-	if trainNow {
-		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
-		for _, sp := range splits {
+	if !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != "" {
+		r.log.exp.plan(len(r.splits) * r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
+		for _, sp := range r.splits {
 			start := time.Now()
-			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
+			if err := trainFold(ctx, r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
+			r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
-	if err := testFolds(env, folder, splits, log); err != nil {
+	return r.finish()
+}
+
+// finish tests every fold's best model, aggregates the folds, and brings
+// the experiment's database and TensorBoard session up to date.
+func (r *started) finish() error {
+	if err := testFolds(r.env, r.folder, r.splits, r.log); err != nil {
 		return err
 	}
-	if err := env.sync(); err != nil {
+	if err := r.env.sync(); err != nil {
 		return err
 	}
-	return writeExperimentEvents(folder, schemes, hparams, env.spec.PrimaryMetric)
+	return writeExperimentEvents(r.folder, schemeNames(r.splits), r.hparams, r.env.spec.PrimaryMetric)
+}
+
+func schemeNames(splits []data.Split) []string {
+	names := make([]string, len(splits))
+	for i, sp := range splits {
+		names[i] = sp.Name
+	}
+	return names
+}
+
+// Prepare does what a run does before training: check the config and
+// create the experiment folder with its configs and splits (or open it, to
+// resume). A launcher prepares the experiment before its jobs start; it
+// shares the experiment's lock with them, as some may still run.
+func Prepare(o experiment.Options) (*record.Folder, []data.Split, error) {
+	r, err := start(o, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.folder, r.splits, r.release()
+}
+
+// started is an experiment whose folder is ready, and locked: exclusively
+// by a run of every fold, shared by a job of one fold (--fold), so that
+// the jobs of one experiment's folds run together but never beside a run
+// of the whole experiment.
+type started struct {
+	env     *env
+	folder  *record.Folder
+	splits  []data.Split
+	hparams map[string]any
+	log     *logger
+	release func() error
+}
+
+// start opens the experiment (see started), locked shared or exclusively.
+func start(o experiment.Options, shared bool) (_ *started, err error) {
+	if o.ExperimentName == "" {
+		return nil, errors.New("--experiment_name is required")
+	}
+	lock := func(dir string) (func() error, error) {
+		if shared {
+			return record.LockShared(filepath.Join(dir, record.LockFile), "experiment folder "+dir)
+		}
+		return record.LockExperiment(dir)
+	}
+	release := func() error { return nil }
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		r, err := lock(o.Folder())
+		if err != nil {
+			return nil, err
+		}
+		release = r
+		// Under a shared lock, other jobs' temporary files are in use.
+		if !shared {
+			if err := record.RemoveTemp(o.Folder()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	tree, spec, err := experiment.Resolve(o)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := spec.Dataset(o.DatasetRoot)
+	if err != nil {
+		return nil, err
+	}
+	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	if err != nil {
+		return nil, err
+	}
+	env, err := newEnv(spec, ds)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
+	var folder *record.Folder
+	if o.Existing() {
+		if folder, err = openFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+	} else {
+		// What only the data can tell (image sizes against the model, the
+		// sampler against the classes, loss shapes) is found here, before
+		// the experiment folder exists: a bad config writes nothing.
+		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
+			return nil, fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
+		}
+		if folder, err = createFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+		r, err := lock(folder.Path)
+		if err != nil {
+			return nil, err
+		}
+		release = r
+	}
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
+	hparams := tree.Flat()
+	env.sync = func() error {
+		return record.WriteExperimentDB(folder, schemeNames(splits), hparams, o.GlobalDBPath)
+	}
+	return &started{env, folder, splits, hparams, log, release}, nil
 }
 
 // writeExperimentEvents writes the experiment's TensorBoard session: its
@@ -150,23 +224,17 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
-// openFolder creates (and locks) the experiment folder and saves the resolved config
-// first, so that a run is reproducible from its folder even if it dies; or
-// opens the existing one, recording any config change as a diff.
-func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
-	if !o.Existing() {
-		f, err := record.Create(o.RootExperimentFolder, o.ExperimentName)
-		if err != nil {
-			return nil, err
-		}
-		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
-			return nil, errors.Join(err, f.Close())
-		}
-		return f, nil
-	}
+// openFolder opens the existing experiment folder, recording any config
+// change as a diff. (createFolder makes a new one.)
+func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	f, err := record.Open(o.Folder())
 	if err != nil {
 		return nil, err
+	}
+	if o.Fold == "" {
+		if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
+			return nil, err
+		}
 	}
 	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
 		return f, nil
@@ -218,6 +286,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 			return err
 		}
 		if env.spec.SaveEmbeddings {
+			log.wrote = true
 			if _, err := writeEmbeddings(embeddingsDir(folder), sp.Name+"_test", emb, dim, lab); err != nil {
 				return err
 			}
@@ -241,6 +310,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		return err
 	}
 	if env.spec.SaveEmbeddings {
+		log.wrote = true
 		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
 			return err
 		}
@@ -261,6 +331,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		}
 		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
 	}
+	log.wrote = true
 	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return err
 	}
 	defer func() {
-		if err != nil && o.Existing() && !log.changed() {
+		if err != nil && o.Existing() && !r.log.changed() {
 			// A resume or evaluation refused before it changed anything
 			// (a damaged checkpoint) leaves no trace.
 			err = errors.Join(err, prov.Withdraw())

@@ -96,7 +96,7 @@ func TestSlurmRun(t *testing.T) {
 func TestSlurmRequeueAndResubmit(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
-	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "6", "--iterations_per_epoch", "10", "--patience", "9"}
+	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "6", "--iterations_per_epoch", "6", "--patience", "9"}
 	out, err := bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--launcher", "slurm"}, slow...)...)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

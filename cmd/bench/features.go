@@ -80,7 +80,7 @@ mean for bninception). --layers sets the trunk's layers_to_extract.`,
 	f := cmd.Flags()
 	f.StringVar(&trunkYAML, "trunk", "", "the trunk, a component in YAML flow syntax, e.g. '{resnet50: {pretrained: imagenet}}'")
 	f.StringVar(&input, "input", "", "N x C x H x W images (.npy)")
-	f.StringVar(&out, "out", "", "where to write the N x D outputs (.npy or .csv)")
+	f.StringVar(&out, "out", "", "where to write the N x D outputs (.npy)")
 	f.StringVar(&layers, "layers", "", "comma-separated layers_to_extract")
 	f.IntVar(&batch, "batch", 32, "images per forward pass")
 	for _, name := range []string{"trunk", "input", "out"} {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -22,10 +21,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// matrix is a rows x cols array of float64, row-major.
+// matrix is a rows x cols array of float64, row-major; float32 reports
+// that the file held float32 values, which data holds exactly.
 type matrix struct {
 	rows, cols int
 	data       []float64
+	float32    bool
 }
 
 // ReadMatrix reads a 2-D array and returns its values row-major with its
@@ -34,11 +35,19 @@ type matrix struct {
 // file has one row per line, comma-separated, and may start with a header
 // line with no number in it.
 func ReadMatrix(path string) (data []float64, rows, cols int, err error) {
+	data, rows, cols, _, err = ReadMatrixPrecision(path)
+	return data, rows, cols, err
+}
+
+// ReadMatrixPrecision is ReadMatrix that also reports whether the file is a
+// float32 .npy array, so that a caller can compute in the precision the
+// values were made in.
+func ReadMatrixPrecision(path string) (data []float64, rows, cols int, single bool, err error) {
 	m, err := readMatrix(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+		return nil, 0, 0, false, fmt.Errorf("%s: %w", path, err)
 	}
-	return m.data, m.rows, m.cols, nil
+	return m.data, m.rows, m.cols, m.float32, nil
 }
 
 // ReadLabels reads integer labels: a 1-D array, or a 2-D array with one
@@ -87,41 +96,30 @@ func WriteMatrix(path string, data []float64, rows, cols int) error {
 	})
 }
 
-// WriteArray32 writes float32 values of the given shape (row-major): as a
-// float32 .npy array, or, for a matrix, as WriteMatrix's .csv.
-func WriteArray32(path string, data []float32, shape ...int) error {
-	n := 1
-	for _, d := range shape {
-		n *= max(d, 0)
+// WriteMatrix32 writes the rows x cols row-major data as a float32 .npy
+// array, the precision bench computes embeddings in. The file appears
+// complete or not at all.
+func WriteMatrix32(path string, data []float32, rows, cols int) error {
+	if rows <= 0 || cols <= 0 || len(data) != rows*cols {
+		return fmt.Errorf("%s: cannot write %d values as a %d x %d matrix", path, len(data), rows, cols)
 	}
-	if len(shape) == 0 || n == 0 || len(data) != n {
-		return fmt.Errorf("%s: cannot write %d values as an array of shape %v", path, len(data), shape)
+	if ext, _ := extension(path); ext != ".npy" {
+		return fmt.Errorf("%s: float32 matrices are written as .npy", path)
 	}
-	if ext, _ := extension(path); ext != ".npy" && len(shape) == 2 {
-		f64 := make([]float64, len(data))
-		for i, v := range data {
-			f64[i] = float64(v)
-		}
-		return WriteMatrix(path, f64, shape[0], shape[1])
-	}
-	return writeAtomic(path, func(w io.Writer, ext string) error {
-		if ext != ".npy" {
-			return fmt.Errorf("a %d-D array can only be written as .npy", len(shape))
-		}
-		// The .npy format 1.0: magic, header length, a Python dict padded
-		// with spaces and a newline to a multiple of 64 bytes, the data.
-		dims := make([]string, len(shape))
-		for i, d := range shape {
-			dims[i] = strconv.Itoa(d) + ","
-		}
-		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", strings.Join(dims, " "))
+	return writeAtomic(path, func(w io.Writer, _ string) error {
+		// npyio writes a 2-D array of float64 only; the format is short:
+		// magic, version 1.0, header length, a Python dict literal padded
+		// with spaces to a multiple of 64 bytes ending in a newline, data.
+		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
 		header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
-		b := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
-		b = append(b, header...)
+		buf := make([]byte, 0, 10+len(header)+4*len(data))
+		buf = append(buf, "\x93NUMPY\x01\x00"...)
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
+		buf = append(buf, header...)
 		for _, v := range data {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 		}
-		_, err := w.Write(b)
+		_, err := w.Write(buf)
 		return err
 	})
 }
@@ -195,7 +193,36 @@ func readNPY(b []byte) (matrix, error) {
 	default:
 		return matrix{}, fmt.Errorf("array of shape %v, want 1 or 2 dimensions", h.Shape)
 	}
-	if m.data, err = npyData(r); err != nil {
+	var t reflect.Kind
+	if rt := npyio.TypeFrom(h.Type); rt != nil {
+		t = rt.Kind()
+	}
+	switch t {
+	case reflect.Float32:
+		m.data, err = npyValues[float32](r)
+		m.float32 = true
+	case reflect.Float64:
+		m.data, err = npyValues[float64](r)
+	case reflect.Int8:
+		m.data, err = npyValues[int8](r)
+	case reflect.Int16:
+		m.data, err = npyValues[int16](r)
+	case reflect.Int32:
+		m.data, err = npyValues[int32](r)
+	case reflect.Int64:
+		m.data, err = npyValues[int64](r)
+	case reflect.Uint8:
+		m.data, err = npyValues[uint8](r)
+	case reflect.Uint16:
+		m.data, err = npyValues[uint16](r)
+	case reflect.Uint32:
+		m.data, err = npyValues[uint32](r)
+	case reflect.Uint64:
+		m.data, err = npyValues[uint64](r)
+	default:
+		return matrix{}, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
+	}
+	if err != nil {
 		return matrix{}, err
 	}
 	if len(m.data) != m.rows*m.cols {
@@ -211,67 +238,6 @@ func readNPY(b []byte) (matrix, error) {
 		m.data = t
 	}
 	return m, nil
-}
-
-// npyData reads the values of any real or integer dtype as float64.
-func npyData(r *npyio.Reader) ([]float64, error) {
-	h := r.Header.Descr
-	var t reflect.Kind
-	if rt := npyio.TypeFrom(h.Type); rt != nil {
-		t = rt.Kind()
-	}
-	switch t {
-	case reflect.Float32:
-		return npyValues[float32](r)
-	case reflect.Float64:
-		return npyValues[float64](r)
-	case reflect.Int8:
-		return npyValues[int8](r)
-	case reflect.Int16:
-		return npyValues[int16](r)
-	case reflect.Int32:
-		return npyValues[int32](r)
-	case reflect.Int64:
-		return npyValues[int64](r)
-	case reflect.Uint8:
-		return npyValues[uint8](r)
-	case reflect.Uint16:
-		return npyValues[uint16](r)
-	case reflect.Uint32:
-		return npyValues[uint32](r)
-	case reflect.Uint64:
-		return npyValues[uint64](r)
-	}
-	return nil, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
-}
-
-// ReadArray reads a .npy array of any number of dimensions and returns its
-// values in C (row-major) order with its shape.
-func ReadArray(path string) (data []float64, shape []int, err error) {
-	fail := func(err error) ([]float64, []int, error) { return nil, nil, fmt.Errorf("%s: %w", path, err) }
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fail(unwrapPath(err))
-	}
-	r, err := npyio.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return fail(err)
-	}
-	h := r.Header.Descr
-	if h.Fortran && len(h.Shape) > 1 {
-		return fail(errors.New("Fortran-ordered array; save it in C order"))
-	}
-	if data, err = npyData(r); err != nil {
-		return fail(err)
-	}
-	n := 1
-	for _, d := range h.Shape {
-		n *= d
-	}
-	if len(data) != n {
-		return fail(fmt.Errorf("%d values for shape %v", len(data), h.Shape))
-	}
-	return data, slices.Clone(h.Shape), nil
 }
 
 type npyElem interface {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/record"
 )
@@ -48,7 +49,7 @@ func (f *fold) save(which string) error {
 		for key, v := range s.Tensors {
 			t := record.F64Tensor(nil, v)
 			if f32 { // the buffers of a float32 model: exact in float32, half the size
-				t = record.F32Tensor(nil, toFloat32(v))
+				t = record.F32Tensor(nil, eval.Convert[float32](v))
 			}
 			tensors[optimizerPrefix+group+"/"+key] = t
 		}
@@ -111,8 +112,8 @@ func readCheckpoint(path, which string) (*record.Checkpoint, *checkpointState, e
 	}
 	s := st.Fold
 	switch {
-	case s.Epoch < 1:
-		err = fmt.Errorf("epoch %d: want at least 1", s.Epoch)
+	case s.Epoch < 0: // epoch 0: the untrained model, which can be the best
+		err = fmt.Errorf("epoch %d: want at least 0", s.Epoch)
 	case s.BestEpoch < 0 || s.BestEpoch > s.Epoch:
 		err = fmt.Errorf("best_epoch %d: want 0 to the epoch, %d", s.BestEpoch, s.Epoch)
 	case math.IsNaN(s.BestMetric) || math.IsInf(s.BestMetric, 1):

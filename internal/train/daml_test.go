@@ -172,7 +172,7 @@ func TestNormalizedMSEGradient(t *testing.T) {
 	}
 	f := &fold{env: &env{spec: &experiment.Spec{LossWeights: map[string]float64{"g_hard_loss": 0.3}}}}
 	value := func() (float64, *stepLosses) {
-		l := &stepLosses{f: f}
+		l := &stepLosses{f: f, parts: map[string]float64{}}
 		l.addNormalizedMSE("g_hard_loss", synth, trunk, idx, dim)
 		return l.total, l
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -24,6 +25,10 @@ type env struct {
 	evalData   source
 	numClasses int                // of the whole dataset; a fold's training set has fewer
 	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
+	// sync writes the experiment's databases from its folder; the folds
+	// call it after each flush of their records. Nil until the folder
+	// exists.
+	sync func() error
 	// trunk is the models' trunk: the configured one, or Identity on the
 	// cached outputs of a frozen trunk.
 	trunk config.Component
@@ -50,22 +55,23 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 	if z, ok := trunk.(*nn.Zoo); ok {
 		pre = z.Preprocessing()
 	}
-	loader := func(transforms []config.Component) (*data.Loader, error) {
+	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
 		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...))
 		if err != nil {
 			return nil, err
 		}
+		pipe.NormalizeByDefault(ds.Shape(), data.ImageNetMean, data.ImageNetStd)
 		l, err := data.NewLoader(ds, pipe, spec.Seed)
 		if err != nil {
 			return nil, err
 		}
-		return l.WithWorkers(spec.Workers), nil
+		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(spec.TrainTransforms)
+	trainData, err := loader(spec.TrainTransforms, spec.Workers)
 	if err != nil {
 		return nil, err
 	}
-	evalData, err := loader(spec.EvalTransforms)
+	evalData, err := loader(spec.EvalTransforms, spec.Tester.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -148,19 +154,17 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 
 // evaluate computes the tester's metrics, the query set compared to itself.
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
-	return e.evaluateWith(emb, labels, dim, e.spec.Tester.Normalize)
-}
-
-func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
-	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
-	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
+	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
+	opt.Progress = bar.Set
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
-	bar.Set(1)
 	bar.Done()
 	if err != nil {
 		return nil, err
+	}
+	if keep := e.spec.Tester.Metrics; len(keep) > 0 {
+		maps.DeleteFunc(res.Metrics, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
 	}
 	return res.Metrics, nil
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -57,8 +58,9 @@ type foldState struct {
 }
 
 // trainFold trains one split scheme, keeping the latest and the best
-// checkpoints, and stops after num_epochs_train or when patience runs out.
-func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
+// checkpoints, and stops after numEpochs (num_epochs_train) or when
+// patience runs out.
+func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, numEpochs int, resume string, log *logger) error {
 	f, err := newFold(e, folder, sp, log)
 	if err != nil {
 		return err
@@ -75,7 +77,9 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 			return err
 		}
 	}
-	for f.state.Epoch < s.NumEpochs && f.state.Epoch-f.state.BestEpoch <= s.Patience {
+	// Patience is checked after each evaluation only, as PML's
+	// end_of_epoch_hook does; a resumed fold that had run out stays done.
+	for f.state.Epoch < numEpochs && f.patienceLeft() {
 		if err := f.trainEpoch(ctx, f.state.Epoch+1); err != nil {
 			return err
 		}
@@ -90,7 +94,23 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		}
 	}
 	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
-	return nil
+	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
+}
+
+// patienceLeft reports whether the last evaluation leaves patience to go
+// on: epoch - best_epoch <= patience, always with patience null.
+func (f *fold) patienceLeft() bool {
+	p := f.env.spec.Patience
+	return p == nil || f.state.Epoch-f.state.BestEpoch <= *p || f.state.Epoch%f.env.spec.SaveInterval != 0
+}
+
+// iterations is the number of steps of an epoch: iterations_per_epoch, or
+// one pass over the sampler when it is null (PML's len(dataloader)).
+func (f *fold) iterations() int {
+	if n := f.env.spec.IterationsPerEpoch; n > 0 {
+		return n
+	}
+	return f.sampler.Len()
 }
 
 func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
@@ -276,8 +296,8 @@ func (f *fold) optimizers() []interface {
 // checkpoint.
 func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	s := f.env.spec
-	first := (epoch - 1) * s.IterationsPerEpoch
-	last := first + s.IterationsPerEpoch
+	first := (epoch - 1) * f.iterations()
+	last := first + f.iterations()
 	batches := f.env.trainData.Prefetch(first, func(step int) []int {
 		if step >= last {
 			return nil
@@ -288,7 +308,7 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), s.IterationsPerEpoch, "img", float64(s.BatchSize), f.log.exp.eta)
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
 	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
@@ -299,21 +319,27 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 			return err
 		}
 		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch)}
-		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
 		// The rates this step uses, read before the schedulers move them.
+		var rates []string
 		for _, o := range f.modelOpts {
 			row["lr_"+o.group] = o.LR()
-			columns = append(columns, "lr_"+o.group)
+			rates = append(rates, "lr_"+o.group)
 		}
 		if f.lossOpt != nil {
 			row["lr_metric_loss"] = f.lossOpt.LR()
-			columns = append(columns, "lr_metric_loss")
+			rates = append(rates, "lr_metric_loss")
 		}
-		value, err := f.step(b)
+		value, parts, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row["total_loss"] = value
+		for k, v := range parts {
+			row[k] = v
+		}
+		// In this order, whatever a map's: the steps, the losses, the
+		// miners' counts, the rates.
+		columns := slices.Concat([]string{"iteration", "epoch", "total_loss"}, slices.Sorted(maps.Keys(parts)), rates)
 		f.lossTable.Add(row, columns...)
 		f.log.exp.step()
 		bar.SetStatus("loss %.4f", value)
@@ -330,18 +356,20 @@ func (f *fold) lastCheckpoint() string {
 	return "no checkpoint yet, the fold will start over"
 }
 
-// step trains on one batch and returns the weighted loss.
-func (f *fold) step(b data.Batch) (float64, error) {
+// step trains on one batch and returns the weighted loss, and each loss's
+// value and each miner's tuple counts.
+func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 	labels := make([]int, len(b.Labels))
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
 	if f.daml != nil {
 		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	var total float64
+	var parts map[string]float64
 	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
 		l := newStepLosses(f, out, labels)
 		var err error
@@ -353,14 +381,14 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		default:
 			err = l.metricAndClassifier()
 		}
-		total = l.total
+		total, parts = l.total, l.parts
 		return l.grads(), err
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
+		return 0, nil, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
 		if f.daml == nil || f.daml.phase.steps(o.group) {
@@ -372,7 +400,7 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		f.lossOpt.Step()
 		f.lossOpt.EndIteration()
 	}
-	return total, nil
+	return total, parts, nil
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the
@@ -388,11 +416,18 @@ func (f *fold) checkUntrained() error {
 			what = "trunk only"
 		}
 		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
-		if !trunkOnly {
-			f.recordAccuracies(0, metrics)
+		if trunkOnly {
+			continue
+		}
+		f.recordAccuracies(0, metrics)
+		// Epoch 0 competes for the best epoch, as in powerful_benchmarker
+		// (only the trunk alone, its epoch -1, does not).
+		f.state.BestMetric = metrics["val"][f.env.spec.PrimaryMetric]
+		if err := f.save("best"); err != nil {
+			return err
 		}
 	}
-	return f.records.Flush()
+	return f.flush()
 }
 
 // evaluateAndSave evaluates the splits to eval, steps the plateau
@@ -418,7 +453,7 @@ func (f *fold) evaluateAndSave() error {
 	// resumes from the previous latest, which cuts the records back and
 	// trains this epoch again, rewriting best. So a checkpoint never
 	// lacks the records before it, and best is never behind latest.
-	if err := f.records.Flush(); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	if improved {
@@ -432,6 +467,15 @@ func (f *fold) evaluateAndSave() error {
 	f.saved = f.state.Epoch
 	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
 	return nil
+}
+
+// flush writes the fold's records and, from them, the experiment's
+// databases.
+func (f *fold) flush() error {
+	if err := f.records.Flush(); err != nil {
+		return err
+	}
+	return f.env.sync()
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always
@@ -481,23 +525,4 @@ func classIDs(ds data.Dataset, items []int) map[int]int {
 		ids[l] = i
 	}
 	return ids
-}
-
-func toFloat64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-func toFloat32(x []float64) []float32 {
-	if x == nil {
-		return nil
-	}
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }

@@ -83,6 +83,10 @@ type result struct {
 // gives the dataset indices of a step's batch, or nil after the last one;
 // it is called from the prefetching goroutine. Call Close when done.
 func (l *Loader) Prefetch(from int, indices func(step int) []int) *Prefetcher {
+	return prefetch(l.Load, from, indices)
+}
+
+func prefetch(load func(indices []int, step int) (Batch, error), from int, indices func(step int) []int) *Prefetcher {
 	p := &Prefetcher{out: make(chan result, 1), stop: make(chan struct{})}
 	go func() {
 		defer close(p.out)
@@ -91,7 +95,7 @@ func (l *Loader) Prefetch(from int, indices func(step int) []int) *Prefetcher {
 			if idx == nil {
 				return
 			}
-			b, err := l.Load(idx, step)
+			b, err := load(idx, step)
 			select {
 			case p.out <- result{b, err}:
 			case <-p.stop:

@@ -19,6 +19,7 @@ const (
 // SetTraining(true), so bench writes its own forward and backward.
 type batchNorm[T Float] struct {
 	group           string
+	eps             float64
 	runMean, runVar []T  // saved with the model
 	frozen          bool // use the running statistics in training too, and never update them
 }
@@ -93,7 +94,7 @@ func (m *Model[T]) batchNorm(name, group string, channels int) *batchNorm[T] {
 	if bn, ok := m.bnByName[name]; ok {
 		return bn
 	}
-	bn := &batchNorm[T]{group: group, runMean: make([]T, channels), runVar: make([]T, channels)}
+	bn := &batchNorm[T]{group: group, eps: bnEps, runMean: make([]T, channels), runVar: make([]T, channels)}
 	fill[T](1)(bn.runVar)
 	m.bns = append(m.bns, bn)
 	m.bnByName[name] = bn
@@ -126,14 +127,14 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 		})
 		for ch, v := range bn.sums[:c] {
 			v /= n
-			invStd[ch] = 1 / math.Sqrt(v+bnEps)
+			invStd[ch] = 1 / math.Sqrt(v+bn.eps)
 			bn.runMean[ch] = T((1-bnMomentum)*float64(bn.runMean[ch]) + bnMomentum*mean[ch])
 			bn.runVar[ch] = T((1-bnMomentum)*float64(bn.runVar[ch]) + bnMomentum*v*n/(n-1))
 		}
 	} else {
 		for ch := range mean {
 			mean[ch] = float64(bn.runMean[ch])
-			invStd[ch] = 1 / math.Sqrt(float64(bn.runVar[ch])+bnEps)
+			invStd[ch] = 1 / math.Sqrt(float64(bn.runVar[ch])+bn.eps)
 		}
 	}
 	inPlanes(bn.shape, func(_, ch, lo, hi int) {
@@ -241,4 +242,13 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 		}, dy, dbeta, in[1])
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}
+}
+
+// batchNormEps is batchNorm with another epsilon, kept by the layer.
+func (b *builder[T]) batchNormEps(name string, x *G.Node, eps float64) *G.Node {
+	y := b.batchNorm(name, x)
+	if bn, ok := b.m.bnByName[b.full(name)]; ok {
+		bn.eps = eps
+	}
+	return y
 }

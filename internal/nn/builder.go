@@ -28,6 +28,14 @@ type layers interface {
 	// meanPool averages each channel over the image (global average pooling).
 	meanPool(name string, x *G.Node) *G.Node
 	add(a, b *G.Node) *G.Node
+	// batchNormEps is batchNorm with another epsilon (torchvision's
+	// Inception networks use 0.001).
+	batchNormEps(name string, x *G.Node, eps float64) *G.Node
+	// poolWindow is PyTorch's max_pool2d or avg_pool2d (kind "max" or
+	// "avg", count_include_pad) with any square window.
+	poolWindow(name string, x *G.Node, kind string, w window) *G.Node
+	// concat joins maps along the channels, as torch.cat(xs, 1).
+	concat(name string, xs ...*G.Node) *G.Node
 }
 
 // builder adds layers to one graph. A parameter is created (and initialised

@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/torchload"
 )
 
 // Save writes every parameter and BatchNorm running statistic to a
@@ -91,40 +92,100 @@ func (m *Model[T]) SetTensors(tensors map[string]safetensors.TensorView) error {
 }
 
 // loadPretrained sets the trunk's weights and running statistics from a
-// safetensors file holding them under the trunk's own names (a torch trunk's
-// state_dict: "blocks.0.conv.weight") or with the "trunk." prefix (a bench
-// checkpoint). Other tensors (a torch model's fc layer, num_batches_tracked)
-// are ignored.
+// PyTorch checkpoint (.pth/.pt) or a safetensors file holding them under the
+// trunk's own names (a torch trunk's state_dict: "blocks.0.conv.weight",
+// "layer1.0.conv1.weight"), with the "trunk." prefix of a bench checkpoint
+// or the "module." prefix of DataParallel. A tensor whose shape differs only
+// by dimensions of size 1 loads (pretrainedmodels' BN-Inception stores
+// BatchNorm vectors as 1 x C). A zoo trunk wants every other tensor to be
+// its classifier head or a batch counter; other trunks ignore the rest.
 func (m *Model[T]) loadPretrained(path string) error {
 	fail := func(format string, args ...any) error {
 		return m.trunk.errorf("pretrained", "%s: %s", path, fmt.Sprintf(format, args...))
 	}
-	st, err := readSafetensors(path)
-	if err != nil {
-		return fail("%v", err)
+	if _, err := os.Stat(path); err != nil {
+		if z, ok := m.trunk.(*Zoo); ok && z.Pretrained == "imagenet" {
+			return z.missingPretrained(path)
+		}
 	}
+	file, err := torchload.ReadFile(path)
+	if err != nil {
+		return m.trunk.errorf("pretrained", "%v", err)
+	}
+	used := map[string]bool{}
+	var missing, misshaped []string
 	var trunk []stateTensor[T]
-	var tensors []safetensors.TensorView
+	var tensors []torchload.Tensor
 	for _, s := range m.state {
 		local, ok := strings.CutPrefix(s.name, "trunk.")
 		if !ok {
 			continue
 		}
-		tv, ok := st.Tensor(local)
-		if !ok {
-			if tv, ok = st.Tensor(s.name); !ok {
-				return fail("missing tensor %q", local)
+		key := ""
+		for _, k := range []string{local, s.name, "module." + local} {
+			if _, ok := file[k]; ok {
+				key = k
+				break
 			}
 		}
-		if err := check(s, tv); err != nil {
-			return fail("%v", err)
+		if key == "" {
+			missing = append(missing, local)
+			continue
 		}
-		trunk, tensors = append(trunk, s), append(tensors, tv)
+		used[key] = true
+		t := file[key]
+		if !slices.Equal(squeezed(t.Shape), squeezed(s.shape)) {
+			misshaped = append(misshaped, fmt.Sprintf("%s %v (want %v)", key, t.Shape, s.shape))
+			continue
+		}
+		trunk, tensors = append(trunk, s), append(tensors, t)
+	}
+	var unexpected []string
+	if z, ok := m.trunk.(*Zoo); ok {
+		for k := range file {
+			if !used[k] && !z.ignored(strings.TrimPrefix(k, "module.")) {
+				unexpected = append(unexpected, k)
+			}
+		}
+	}
+	if len(missing)+len(misshaped)+len(unexpected) > 0 {
+		var parts []string
+		for _, p := range []struct {
+			what string
+			keys []string
+		}{{"missing", missing}, {"mis-shaped", misshaped}, {"unexpected", unexpected}} {
+			if len(p.keys) > 0 {
+				slices.Sort(p.keys)
+				parts = append(parts, fmt.Sprintf("%d %s: %s", len(p.keys), p.what, abbreviate(p.keys, 8)))
+			}
+		}
+		return fail("the file does not match the trunk: %s", strings.Join(parts, "; "))
 	}
 	for i, s := range trunk {
-		decode(s.data, tensors[i])
+		for j, v := range tensors[i].Data {
+			s.data[j] = T(v)
+		}
 	}
 	return nil
+}
+
+// squeezed drops dimensions of size 1.
+func squeezed(shape []int) []int {
+	var out []int
+	for _, d := range shape {
+		if d != 1 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// abbreviate joins the first n keys and says how many more there are.
+func abbreviate(keys []string, n int) string {
+	if len(keys) <= n {
+		return strings.Join(keys, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(keys[:n], ", "), len(keys)-n)
 }
 
 func readSafetensors(path string) (safetensors.SafeTensors, error) {

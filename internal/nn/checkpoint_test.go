@@ -163,7 +163,7 @@ func TestPretrained(t *testing.T) {
 	}
 	cfg := smallConfig(t, map[string]any{"channels": []any{4, 6, 8}, "pretrained": bench})
 	_, err := newModel[float32](cfg)
-	if err == nil || !strings.Contains(err.Error(), "models.x.ConvNet.pretrained") || !strings.Contains(err.Error(), `missing tensor "blocks.2.conv.weight"`) {
+	if err == nil || !strings.Contains(err.Error(), "models.x.ConvNet.pretrained") || !strings.Contains(err.Error(), "5 missing: blocks.2.bn.bias") || !strings.Contains(err.Error(), "blocks.2.conv.weight") {
 		t.Fatalf("error %v; want the pretrained key and the missing tensor", err)
 	}
 }

@@ -65,6 +65,12 @@ func TestOutputShapes(t *testing.T) {
 		{"ResNet", map[string]any{"channels": []any{4, 8}, "blocks": 2}, []int{1, 12, 12}, []any{}, 3, 8, 8, []string{"classifier", "trunk"}},
 		{"Identity", nil, []int{2, 3, 4}, []any{6}, 4, 24, 6, []string{"classifier", "embedder"}},
 		{"Identity", nil, []int{10}, nil, 0, 10, 10, nil},
+		{"resnet18", nil, []int{3, 32, 40}, []any{8}, 0, 512, 8, []string{"embedder", "trunk"}},
+		{"resnet34", map[string]any{"layers_to_extract": []any{"layer3", "layer4"}}, []int{3, 32, 32}, nil, 0, 768, 768, []string{"trunk"}},
+		{"resnet50", nil, []int{3, 33, 32}, nil, 0, 2048, 2048, []string{"trunk"}},
+		{"resnet101", map[string]any{"layers_to_extract": []any{"layer1"}}, []int{3, 32, 32}, nil, 0, 256, 256, []string{"trunk"}},
+		{"googlenet", nil, []int{3, 32, 32}, nil, 0, 1024, 1024, []string{"trunk"}},
+		{"bninception", map[string]any{"layers_to_extract": []any{"inception_4e", "inception_5b"}}, []int{3, 64, 68}, []any{4}, 2, 2080, 4, []string{"classifier", "embedder", "trunk"}},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -19,33 +21,57 @@ const modelExt = ".safetensors"
 type env struct {
 	spec       *experiment.Spec
 	ds         data.Dataset
-	trainData  *data.Loader
-	evalData   *data.Loader
+	trainData  source
+	evalData   source
 	numClasses int                // of the whole dataset; a fold's training set has fewer
 	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
 	// sync writes the experiment's databases from its folder; the folds
 	// call it after each flush of their records. Nil until the folder
 	// exists.
 	sync func() error
+	// trunk is the models' trunk: the configured one, or Identity on the
+	// cached outputs of a frozen trunk.
+	trunk config.Component
+	// evalTransforms are the eval transforms with the trunk's
+	// preprocessing, what the feature cache is keyed by.
+	evalTransforms []config.Component
+}
+
+// source makes batches: of images (data.Loader) or of cached trunk
+// outputs (data.FeatureLoader).
+type source interface {
+	Shape() data.Shape
+	Load(indices []int, step int) (data.Batch, error)
+	Prefetch(from int, indices func(step int) []int) *data.Prefetcher
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
-	loader := func(transforms []config.Component) (*data.Loader, error) {
-		pipe, err := data.NewPipeline(transforms)
+	trunk, _, err := nn.Trunks.Build(spec.Trunk)
+	if err != nil {
+		return nil, err
+	}
+	// A zoo trunk's input normalisation follows the configured transforms.
+	var pre []config.Component
+	if z, ok := trunk.(*nn.Zoo); ok {
+		pre = z.Preprocessing()
+	}
+	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
+		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...))
 		if err != nil {
 			return nil, err
 		}
+		pipe.NormalizeByDefault(ds.Shape(), data.ImageNetMean, data.ImageNetStd)
 		l, err := data.NewLoader(ds, pipe, spec.Seed)
 		if err != nil {
 			return nil, err
 		}
-		return l.WithWorkers(spec.Workers), nil
+		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(spec.TrainTransforms)
+	trainData, err := loader(spec.TrainTransforms, spec.Workers)
 	if err != nil {
 		return nil, err
 	}
-	evalData, err := loader(spec.EvalTransforms)
+	evalData, err := loader(spec.EvalTransforms, spec.Tester.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -53,14 +79,15 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		return nil, fmt.Errorf("transforms.train makes %s images but transforms.eval makes %s: the model needs one size",
 			trainData.Shape(), evalData.Shape())
 	}
-	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes())}, nil
+	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
+		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...)}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
 // head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 	s := e.spec
-	trunk, _, err := nn.Trunks.Build(s.Trunk)
+	trunk, _, err := nn.Trunks.Build(e.trunk)
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +154,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 
 // evaluate computes the tester's metrics, the query set compared to itself.
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
-	return e.evaluateWith(emb, labels, dim, e.spec.Tester.Normalize)
-}
-
-func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
-	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
 	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
 	opt.Progress = bar.Set
@@ -140,6 +162,9 @@ func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool)
 	bar.Done()
 	if err != nil {
 		return nil, err
+	}
+	if keep := e.spec.Tester.Metrics; len(keep) > 0 {
+		maps.DeleteFunc(res.Metrics, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
 	}
 	return res.Metrics, nil
 }

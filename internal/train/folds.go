@@ -144,7 +144,7 @@ func runFold(ctx context.Context, r *started, o experiment.Options) (err error) 
 	}()
 	r.log.exp.plan(r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
 	start := time.Now()
-	if err := trainFold(ctx, r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
+	if err := trainFold(ctx, r.env, r.folder, sp, r.env.spec.NumEpochs, o.ResumeTraining, r.log); err != nil {
 		return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 	}
 	r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
@@ -232,7 +232,7 @@ func Aggregate(o experiment.Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, r.release()) }()
-	return r.finish()
+	return r.finish(stages{separated: true, ensemble: true}) // as after training
 }
 
 // testFold embeds the test set with a fold's best model, as testFolds does,

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -27,6 +29,9 @@ import (
 // is, and Run returns an error wrapping ctx's cause (context.Canceled)
 // that says where it stopped.
 func Run(ctx context.Context, o experiment.Options) (err error) {
+	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
+		return reproduce(ctx, o)
+	}
 	r, err := start(o, o.Fold != "")
 	if err != nil {
 		return err
@@ -50,11 +55,16 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 			err = perr
 		}
 	}()
-	if !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != "" {
+	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
+	if trainNow {
 		r.log.exp.plan(len(r.splits) * r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
-		for _, sp := range r.splits {
+		for i, sp := range r.splits {
 			start := time.Now()
-			if err := trainFold(ctx, r.env, r.folder, sp, o.ResumeTraining, r.log); err != nil {
+			limit := r.env.spec.NumEpochs
+			if o.EpochLimits != nil {
+				limit = min(limit, o.EpochLimits[i])
+			}
+			if err := trainFold(ctx, r.env, r.folder, sp, limit, o.ResumeTraining, r.log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
 			r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
@@ -63,13 +73,16 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
-	return r.finish()
+	if o.EpochLimits != nil {
+		return nil // a stage of a reproduction: the last stage tests
+	}
+	return r.finish(stagesOf(o, trainNow))
 }
 
 // finish tests every fold's best model, aggregates the folds, and brings
 // the experiment's database and TensorBoard session up to date.
-func (r *started) finish() error {
-	if err := testFolds(r.env, r.folder, r.splits, r.log); err != nil {
+func (r *started) finish(st stages) error {
+	if err := testFolds(r.env, r.folder, r.splits, st, r.log); err != nil {
 		return err
 	}
 	if err := r.env.sync(); err != nil {
@@ -155,12 +168,20 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.EpochLimits != nil && len(o.EpochLimits) != len(splits) {
+		return nil, fmt.Errorf("%s: the config change was recorded for %d split schemes, the config makes %d", o.ReproduceResults, len(o.EpochLimits), len(splits))
+	}
 	env, err := newEnv(spec, ds)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(o.Log, o.Out, o.Progress)
 	env.bars = o.Progress
+	if trunkFrozen(spec) && spec.Trunk.Type != "Identity" {
+		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
+			return nil, err
+		}
+	}
 	var folder *record.Folder
 	if o.Existing() {
 		if folder, err = openFolder(o, tree, splits); err != nil {
@@ -224,8 +245,11 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
-// openFolder opens the existing experiment folder, recording any config
-// change as a diff. (createFolder makes a new one.)
+// openFolder opens the existing experiment folder. (createFolder makes a
+// new one.) Resuming with a changed config keeps the saved configs and
+// records the change, as powerful_benchmarker does, in
+// configs/resume_training_config_diffs_<epochs of each split scheme>/,
+// which --reproduce_results replays; --evaluate changes nothing.
 func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	f, err := record.Open(o.Folder())
 	if err != nil {
@@ -236,22 +260,36 @@ func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*
 			return nil, err
 		}
 	}
-	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
+	if o.ResumeTraining == "" {
 		return f, nil
 	}
 	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
 	if err != nil {
 		return nil, err
 	}
-	changes := config.Diff(saved, tree)
-	if len(changes) == 0 {
-		return f, nil
-	}
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	if err := record.WriteJSON(filepath.Join(f.ConfigsDir(), "diffs", stamp+".json"), changes); err != nil {
+	epochs, err := latestEpochs(f, splits)
+	if err != nil {
 		return nil, err
 	}
-	return f, saveConfigs(tree, f.ConfigsDir())
+	_, err = config.SaveDiff(f.ConfigsDir(), saved, tree, epochs, record.WriteFileAtomic)
+	return f, err
+}
+
+// latestEpochs reads the epoch of each split scheme's latest checkpoint
+// (0 before the first).
+func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
+	epochs := make([]int, len(splits))
+	for i, sp := range splits {
+		_, st, err := readCheckpoint(checkpointPath(f, sp.Name, "latest"), "latest")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		epochs[i] = st.Fold.Epoch
+	}
+	return epochs, nil
 }
 
 func saveConfigs(tree *config.Tree, dir string) error {
@@ -271,17 +309,34 @@ func saveConfigs(tree *config.Tree, dir string) error {
 // named as bench embed names them.
 func embeddingsDir(f *record.Folder) string { return filepath.Join(f.Path, "embeddings") }
 
+// stages are what the test stage computes: after training, all of them;
+// --evaluate the folds' own results (test and splits_to_eval) and
+// --evaluate_ensemble the folds' concatenated embeddings, as
+// powerful_benchmarker's eval and eval_ensemble.
+type stages struct{ separated, ensemble, splitsToEval bool }
+
+func stagesOf(o experiment.Options, trained bool) stages {
+	if trained {
+		return stages{separated: true, ensemble: true}
+	}
+	return stages{separated: o.Evaluate, ensemble: o.EvaluateEnsemble, splitsToEval: o.Evaluate}
+}
+
 // testFolds evaluates each fold's best model on the test set ("separated",
 // mean and 95% CI over folds) and the folds' concatenated embeddings
-// ("concatenated"), and writes both to meta_logs.
-func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+// ("concatenated"), and writes both to meta_logs; with splitsToEval, also
+// each best model on its fold's splits_to_eval ("separated_<split>") and
+// the untrained trunk ("untrained_trunk").
+func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, log *logger) error {
 	test := &record.TestResults{}
 	var perFold []map[string]float64
+	perSplit := map[string][]map[string]float64{}
 	var embs [][]float32
 	var dims []int
 	var labels []int
+	trunkOnly := env.spec.Tester.UseTrunkOutput
 	for _, sp := range splits {
-		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, false)
+		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, trunkOnly)
 		if err != nil {
 			return err
 		}
@@ -291,6 +346,10 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 				return err
 			}
 		}
+		embs, dims, labels = append(embs, emb), append(dims, dim), lab
+		if !st.separated {
+			continue
+		}
 		res, err := env.evaluate(emb, lab, dim)
 		if err != nil {
 			return err
@@ -298,45 +357,88 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		perFold = append(perFold, res)
 		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
 		test.EmbeddingSize = dim
-		embs, dims, labels = append(embs, emb), append(dims, dim), lab
 		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
+		for _, name := range env.spec.SplitsToEval {
+			if !st.splitsToEval {
+				break
+			}
+			items := map[string][]int{"train": sp.Train, "val": sp.Val}[name]
+			emb, dim, lab, err := env.embedBest(folder, sp, items, trunkOnly)
+			if err != nil {
+				return err
+			}
+			res, err := env.evaluate(emb, lab, dim)
+			if err != nil {
+				return err
+			}
+			perSplit[name] = append(perSplit[name], res)
+			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
+		}
 	}
-	results := record.Results{Separated: eval.Aggregate(perFold), Test: test}
-	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
-	if err != nil {
-		return err
+	var results record.Results
+	pm := env.spec.PrimaryMetric
+	var summary []string
+	if st.separated {
+		results.Separated, results.Test = eval.Aggregate(perFold), test
+		summary = append(summary, fmt.Sprintf("separated %v", results.Separated[pm]))
 	}
-	if results.Concatenated, err = env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated); err != nil {
-		return err
-	}
-	if env.spec.SaveEmbeddings {
-		log.wrote = true
-		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+	if st.ensemble {
+		cat, dim, err := eval.Concatenate(embs, dims, env.spec.NormalizeConcatenated)
+		if err != nil {
 			return err
 		}
+		if results.Concatenated, err = env.evaluate(cat, labels, dim); err != nil {
+			return err
+		}
+		if env.spec.SaveEmbeddings {
+			log.wrote = true
+			if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+				return err
+			}
+		}
+		summary = append(summary, fmt.Sprintf("concatenated %.4f", results.Concatenated[pm]))
+	}
+	extra := map[string]any{} // --evaluate's further results, by file name
+	for name, res := range perSplit {
+		extra["separated_"+name] = eval.Aggregate(res)
 	}
 	if env.spec.CheckUntrained {
 		// The same model before training, on the same test set: the
-		// baseline that training must beat.
+		// baseline that training must beat; every fold starts from it.
 		m, err := env.newModel(len(classIDs(env.ds, splits[0].Train)))
 		if err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, splits[0].Test, false)
+		emb, dim, lab, err := env.embed(m, splits[0].Test, trunkOnly)
 		if err != nil {
 			return err
 		}
 		if results.Untrained, err = env.evaluate(emb, lab, dim); err != nil {
 			return err
 		}
-		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(results.Untrained, pm))
+		if st.splitsToEval { // powerful_benchmarker's epoch -1
+			if emb, dim, lab, err = env.embed(m, splits[0].Test, true); err != nil {
+				return err
+			}
+			trunk, err := env.evaluate(emb, lab, dim)
+			if err != nil {
+				return err
+			}
+			extra["untrained_trunk"] = trunk
+			log.Result("untrained trunk test: %s", formatMetrics(trunk, pm))
+		}
 	}
 	log.wrote = true
 	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
 	}
-	pm := env.spec.PrimaryMetric
-	log.Result("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
+	for name, v := range extra {
+		if err := record.WriteJSON(filepath.Join(folder.MetaLogsDir(), name+".json"), v); err != nil {
+			return err
+		}
+	}
+	log.Result("test %s: %s", pm, strings.Join(summary, ", "))
 	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }

@@ -1,0 +1,89 @@
+package arrayio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sbinet/npyio"
+)
+
+// ReadArray reads a float32 or float64 .npy array of any number of
+// dimensions (images, N x C x H x W) and returns its values in C order with
+// its shape.
+func ReadArray(path string) (data []float64, shape []int, err error) {
+	fail := func(err error) ([]float64, []int, error) { return nil, nil, fmt.Errorf("%s: %w", path, err) }
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fail(unwrapPath(err))
+	}
+	r, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return fail(err)
+	}
+	h := r.Header.Descr
+	if h.Fortran && len(h.Shape) > 1 {
+		return fail(errors.New("Fortran-ordered array; save it in C order"))
+	}
+	var kind reflect.Kind
+	if rt := npyio.TypeFrom(h.Type); rt != nil {
+		kind = rt.Kind()
+	}
+	switch kind {
+	case reflect.Float32:
+		data, err = npyValues[float32](r)
+	case reflect.Float64:
+		data, err = npyValues[float64](r)
+	default:
+		return fail(fmt.Errorf("dtype %q; want float32 or float64", h.Type))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	n := 1
+	for _, d := range h.Shape {
+		n *= d
+	}
+	if len(data) != n {
+		return fail(fmt.Errorf("%d values for shape %v", len(data), h.Shape))
+	}
+	return data, slices.Clone(h.Shape), nil
+}
+
+// WriteArray32 writes float32 values of any shape (row-major) as a .npy
+// array (WriteMatrix32 for any number of dimensions).
+func WriteArray32(path string, data []float32, shape ...int) error {
+	n := 1
+	for _, d := range shape {
+		n *= max(d, 0)
+	}
+	if len(shape) == 0 || n == 0 || len(data) != n {
+		return fmt.Errorf("%s: cannot write %d values as an array of shape %v", path, len(data), shape)
+	}
+	if ext, _ := extension(path); ext != ".npy" {
+		return fmt.Errorf("%s: arrays are written as .npy", path)
+	}
+	return writeAtomic(path, func(w io.Writer, _ string) error {
+		dims := make([]string, len(shape))
+		for i, d := range shape {
+			dims[i] = strconv.Itoa(d) + ","
+		}
+		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", strings.Join(dims, " "))
+		header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
+		buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
+		buf = append(buf, header...)
+		for _, v := range data {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		_, err := w.Write(buf)
+		return err
+	})
+}

@@ -9,7 +9,7 @@ ARGS ?=
 .PHONY: build run smoke test slurm bench bench-large bench-vs-torch vet chromium
 
 build:
-	go build -o bench ./cmd/bench
+	go build -buildvcs=auto -o bench ./cmd/bench
 
 run: build
 	./bench run --experiment_name $(NAME) $(ARGS)

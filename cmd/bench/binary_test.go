@@ -31,7 +31,9 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "bench")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false of the
+		// machine, so the binary carries its revision as `make build`'s does.
+		out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = err
 			t.Logf("%s", out)
@@ -172,5 +174,22 @@ func TestRootConfigFolderOverrides(t *testing.T) {
 	_, stderr, code = runBinary(t, dir, "configs", "show", "--root_config_folder", "nothere")
 	if code == 0 || !strings.Contains(stderr, "nothere: cannot read config folder") {
 		t.Errorf("missing folder: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestVersionNamesRevision: a binary built in a plain git clone names the
+// commit it was built from; elsewhere it says the revision is unknown.
+func TestVersionNamesRevision(t *testing.T) {
+	root := golden.Path(t, ".")
+	want := "revision unknown"
+	if st, err := os.Stat(filepath.Join(root, ".git")); err == nil && st.IsDir() {
+		head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+		if err == nil {
+			want = "revision " + strings.TrimSpace(string(head))
+		}
+	}
+	stdout, stderr, code := runBinary(t, t.TempDir(), "--version")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, want) {
+		t.Errorf("bench --version: exit %d, stdout %q, stderr %q; want %q in stdout", code, stdout, stderr, want)
 	}
 }

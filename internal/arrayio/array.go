@@ -59,7 +59,8 @@ func ReadArray(path string) (data []float64, shape []int, err error) {
 }
 
 // WriteArray32 writes float32 values of any shape (row-major) as a .npy
-// array (WriteMatrix32 for any number of dimensions).
+// array, the precision bench computes embeddings in. The file appears
+// complete or not at all.
 func WriteArray32(path string, data []float32, shape ...int) error {
 	n := 1
 	for _, d := range shape {
@@ -72,6 +73,9 @@ func WriteArray32(path string, data []float32, shape ...int) error {
 		return fmt.Errorf("%s: arrays are written as .npy", path)
 	}
 	return writeAtomic(path, func(w io.Writer, _ string) error {
+		// npyio writes float64 matrices only; the format is short: magic,
+		// version 1.0, header length, a Python dict literal padded with
+		// spaces to a multiple of 64 bytes ending in a newline, data.
 		dims := make([]string, len(shape))
 		for i, d := range shape {
 			dims[i] = strconv.Itoa(d) + ","

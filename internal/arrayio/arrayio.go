@@ -5,7 +5,6 @@ package arrayio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -93,34 +92,6 @@ func WriteMatrix(path string, data []float64, rows, cols int) error {
 		}
 		cw.Flush()
 		return cw.Error()
-	})
-}
-
-// WriteMatrix32 writes the rows x cols row-major data as a float32 .npy
-// array, the precision bench computes embeddings in. The file appears
-// complete or not at all.
-func WriteMatrix32(path string, data []float32, rows, cols int) error {
-	if rows <= 0 || cols <= 0 || len(data) != rows*cols {
-		return fmt.Errorf("%s: cannot write %d values as a %d x %d matrix", path, len(data), rows, cols)
-	}
-	if ext, _ := extension(path); ext != ".npy" {
-		return fmt.Errorf("%s: float32 matrices are written as .npy", path)
-	}
-	return writeAtomic(path, func(w io.Writer, _ string) error {
-		// npyio writes a 2-D array of float64 only; the format is short:
-		// magic, version 1.0, header length, a Python dict literal padded
-		// with spaces to a multiple of 64 bytes ending in a newline, data.
-		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
-		header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
-		buf := make([]byte, 0, 10+len(header)+4*len(data))
-		buf = append(buf, "\x93NUMPY\x01\x00"...)
-		buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
-		buf = append(buf, header...)
-		for _, v := range data {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-		}
-		_, err := w.Write(buf)
-		return err
 	})
 }
 

@@ -148,11 +148,11 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestWriteMatrix32(t *testing.T) {
+func TestWriteArray32(t *testing.T) {
 	dir := t.TempDir()
 	m := []float32{0.1, -2, 1e-30, math.MaxFloat32, 3, 1.0 / 3}
 	path := filepath.Join(dir, "e.npy")
-	if err := arrayio.WriteMatrix32(path, m, 2, 3); err != nil {
+	if err := arrayio.WriteArray32(path, m, 2, 3); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -177,7 +177,7 @@ func TestWriteMatrix32(t *testing.T) {
 	if _, _, _, single, _ := arrayio.ReadMatrixPrecision(writeF64(t, dir)); single {
 		t.Error("a float64 file reads as float32")
 	}
-	if err := arrayio.WriteMatrix32(filepath.Join(dir, "e.csv"), m, 2, 3); err == nil || !strings.Contains(err.Error(), "e.csv") {
+	if err := arrayio.WriteArray32(filepath.Join(dir, "e.csv"), m, 2, 3); err == nil || !strings.Contains(err.Error(), "e.csv") {
 		t.Errorf("float32 as CSV: %v, want an error naming the file", err)
 	}
 }

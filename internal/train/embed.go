@@ -150,7 +150,7 @@ func writeEmbeddings(dir, prefix string, emb []float32, dim int, labels []int) (
 		return nil, err
 	}
 	ef, lf := filepath.Join(dir, prefix+"_embeddings.npy"), filepath.Join(dir, prefix+"_labels.npy")
-	if err := arrayio.WriteMatrix32(ef, emb, len(labels), dim); err != nil {
+	if err := arrayio.WriteArray32(ef, emb, len(labels), dim); err != nil {
 		return nil, err
 	}
 	if err := arrayio.WriteLabels(lf, labels); err != nil {

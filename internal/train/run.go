@@ -101,7 +101,9 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 		if err != nil {
 			return nil, err
 		}
-		if err := saveConfigs(tree, f.ConfigsDir()); err != nil {
+		// The configs folder appears whole: a folder without it is no
+		// experiment, which the next run with the same name replaces.
+		if err := record.WriteDirAtomic(f.ConfigsDir(), func(dir string) error { return saveConfigs(tree, dir) }); err != nil {
 			return nil, errors.Join(err, f.Close())
 		}
 		return f, nil

@@ -44,6 +44,9 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 		}
 		dir := filepath.Join(rootConfigFolder, c)
 		for _, name := range list {
+			if err := CheckName("--"+c, name); err != nil {
+				return nil, err
+			}
 			file := filepath.Join(dir, name+".yaml")
 			data, err := os.ReadFile(file)
 			if errors.Is(err, fs.ErrNotExist) {

@@ -30,6 +30,9 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}
+	if err := config.CheckName("--experiment_name", o.ExperimentName); err != nil {
+		return err
+	}
 	// An existing experiment is locked before its saved config is read; a
 	// missing one is left to Resolve to report.
 	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {

@@ -84,4 +84,3 @@ func TestImageFolderSymlinks(t *testing.T) {
 		t.Fatalf("got %v; want the loop refused", err)
 	}
 }
-

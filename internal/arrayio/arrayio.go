@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -137,83 +136,6 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func readNPY(b []byte) (matrix, error) {
-	r, err := npyio.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return matrix{}, err
-	}
-	h := r.Header.Descr
-	var m matrix
-	switch len(h.Shape) {
-	case 1:
-		m.rows, m.cols = h.Shape[0], 1
-	case 2:
-		m.rows, m.cols = h.Shape[0], h.Shape[1]
-	default:
-		return matrix{}, fmt.Errorf("array of shape %v, want 1 or 2 dimensions", h.Shape)
-	}
-	var t reflect.Kind
-	if rt := npyio.TypeFrom(h.Type); rt != nil {
-		t = rt.Kind()
-	}
-	switch t {
-	case reflect.Float32:
-		m.data, err = npyValues[float32](r)
-	case reflect.Float64:
-		m.data, err = npyValues[float64](r)
-	case reflect.Int8:
-		m.data, err = npyValues[int8](r)
-	case reflect.Int16:
-		m.data, err = npyValues[int16](r)
-	case reflect.Int32:
-		m.data, err = npyValues[int32](r)
-	case reflect.Int64:
-		m.data, err = npyValues[int64](r)
-	case reflect.Uint8:
-		m.data, err = npyValues[uint8](r)
-	case reflect.Uint16:
-		m.data, err = npyValues[uint16](r)
-	case reflect.Uint32:
-		m.data, err = npyValues[uint32](r)
-	case reflect.Uint64:
-		m.data, err = npyValues[uint64](r)
-	default:
-		return matrix{}, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
-	}
-	if err != nil {
-		return matrix{}, err
-	}
-	if len(m.data) != m.rows*m.cols {
-		return matrix{}, fmt.Errorf("%d values for shape %v", len(m.data), h.Shape)
-	}
-	if h.Fortran && len(h.Shape) == 2 {
-		t := make([]float64, len(m.data))
-		for j := range m.cols {
-			for i := range m.rows {
-				t[i*m.cols+j] = m.data[j*m.rows+i]
-			}
-		}
-		m.data = t
-	}
-	return m, nil
-}
-
-type npyElem interface {
-	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
-}
-
-func npyValues[E npyElem](r *npyio.Reader) ([]float64, error) {
-	var v []E
-	if err := r.Read(&v); err != nil && err != io.EOF {
-		return nil, err
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out, nil
 }
 
 func readCSV(b []byte) (matrix, error) {

@@ -29,7 +29,7 @@ type matrix struct {
 // numbers of rows and columns (a 1-D .npy array is one column). A .npy
 // file may hold any real or integer dtype, in C or Fortran order; a .csv
 // file has one row per line, comma-separated, and may start with a header
-// line with no number in it.
+// line with no number in it. Every value must be finite.
 func ReadMatrix(path string) (data []float64, rows, cols int, err error) {
 	m, err := readMatrix(path)
 	if err != nil {
@@ -124,10 +124,22 @@ func readMatrix(path string) (matrix, error) {
 	if err != nil {
 		return matrix{}, unwrapPath(err)
 	}
+	m := matrix{}
 	if ext == ".npy" {
-		return readNPY(b)
+		m, err = readNPY(b)
+	} else {
+		m, err = readCSV(b)
 	}
-	return readCSV(b)
+	if err != nil {
+		return m, err
+	}
+	// Every metric and loss turns NaN or Inf into a plausible number.
+	for i, v := range m.data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return matrix{}, fmt.Errorf("row %d, column %d is %v: values must be finite", i/m.cols+1, i%m.cols+1, v)
+		}
+	}
+	return m, nil
 }
 
 // unwrapPath drops the path that os errors repeat, since callers prefix it.

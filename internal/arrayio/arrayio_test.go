@@ -129,6 +129,8 @@ func TestErrors(t *testing.T) {
 		{path: write("empty.csv", ""), want: "empty.csv: no data"},
 		{path: write("frac.csv", "1\n2.5\n"), labels: true, want: "frac.csv: label 1 is 2.5, not an integer"},
 		{path: write("wide.csv", "1,2\n3,4\n"), labels: true, want: "wide.csv: 2 x 2 array, want one row or one column"},
+		{path: write("nan.csv", "1,2\n3,nan\n"), want: "nan.csv: row 2, column 2 is NaN: values must be finite"},
+		{path: write("inf.npy", string(npyBytes("<f8", false, "(2,)", []float64{1, math.Inf(-1)}))), want: "inf.npy: row 2, column 1 is -Inf"},
 		{path: write("bad.npy", "not numpy"), want: "bad.npy: not a .npy file"},
 		{path: write("cube.npy", string(npyBytes("<f8", false, "(1, 1, 1)", []float64{1}))), want: "cube.npy: array of shape [1 1 1]"},
 		{path: write("complex.npy", string(npyBytes("<c8", false, "(1,)", []float32{1, 2}))), want: `complex.npy: unsupported dtype "<c8"`},

@@ -14,8 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bench-ml/bench/internal/arrayio"
-	"github.com/bench-ml/bench/internal/limits"
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/limits"
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/miner"
 )

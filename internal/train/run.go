@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -115,12 +117,23 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 	if err != nil {
 		return nil, err
 	}
-	if !o.MergeArgsWhenResuming || len(o.Overrides) == 0 {
-		return f, nil
+	// The accepted copy is the config the experiment runs with; the saved
+	// files differ from it when edited by hand. (Experiments from before
+	// the copy have their saved files only.)
+	accepted := filepath.Join(f.ConfigsDir(), acceptedDir)
+	if _, err := os.Stat(accepted); err != nil {
+		accepted = f.ConfigsDir()
 	}
-	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
+	saved, err := config.LoadSaved(accepted, nil)
 	if err != nil {
 		return nil, err
+	}
+	if !o.MergeArgsWhenResuming {
+		if edits := config.Diff(saved, tree); len(edits) > 0 {
+			return nil, fmt.Errorf("the saved config in %s was edited since the experiment started (%s); undo the edit, or give --merge_argparse_when_resuming to continue with it (the change is then recorded)",
+				f.ConfigsDir(), describeChanges(edits))
+		}
+		return f, nil
 	}
 	changes := config.Diff(saved, tree)
 	if len(changes) == 0 {
@@ -133,17 +146,40 @@ func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error)
 	return f, saveConfigs(tree, f.ConfigsDir())
 }
 
+// acceptedDir, in the configs folder, holds a copy of the config files
+// as the experiment last accepted them, so that a resume finds edits of the
+// files (which would train on other splits, data or models).
+const acceptedDir = ".accepted"
+
+// saveConfigs writes the config, one file per category, into dir and its
+// accepted copy; the copy first, so that a kill in between leaves files
+// that differ from it as an edit would, and the next resume says so.
 func saveConfigs(tree *config.Tree, dir string) error {
-	for _, cat := range config.Categories {
-		text, err := tree.YAML(cat)
-		if err != nil {
-			return err
-		}
-		if err := record.WriteFileAtomic(filepath.Join(dir, cat+".yaml"), text); err != nil {
-			return err
+	for _, d := range []string{filepath.Join(dir, acceptedDir), dir} {
+		for _, cat := range config.Categories {
+			text, err := tree.YAML(cat)
+			if err != nil {
+				return err
+			}
+			if err := record.WriteFileAtomic(filepath.Join(d, cat+".yaml"), text); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// describeChanges lists the first changes of a diff, for one line.
+func describeChanges(changes []config.Change) string {
+	var parts []string
+	for i, c := range changes {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(changes)-i))
+			break
+		}
+		parts = append(parts, c.String())
+	}
+	return strings.Join(parts, "; ")
 }
 
 // testFolds evaluates each fold's best model on the test set ("separated",

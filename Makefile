@@ -5,7 +5,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test bench bench-large vet
+.PHONY: build run smoke test bench bench-large vet fuzz
 
 build:
 	go build -o bench ./cmd/bench
@@ -31,3 +31,15 @@ bench-large:
 vet:
 	go vet ./...
 	test -z "$$(gofmt -l .)"
+
+# Each fuzz target for FUZZTIME (go test fuzzes one target at a time); the
+# seed corpora alone run in make test.
+FUZZTIME ?= 30s
+FUZZ = internal/arrayio:FuzzReadNPY internal/arrayio:FuzzReadCSV internal/config:FuzzLoadYAML \
+	internal/data:FuzzParseMAT internal/data:FuzzDecodeImage internal/record:FuzzDecodeCheckpoint
+
+fuzz:
+	@for t in $(FUZZ); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*} || exit 1; \
+	done

@@ -22,7 +22,7 @@ func newDatasetsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			for _, name := range data.Datasets.Names() {
-				cmd.Println(name)
+				fmt.Fprintln(cmd.OutOrStdout(), name)
 			}
 		},
 	})
@@ -52,16 +52,21 @@ found before training. The argument is a dataset component in YAML flow syntax.`
 				return err
 			}
 			// Photo datasets decode lazily: decode each image once here.
+			bar := uiOf(cmd).bars.Bar("checking "+c.Type, ds.Len(), "img", 1, nil)
+			defer bar.Done()
 			for i := range ds.Len() {
 				if _, err := ds.Image(i); err != nil {
 					return err
 				}
+				bar.Set(i + 1)
 			}
-			cmd.Printf("%s: %d images, %d classes, %s\n", c.Type, ds.Len(), len(ds.Classes()), ds.Shape())
+			bar.Done()
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d images, %d classes, %s\n", c.Type, ds.Len(), len(ds.Classes()), ds.Shape())
 			return nil
 		},
 	}
 	prepare.Flags().StringVar(&root, "dataset_root", "datasets", "where datasets are read from")
+	prepare.RegisterFlagCompletionFunc("dataset_root", completeDirs)
 	cmd.AddCommand(prepare)
 	return cmd
 }

@@ -33,7 +33,11 @@ them as one JSON object.
 
 Without --reference the embeddings are compared with themselves, each query's
 own row excluded. NMI and AMI are those of --cluster-labels when given, else
-of a k-means clustering (k = number of labels, seeded by --seed).`,
+of a k-means clustering (k = number of labels, seeded by --seed).
+
+The metrics are computed in float64, or in float32 when the embeddings (and
+the reference) are float32 .npy files, as bench embed writes them: then they
+are exactly those bench run computed.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,7 +81,14 @@ of a k-means clustering (k = number of labels, seeded by --seed).`,
 					return fmt.Errorf("--cluster-labels %s: %d labels but %d embedding rows", clusterLabels, len(opt.ClusterLabels), q.rows)
 				}
 			}
-			res, err := eval.Evaluate64(q.data, q.labels, r.data, r.labels, q.cols, opt)
+			var res eval.Result
+			if q.single && (reference == "" || r.single) {
+				// float32 files, as bench embed writes: computed in float32,
+				// as the run computed them, the results are the run's.
+				res, err = eval.Evaluate(eval.Convert[float32](q.data), q.labels, eval.Convert[float32](r.data), r.labels, q.cols, opt)
+			} else {
+				res, err = eval.Evaluate64(q.data, q.labels, r.data, r.labels, q.cols, opt)
+			}
 			if err != nil {
 				return err
 			}
@@ -116,11 +127,13 @@ func checkK(k string) error {
 	return nil
 }
 
-// embeddingSet is an embedding matrix, row-major, and its labels.
+// embeddingSet is an embedding matrix, row-major, and its labels; single
+// reports a float32 .npy file.
 type embeddingSet struct {
 	data       []float64
 	rows, cols int
 	labels     []int
+	single     bool
 }
 
 // readEmbeddings reads an embedding matrix and its labels, and checks that
@@ -128,7 +141,7 @@ type embeddingSet struct {
 func readEmbeddings(flag, path, labelFlag, labelPath string) (embeddingSet, error) {
 	var s embeddingSet
 	var err error
-	if s.data, s.rows, s.cols, err = arrayio.ReadMatrix(path); err != nil {
+	if s.data, s.rows, s.cols, s.single, err = arrayio.ReadMatrixPrecision(path); err != nil {
 		return s, fmt.Errorf("%s %w", flag, err)
 	}
 	for i, v := range s.data {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -15,16 +18,17 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results"}
-	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help"}
+		"resume_training", "reproduce_results", "global_db_path"}
+	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help", "quiet", "verbose"}
 )
 
 const runUsage = `Flags:
   --experiment_name NAME           folder name of the experiment (required)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
-  --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order;
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
+  --config_<category> A B ...      merge the configs A, B of the category in order;
                                    categories: general, dataset, models, loss_and_miners,
                                    transforms, optimizers, eval (default: default)
   --resume_training latest|best    continue an experiment from its checkpoints
@@ -32,10 +36,14 @@ const runUsage = `Flags:
   --evaluate                       test each fold's best model; aggregate ("separated")
   --evaluate_ensemble              also evaluate the folds' concatenated embeddings
   --reproduce_results EXP_FOLDER   re-run a saved experiment from its configs
+  --global_db_path FILE            also write the experiment's records and results
+                                   into this SQLite database shared by experiments
   --<key> YAML                     override a top-level config key, e.g.
                                    --optimizers {trunk_optimizer: {Adam: {lr: 0.001}}}
                                    (special suffixes ~OVERRIDE~ ~APPLY~N ~SWAP~N ~DELETE~)
   --set a.b.c=VALUE                override one nested key
+  --quiet, --verbose               log only warnings, or debugging detail too
+Flags may also be written --kebab-case (--experiment-name).
 `
 
 func newRunCmd() *cobra.Command {
@@ -59,13 +67,13 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 		Short:              short,
 		Long:               long + "\n\n" + runUsage,
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
 			o.Evaluate = o.Evaluate || evaluate
-			o.Out = cmd.OutOrStdout()
 			return howToResume(train.Run(cmd.Context(), o), o)
 		},
 	}
@@ -85,8 +93,9 @@ prints the resolved YAML, one document per category.
 
 ` + runUsage,
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
@@ -99,11 +108,48 @@ prints the resolved YAML, one document per category.
 				if err != nil {
 					return err
 				}
-				cmd.Printf("# %s\n%s---\n", cat, text)
+				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s---\n", cat, text)
 			}
 			return nil
 		},
 	})
+	cmd.AddCommand(newConfigsListCmd())
+	return cmd
+}
+
+// newConfigsListCmd is `bench configs list`: the names a --config_<category>
+// flag takes, with their first comment line.
+func newConfigsListCmd() *cobra.Command {
+	var folder string
+	cmd := &cobra.Command{
+		Use:   "list [--root_config_folder DIR]",
+		Short: "List the config names of every category, with their summaries",
+		Long: `list prints, per category, every config name a --config_<category> flag
+takes: those built into bench and those of --root_config_folder (a name in the
+folder overrides the built-in one), each with the first comment line of its
+file and, when it comes from the folder, its path.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, cat := range config.Categories {
+				infos, err := config.List(folder, cat)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "%s:\n", cat)
+				for _, c := range infos {
+					from := ""
+					if !strings.HasPrefix(c.File, config.BuiltinPrefix) {
+						from = " (" + c.File + ")"
+					}
+					fmt.Fprintf(w, "  %s\t%s%s\n", c.Name, c.Summary, from)
+				}
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&folder, "root_config_folder", "", "a folder of config_<category>/NAME.yaml files that add to or override the built-in configs")
+	cmd.RegisterFlagCompletionFunc("root_config_folder", completeDirs)
 	return cmd
 }
 
@@ -114,10 +160,20 @@ func helpOr(cmd *cobra.Command, help bool, err error) error {
 	return err
 }
 
-func parseRunArgs(args []string) (experiment.Options, bool, error) {
+// parseRunArgs parses the command line of run, eval, configs show and
+// search, which cobra leaves alone, as it holds config overrides. Flags are
+// read in snake_case, whatever their spelling.
+func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, error) {
+	args = snakeCaseArgs(args)
 	a, err := config.ParseArgs(args, valueFlags, boolFlags)
 	if err != nil {
 		return experiment.Options{}, false, err
+	}
+	for _, ov := range a.Overrides {
+		// Every other flag is a config key: one close to a flag is a typo.
+		if c, ok := config.Closest(ov.Key, append(slices.Clip(valueFlags), boolFlags...)); ok {
+			return experiment.Options{}, false, fmt.Errorf("unknown flag %s (did you mean --%s?)", ov.Source, c)
+		}
 	}
 	get := func(name, def string) string {
 		if v, ok := a.Flags[name]; ok {
@@ -125,19 +181,24 @@ func parseRunArgs(args []string) (experiment.Options, bool, error) {
 		}
 		return def
 	}
+	u := newUI(cmd, a.Bools["quiet"], a.Bools["verbose"])
 	o := experiment.Options{
 		ExperimentName:        get("experiment_name", ""),
 		RootExperimentFolder:  get("root_experiment_folder", "experiments"),
 		DatasetRoot:           get("dataset_root", "datasets"),
-		RootConfigFolder:      get("root_config_folder", "configs"),
+		RootConfigFolder:      get("root_config_folder", ""),
 		ResumeTraining:        get("resume_training", ""),
 		ReproduceResults:      get("reproduce_results", ""),
+		GlobalDBPath:          get("global_db_path", ""),
 		MergeArgsWhenResuming: a.Bools["merge_argparse_when_resuming"],
 		Evaluate:              a.Bools["evaluate"],
 		EvaluateEnsemble:      a.Bools["evaluate_ensemble"],
 		ConfigNames:           a.ConfigNames,
 		Overrides:             a.Overrides,
-		Progress:              isTerminal(os.Stdout), // where run writes its log
+		CommandLine:           os.Args,
+		Out:                   cmd.OutOrStdout(),
+		Log:                   u.log,
+		Progress:              u.bars,
 	}
 	if r := o.ResumeTraining; r != "" && r != "latest" && r != "best" {
 		return o, false, &config.Error{Source: "--resume_training", Msg: "want latest or best, got " + strings.TrimSpace(r)}
@@ -145,9 +206,19 @@ func parseRunArgs(args []string) (experiment.Options, bool, error) {
 	return o, a.Bools["help"], nil
 }
 
-// isTerminal reports whether f is a terminal, so progress redraws one line
-// there and stays line-oriented in CI logs.
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// snakeCaseArgs spells the flag names of a command line in snake_case,
+// leaving their values alone.
+func snakeCaseArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, w := range args {
+		out[i] = w
+		if name, ok := strings.CutPrefix(w, "--"); ok {
+			name, value, hasValue := strings.Cut(name, "=")
+			out[i] = "--" + strings.ReplaceAll(name, "-", "_")
+			if hasValue {
+				out[i] += "=" + value
+			}
+		}
+	}
+	return out
 }

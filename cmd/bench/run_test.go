@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/bench-ml/bench/internal/provenance"
 )
 
 // benchStreams runs the command line in-process and returns its standard
@@ -46,11 +51,27 @@ func TestSmokeRun(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	root := t.TempDir()
-	out, err := bench(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
+	stdout, stderr, err := benchStreams(t, runArgs(t, root, "--experiment_name", "smoke", "--config_general", "default", "smoke")...)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatalf("%v\n%s%s", err, stdout, stderr)
+	}
+	// The summary states the interval as every table does.
+	if !regexp.MustCompile(`test mean_average_precision_at_r: separated 0\.\d{4} ± 0\.\d{4} \(mean ± 95% CI half-width, 2 folds\), concatenated 0\.\d{4}\n`).MatchString(stdout) {
+		t.Errorf("no final summary in the stated convention:\n%s", stdout)
 	}
 	exp := filepath.Join(root, "smoke")
+	// Results to stdout, the log and progress to stderr.
+	wantOut := "test mean_average_precision_at_r: separated "
+	if !strings.HasPrefix(stdout, "untrained test: ") || !strings.Contains(stdout, wantOut) ||
+		!strings.HasSuffix(stdout, "results: "+filepath.Join(exp, "meta_logs")+"\n") || strings.Count(stdout, "\n") != 3 {
+		t.Errorf("stdout should hold the untrained and trained test results and the results folder, only:\n%s", stdout)
+	}
+	for _, want := range []string{"level=INFO msg=experiment folder=" + exp, "msg=evaluated fold=Test50_50_Partitions2_0 epoch=1 val=",
+		"Test50_50_Partitions2_1 epoch 1/4 25/25 ", " loss 0.", " img/s experiment ETA ", "embedding 288/288 ", "neighbour search 1/1 "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not hold %q:\n%s", want, stderr)
+		}
+	}
 	var want []string
 	for _, c := range []string{"general", "dataset", "models", "loss_and_miners", "transforms", "optimizers", "eval"} {
 		want = append(want, "configs/config_"+c+".yaml")
@@ -61,7 +82,7 @@ func TestSmokeRun(t *testing.T) {
 			fold+"/records/records.db")
 	}
 	want = append(want, "splits.json", "meta_logs/separated.csv", "meta_logs/separated.json",
-		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json")
+		"meta_logs/concatenated.csv", "meta_logs/concatenated.json", "meta_logs/untrained.json", "meta_logs/test.json", "experiment.db")
 	for _, f := range want {
 		if _, err := os.Stat(filepath.Join(exp, f)); err != nil {
 			t.Errorf("missing %s", f)
@@ -97,6 +118,23 @@ func TestSmokeRun(t *testing.T) {
 	}
 	if after := readFile(t, filepath.Join(exp, "meta_logs/separated.json")); after != results {
 		t.Errorf("eval changed the test results:\n%s\nvs\n%s", after, results)
+	}
+
+	// provenance.json holds the run, then the evaluation.
+	var prov provenance.Record
+	readJSON(t, filepath.Join(exp, provenance.File), &prov)
+	if len(prov.Runs) != 2 {
+		t.Fatalf("provenance.json has %d runs, want the run and the evaluation: %+v", len(prov.Runs), prov)
+	}
+	for i, r := range prov.Runs {
+		if r.Outcome != "finished" || r.End == nil || r.End.Before(r.Start) || r.GoVersion != runtime.Version() ||
+			r.OS != runtime.GOOS || r.Arch != runtime.GOARCH || r.Threads != runtime.GOMAXPROCS(0) || r.Version == "" ||
+			!slices.Equal(r.Command, os.Args) {
+			t.Errorf("provenance run %d: %+v", i, r)
+		}
+	}
+	if !prov.Runs[1].Start.After(prov.Runs[0].Start) {
+		t.Errorf("provenance runs out of order: %+v", prov.Runs)
 	}
 
 	// The name is now taken.

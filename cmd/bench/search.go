@@ -22,10 +22,12 @@ const searchUsage = `Flags:
   --num_init_trials K              trials from the initial design (default 5, at most N)
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
-  --root_config_folder DIR         where config_<category>/ folders are (default configs)
+  --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
+                                   override by name, the configs built into bench
   --config_<category> A B ...      merge configs/config_<category>/{A,B}.yaml in order
   --<key> YAML                     override a top-level config key, as for run
   --set a.b.c=VALUE                override one nested key
+  --quiet, --verbose               log only warnings, or debugging detail too
 
 Mark each hyperparameter to tune with a range in a config file or override:
   lr~LOG_BAYESIAN~: [1e-6, 1e-2]   a float, searched on a log scale
@@ -49,8 +51,9 @@ NAME/trials.csv lists all of them, best first.
 
 ` + searchUsage,
 		DisableFlagParsing: true,
+		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, help, err := parseRunArgs(args)
+			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
@@ -58,14 +61,13 @@ NAME/trials.csv lists all of them, best first.
 			if err != nil {
 				return err
 			}
-			o.Out = cmd.OutOrStdout()
 			space, spec, err := loadSearch(o)
 			if err != nil {
 				return err
 			}
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out,
+				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out, Log: o.Log, Progress: o.Progress,
 			}, trainer{cmd.Context(), o, space})
 			if errors.Is(err, context.Canceled) {
 				err = fmt.Errorf("%w; run the same command again to continue the search", err)

@@ -97,7 +97,7 @@ func TestSearchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if strings.Contains(out, "trial_0 (") || !strings.Contains(out, "trial_2 (3 of 3)") {
+	if strings.Contains(out, "trial=trial_0 number=") || !strings.Contains(out, "msg=trial trial=trial_2 number=3 of=3") {
 		t.Errorf("the extended search should run trial_2 only:\n%s", out)
 	}
 	var more search.State

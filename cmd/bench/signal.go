@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -22,7 +23,7 @@ func signalContext() context.Context {
 	go func() {
 		sig := <-ch
 		signal.Stop(ch) // back to the default action: the next signal kills
-		fmt.Fprintf(os.Stderr, "bench: %v: stopping before the next step (again to kill at once)\n", sig)
+		slog.Warn("stopping before the next step (again to kill at once)", "signal", sig)
 		cancel(fmt.Errorf("%v: %w", sig, context.Canceled))
 	}()
 	return ctx

@@ -5,6 +5,7 @@ package arrayio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -19,10 +20,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// matrix is a rows x cols array of float64, row-major.
+// matrix is a rows x cols array of float64, row-major; float32 reports
+// that the file held float32 values, which data holds exactly.
 type matrix struct {
 	rows, cols int
 	data       []float64
+	float32    bool
 }
 
 // ReadMatrix reads a 2-D array and returns its values row-major with its
@@ -31,11 +34,19 @@ type matrix struct {
 // file has one row per line, comma-separated, and may start with a header
 // line with no number in it. Every value must be finite.
 func ReadMatrix(path string) (data []float64, rows, cols int, err error) {
+	data, rows, cols, _, err = ReadMatrixPrecision(path)
+	return data, rows, cols, err
+}
+
+// ReadMatrixPrecision is ReadMatrix that also reports whether the file is a
+// float32 .npy array, so that a caller can compute in the precision the
+// values were made in.
+func ReadMatrixPrecision(path string) (data []float64, rows, cols int, single bool, err error) {
 	m, err := readMatrix(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+		return nil, 0, 0, false, fmt.Errorf("%s: %w", path, err)
 	}
-	return m.data, m.rows, m.cols, nil
+	return m.data, m.rows, m.cols, m.float32, nil
 }
 
 // ReadLabels reads integer labels: a 1-D array, or a 2-D array with one
@@ -81,6 +92,34 @@ func WriteMatrix(path string, data []float64, rows, cols int) error {
 		}
 		cw.Flush()
 		return cw.Error()
+	})
+}
+
+// WriteMatrix32 writes the rows x cols row-major data as a float32 .npy
+// array, the precision bench computes embeddings in. The file appears
+// complete or not at all.
+func WriteMatrix32(path string, data []float32, rows, cols int) error {
+	if rows <= 0 || cols <= 0 || len(data) != rows*cols {
+		return fmt.Errorf("%s: cannot write %d values as a %d x %d matrix", path, len(data), rows, cols)
+	}
+	if ext, _ := extension(path); ext != ".npy" {
+		return fmt.Errorf("%s: float32 matrices are written as .npy", path)
+	}
+	return writeAtomic(path, func(w io.Writer, _ string) error {
+		// npyio writes a 2-D array of float64 only; the format is short:
+		// magic, version 1.0, header length, a Python dict literal padded
+		// with spaces to a multiple of 64 bytes ending in a newline, data.
+		header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
+		header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
+		buf := make([]byte, 0, 10+len(header)+4*len(data))
+		buf = append(buf, "\x93NUMPY\x01\x00"...)
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
+		buf = append(buf, header...)
+		for _, v := range data {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		_, err := w.Write(buf)
+		return err
 	})
 }
 

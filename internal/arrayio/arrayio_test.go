@@ -216,3 +216,45 @@ func TestReadNPYHostile(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteMatrix32(t *testing.T) {
+	dir := t.TempDir()
+	m := []float32{0.1, -2, 1e-30, math.MaxFloat32, 3, 1.0 / 3}
+	path := filepath.Join(dir, "e.npy")
+	if err := arrayio.WriteMatrix32(path, m, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := 10 + int(binary.LittleEndian.Uint16(raw[8:])); n%64 != 0 || raw[n-1] != '\n' || len(raw) != n+4*len(m) {
+		t.Errorf("header of %d bytes (file %d): not aligned to 64 or not ended by a newline", n, len(raw))
+	}
+	got, rows, cols, single, err := arrayio.ReadMatrixPrecision(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if float32(v) != m[i] {
+			t.Errorf("value %d: %v, want %v", i, v, m[i])
+		}
+	}
+	if rows != 2 || cols != 3 || !single {
+		t.Errorf("read %d x %d, float32 %v; want 2 x 3 float32", rows, cols, single)
+	}
+	if _, _, _, single, _ := arrayio.ReadMatrixPrecision(writeF64(t, dir)); single {
+		t.Error("a float64 file reads as float32")
+	}
+	if err := arrayio.WriteMatrix32(filepath.Join(dir, "e.csv"), m, 2, 3); err == nil || !strings.Contains(err.Error(), "e.csv") {
+		t.Errorf("float32 as CSV: %v, want an error naming the file", err)
+	}
+}
+
+func writeF64(t *testing.T, dir string) string {
+	path := filepath.Join(dir, "f64.npy")
+	if err := arrayio.WriteMatrix(path, []float64{1, 2}, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

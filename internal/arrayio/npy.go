@@ -59,6 +59,7 @@ func readNPY(b []byte) (matrix, error) {
 	if hi != 0 || hi2 != 0 || size != uint64(len(data)) {
 		return matrix{}, fmt.Errorf("the header declares shape %v of %s (%d values), the file holds %d bytes of data", h.shape, h.descr, n, len(data))
 	}
+	m.float32 = h.descr[1:] == "f4"
 	m.data = make([]float64, n)
 	for i := range m.data {
 		m.data[i] = h.decode(h.order, data[i*h.size:])

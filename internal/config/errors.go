@@ -25,9 +25,18 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
-// didYouMean suggests the candidates closest to s, formatted as a suffix for
+// didYouMean suggests the candidate closest to s, formatted as a suffix for
 // an error message, or "" when none is close.
 func didYouMean(s string, candidates []string) string {
+	if c, ok := Closest(s, candidates); ok {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+// Closest returns the candidate closest to s, if it is close enough to be
+// what a typo meant: at most a third of the word changed, at least one edit.
+func Closest(s string, candidates []string) (string, bool) {
 	best, bestD := []string(nil), 1<<30
 	for _, c := range candidates {
 		d := editDistance(s, c)
@@ -37,13 +46,11 @@ func didYouMean(s string, candidates []string) string {
 			best = append(best, c)
 		}
 	}
-	// Close means at most a third of the word changed, at least one edit.
-	limit := max(len(s)/3, 1)
-	if bestD > limit || len(best) == 0 {
-		return ""
+	if bestD > max(len(s)/3, 1) || len(best) == 0 {
+		return "", false
 	}
 	sort.Strings(best)
-	return fmt.Sprintf(" (did you mean %q?)", best[0])
+	return best[0], true
 }
 
 // editDistance is the Levenshtein distance, case-insensitive in weight so

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,8 +22,10 @@ var Categories = []string{
 
 // Load merges the config files of every category, then the command-line
 // overrides in order. names maps a category to its file names, merged left
-// to right from rootConfigFolder/<category>/<name>.yaml; a category without
-// names uses [default]. config_general is merged last, so that a general
+// to right; a category without names uses [default]. A name is read from
+// rootConfigFolder/<category>/<name>.yaml when that file exists, else from
+// the configs built into the binary; rootConfigFolder may be "" (built-in
+// configs only). config_general is merged last, so that a general
 // profile (smoke, daml) can change keys of any category, as
 // powerful_benchmarker's config_general files do. A top-level key belongs
 // to the first category whose files set it (SetTop may move it); an
@@ -36,24 +36,22 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 			return nil, &Error{Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
 		}
 	}
+	if err := checkFolder(rootConfigFolder); err != nil {
+		return nil, err
+	}
 	t := newTree()
 	for _, c := range loadOrder() {
 		list := names[c]
 		if len(list) == 0 {
 			list = []string{"default"}
 		}
-		dir := filepath.Join(rootConfigFolder, c)
 		for _, name := range list {
 			if err := CheckName("--"+c, name); err != nil {
 				return nil, err
 			}
-			file := filepath.Join(dir, name+".yaml")
-			data, err := os.ReadFile(file)
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, missingConfig(dir, file, name)
-			}
+			data, file, err := readConfig(rootConfigFolder, c, name)
 			if err != nil {
-				return nil, &Error{Source: file, Msg: err.Error()}
+				return nil, err
 			}
 			if err := t.mergeFile(file, data, c); err != nil {
 				return nil, err
@@ -85,21 +83,6 @@ func LoadSaved(dir string, overrides []Override) (*Tree, error) {
 		}
 	}
 	return t, t.applyOverrides(overrides)
-}
-
-func missingConfig(dir, file, name string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return &Error{Source: dir, Msg: fmt.Sprintf("cannot list config folder: %v", err)}
-	}
-	var have []string
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
-			have = append(have, n)
-		}
-	}
-	sort.Strings(have)
-	return &Error{Source: file, Msg: fmt.Sprintf("no such config; available in %s: %s%s", dir, keyList(have), didYouMean(name, have))}
 }
 
 // mergeFile merges one config file of category into the tree.

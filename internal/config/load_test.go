@@ -142,7 +142,60 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadRejectsMissingConfigFolder(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nothere"), nil, nil)
-	wantErr(t, err, filepath.Join("nothere", "config_dataset"), "cannot list config folder")
+	wantErr(t, err, "nothere: cannot read config folder")
+}
+
+// The built-in configs are those of the repository's configs/ folder; a
+// folder's file wins over the built-in one of its name and adds new names.
+func TestLoadLayersFolderOverBuiltin(t *testing.T) {
+	builtin, err := Load("", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := builtin.Source("trainer"); got != BuiltinPrefix+"config_general/default.yaml:2" {
+		t.Errorf("Source(trainer) = %q, want the built-in config_general/default.yaml", got)
+	}
+	folder := t.TempDir()
+	for name, text := range map[string]string{"default": "# mine\npatience: 7\n", "extra": "# an extra profile\nseed: 3\n"} {
+		if err := os.MkdirAll(filepath.Join(folder, "config_general"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(folder, "config_general", name+".yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree, err := Load(folder, map[string][]string{"config_general": {"default", "extra"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := flowText(tree.root.kids["patience"]), "7"; got != want {
+		t.Errorf("patience = %s, want the folder's %s", got, want)
+	}
+	if tree.root.kids["trainer"] != nil {
+		t.Error("the folder's config_general/default.yaml did not replace the built-in one")
+	}
+	if got := tree.Source("models"); !strings.HasPrefix(got, BuiltinPrefix+"config_models/default.yaml") {
+		t.Errorf("Source(models) = %q, want the built-in config_models/default.yaml (the folder has none)", got)
+	}
+	list, err := List(folder, "config_general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ConfigInfo{}
+	for _, c := range list {
+		got[c.Name] = c
+	}
+	for name, want := range map[string]ConfigInfo{
+		"default": {"default", "mine", filepath.Join(folder, "config_general", "default.yaml")},
+		"extra":   {"extra", "an extra profile", filepath.Join(folder, "config_general", "extra.yaml")},
+		"smoke":   {"smoke", "A tiny end-to-end run (what CI runs): few iterations, 2 folds, small images.", BuiltinPrefix + "config_general/smoke.yaml"},
+	} {
+		if got[name] != want {
+			t.Errorf("List: %q = %+v, want %+v", name, got[name], want)
+		}
+	}
+	_, err = Load(folder, map[string][]string{"config_general": {"smok"}}, nil)
+	wantErr(t, err, "no such config", "extra", "smoke", `did you mean "smoke"`)
 }
 
 func TestOverridesComeAfterFilesInOrder(t *testing.T) {

@@ -54,5 +54,8 @@ func openCars196(dir string) (Dataset, error) {
 
 func newCars196(p *config.Params) Opener {
 	dir := p.String("root", "cars196")
-	return func(datasetRoot string) (Dataset, error) { return openCars196(underRoot(datasetRoot, dir)) }
+	download := p.Bool("download", false)
+	return func(datasetRoot string) (Dataset, error) {
+		return openOrDownload("Cars196", underRoot(datasetRoot, dir), download, cars196Files, openCars196)
+	}
 }

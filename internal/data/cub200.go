@@ -33,5 +33,8 @@ func openCUB200(dir string) (Dataset, error) {
 
 func newCUB200(p *config.Params) Opener {
 	dir := p.String("root", "cub2011")
-	return func(datasetRoot string) (Dataset, error) { return openCUB200(underRoot(datasetRoot, dir)) }
+	download := p.Bool("download", false)
+	return func(datasetRoot string) (Dataset, error) {
+		return openOrDownload("CUB200", underRoot(datasetRoot, dir), download, cub200Files, openCUB200)
+	}
 }

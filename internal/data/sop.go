@@ -85,5 +85,8 @@ func readSOPList(dir, list string) ([]item, []int, error) {
 
 func newSOP(p *config.Params) Opener {
 	dir := p.String("root", "Stanford_Online_Products")
-	return func(datasetRoot string) (Dataset, error) { return openSOP(underRoot(datasetRoot, dir)) }
+	download := p.Bool("download", false)
+	return func(datasetRoot string) (Dataset, error) {
+		return openOrDownload("StanfordOnlineProducts", underRoot(datasetRoot, dir), download, sopFiles, openSOP)
+	}
 }

@@ -10,14 +10,39 @@ import (
 )
 
 // Summary is one metric over cross-validation folds: powerful_benchmarker's
-// "separated" evaluation.
+// "separated" evaluation. It is the one description of a summary in
+// meta_logs/separated.json, written by bench run and read by bench report.
 type Summary struct {
 	Mean float64
-	// StdErr is the sample standard deviation over sqrt(N); CILow and
-	// CIHigh bound the 95% Student-t interval of the mean. All three are NaN
-	// when N < 2, where the spread is unknown.
-	StdErr, CILow, CIHigh float64
-	N                     int
+	// StdErr is the sample standard deviation over sqrt(N); HalfWidth is
+	// the half-width of the 95% Student-t interval of the mean, which
+	// CILow and CIHigh bound, clipped to the range a metric can take. All
+	// four are NaN when N < 2, where the spread is unknown.
+	StdErr, HalfWidth, CILow, CIHigh float64
+	N                                int
+}
+
+// Interval names bench's one convention for a result over folds, which
+// String follows and every table header states.
+const Interval = "mean ± 95% CI half-width (n folds)"
+
+// String states the summary as Interval says: "0.1125 ± 0.1303 (mean ±
+// 95% CI half-width, 2 folds)"; the mean alone with one fold.
+func (s Summary) String() string {
+	if math.IsNaN(s.HalfWidth) {
+		return fmt.Sprintf("%.4f (1 fold, no interval)", s.Mean)
+	}
+	return fmt.Sprintf("%.4f ± %.4f (mean ± 95%% CI half-width, %d folds)", s.Mean, s.HalfWidth, s.N)
+}
+
+// summaryJSON is Summary in JSON, where NaN is null.
+type summaryJSON struct {
+	Mean      float64  `json:"mean"`
+	StdErr    *float64 `json:"stderr"`
+	HalfWidth *float64 `json:"ci95_halfwidth"`
+	CILow     *float64 `json:"ci95_low"`
+	CIHigh    *float64 `json:"ci95_high"`
+	N         int      `json:"n"`
 }
 
 // MarshalJSON writes NaN as null, which JSON can represent.
@@ -28,16 +53,37 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		}
 		return &v
 	}
-	return json.Marshal(struct {
-		Mean   float64  `json:"mean"`
-		StdErr *float64 `json:"std_err"`
-		CILow  *float64 `json:"ci_low"`
-		CIHigh *float64 `json:"ci_high"`
-		N      int      `json:"n"`
-	}{s.Mean, num(s.StdErr), num(s.CILow), num(s.CIHigh), s.N})
+	return json.Marshal(summaryJSON{s.Mean, num(s.StdErr), num(s.HalfWidth), num(s.CILow), num(s.CIHigh), s.N})
 }
 
-// Aggregate summarises each metric over the folds that report it.
+// UnmarshalJSON reads null as NaN.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	var j summaryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*s = Summary{j.Mean, val(j.StdErr), val(j.HalfWidth), val(j.CILow), val(j.CIHigh), j.N}
+	return nil
+}
+
+// metricRange is the interval a metric's values lie in: every accuracy
+// metric is a fraction, except AMI, which chance-adjusts below 0.
+func metricRange(name string) (lo, hi float64) {
+	if name == "AMI" {
+		return -1, 1
+	}
+	return 0, 1
+}
+
+// Aggregate summarises each metric over the folds that report it; the
+// bounds of an interval reaching past the metric's range are clipped to it
+// (the half-width is not: "mean ± half-width" stays the t-interval).
 func Aggregate(perFold []map[string]float64) map[string]Summary {
 	values := make(map[string][]float64)
 	for _, m := range perFold {
@@ -47,7 +93,10 @@ func Aggregate(perFold []map[string]float64) map[string]Summary {
 	}
 	out := make(map[string]Summary, len(values))
 	for k, v := range values {
-		out[k] = summarize(v)
+		s := summarize(v)
+		lo, hi := metricRange(k)
+		s.CILow, s.CIHigh = max(s.CILow, lo), min(s.CIHigh, hi)
+		out[k] = s
 	}
 	return out
 }
@@ -58,7 +107,7 @@ func summarize(v []float64) Summary {
 	for _, x := range v {
 		sum += x
 	}
-	s := Summary{Mean: sum / float64(n), N: n, StdErr: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN()}
+	s := Summary{Mean: sum / float64(n), N: n, StdErr: math.NaN(), HalfWidth: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN()}
 	if n < 2 {
 		return s
 	}
@@ -68,7 +117,8 @@ func summarize(v []float64) Summary {
 	}
 	s.StdErr = math.Sqrt(ss/float64(n-1)) / math.Sqrt(float64(n))
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
-	s.CILow, s.CIHigh = s.Mean-t*s.StdErr, s.Mean+t*s.StdErr
+	s.HalfWidth = t * s.StdErr
+	s.CILow, s.CIHigh = s.Mean-s.HalfWidth, s.Mean+s.HalfWidth
 	return s
 }
 

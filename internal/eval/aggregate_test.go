@@ -11,10 +11,11 @@ import (
 
 func TestAggregate(t *testing.T) {
 	folds := []map[string]float64{
-		{"p": 0.5, "q": 1, "only_first": 3},
+		{"p": 0.5, "q": 1, "only_first": 0.3},
 		{"p": 0.6, "q": 1},
 		{"p": 0.7, "q": 1},
-		{"p": 0.8, "q": 1},
+		{"p": 0.8, "q": 1, "AMI": -0.2, "low": 0.01},
+		{"AMI": 0, "low": 0.2},
 	}
 	got := eval.Aggregate(folds)
 	// p: mean 0.65; sample variance (0.15²+0.05²+0.05²+0.15²)/3 = 0.05/3;
@@ -22,9 +23,14 @@ func TestAggregate(t *testing.T) {
 	se := math.Sqrt(0.05/3) / 2
 	const t3 = 3.182446305284263
 	want := map[string]eval.Summary{
-		"p":          {Mean: 0.65, StdErr: se, CILow: 0.65 - t3*se, CIHigh: 0.65 + t3*se, N: 4},
-		"q":          {Mean: 1, StdErr: 0, CILow: 1, CIHigh: 1, N: 4},
-		"only_first": {Mean: 3, StdErr: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN(), N: 1},
+		"p":          {Mean: 0.65, StdErr: se, HalfWidth: t3 * se, CILow: 0.65 - t3*se, CIHigh: 0.65 + t3*se, N: 4},
+		"q":          {Mean: 1, StdErr: 0, HalfWidth: 0, CILow: 1, CIHigh: 1, N: 4},
+		"only_first": {Mean: 0.3, StdErr: math.NaN(), HalfWidth: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN(), N: 1},
+		// Two folds: SE 0.095, t(0.975, 1 dof) = 12.706204736174694; the
+		// interval is clipped to [0, 1], the half-width is not.
+		"low": {Mean: 0.105, StdErr: 0.095, HalfWidth: 12.706204736174694 * 0.095, CILow: 0, CIHigh: 1, N: 2},
+		// AMI can be negative: clipped to [-1, 1].
+		"AMI": {Mean: -0.1, StdErr: 0.1, HalfWidth: 12.706204736174694 * 0.1, CILow: -1, CIHigh: 1, N: 2},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -32,7 +38,7 @@ func TestAggregate(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12 || (math.IsNaN(a) && math.IsNaN(b)) }
 	for k, w := range want {
 		g := got[k]
-		if g.N != w.N || !near(g.Mean, w.Mean) || !near(g.StdErr, w.StdErr) || !near(g.CILow, w.CILow) || !near(g.CIHigh, w.CIHigh) {
+		if g.N != w.N || !near(g.Mean, w.Mean) || !near(g.StdErr, w.StdErr) || !near(g.HalfWidth, w.HalfWidth) || !near(g.CILow, w.CILow) || !near(g.CIHigh, w.CIHigh) {
 			t.Errorf("%s: got %+v, want %+v", k, g, w)
 		}
 	}
@@ -40,8 +46,12 @@ func TestAggregate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := string(b); s != `{"mean":3,"std_err":null,"ci_low":null,"ci_high":null,"n":1}` {
+	if s := string(b); s != `{"mean":0.3,"stderr":null,"ci95_halfwidth":null,"ci95_low":null,"ci95_high":null,"n":1}` {
 		t.Errorf("JSON of a one-fold summary: %s", s)
+	}
+	var back eval.Summary
+	if err := json.Unmarshal(b, &back); err != nil || back.Mean != 0.3 || !math.IsNaN(back.HalfWidth) || !math.IsNaN(back.CILow) || back.N != 1 {
+		t.Errorf("JSON read back as %+v, %v", back, err)
 	}
 }
 

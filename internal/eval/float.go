@@ -5,3 +5,16 @@ package eval
 type Float interface {
 	~float32 | ~float64
 }
+
+// Convert returns x in another precision; nil stays nil, which callers
+// use for "no such output".
+func Convert[To, From Float](x []From) []To {
+	if x == nil {
+		return nil
+	}
+	out := make([]To, len(x))
+	for i, v := range x {
+		out[i] = To(v)
+	}
+	return out
+}

@@ -3,10 +3,12 @@ package experiment
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/progress"
 )
 
 // Options is a run's command line (SPEC section 1) beyond the config.
@@ -20,10 +22,13 @@ type Options struct {
 	Evaluate              bool
 	EvaluateEnsemble      bool
 	ReproduceResults      string // a saved experiment folder to re-run
+	GlobalDBPath          string // a database gathering experiments, "" for none
 	ConfigNames           map[string][]string
 	Overrides             []config.Override
-	Out                   io.Writer // progress and results
-	Progress              bool      // Out is a terminal: redraw one progress line
+	CommandLine           []string           // as typed, for the experiment's provenance
+	Out                   io.Writer          // results (stdout in bench)
+	Log                   *slog.Logger       // what happens (stderr in bench); nil logs nothing
+	Progress              *progress.Reporter // progress bars; nil shows none
 }
 
 // Folder is the experiment folder the options name.

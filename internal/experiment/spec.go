@@ -45,6 +45,7 @@ var categoryOf = map[string]string{
 	"splits_to_eval":           "config_eval",
 	"aggregator":               "config_eval",
 	"ensemble":                 "config_eval",
+	"save_embeddings":          "config_eval",
 }
 
 // Tester holds GlobalEmbeddingSpaceTester's settings.
@@ -92,6 +93,9 @@ type Spec struct {
 	// NormalizeConcatenated L2-normalises each fold's embeddings before
 	// they are concatenated (ConcatenateEmbeddings).
 	NormalizeConcatenated bool
+	// SaveEmbeddings keeps the test embeddings of every fold's best model
+	// and their concatenation in the experiment folder.
+	SaveEmbeddings bool
 }
 
 // Decode validates the merged tree and returns the Spec. It also writes
@@ -280,4 +284,5 @@ func decodeEval(p *config.Params, s *Spec) {
 	agg.Map("MeanAggregator")
 	ens := p.Map("ensemble")
 	s.NormalizeConcatenated = ens.Map("ConcatenateEmbeddings").Bool("normalize_embeddings", true)
+	s.SaveEmbeddings = p.Bool("save_embeddings", false)
 }

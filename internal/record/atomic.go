@@ -44,6 +44,9 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 	if err = write(f); err != nil {
 		return err
 	}
+	if err = f.Chmod(0o644); err != nil { // CreateTemp's 0600 is for secrets, not results
+		return err
+	}
 	if err = f.Sync(); err != nil {
 		return err
 	}

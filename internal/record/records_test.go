@@ -2,9 +2,7 @@ package record
 
 import (
 	"database/sql"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/bench-ml/bench/internal/record/eventtest"
 )
 
 // fill adds epochs from..to of a fold with two iterations an epoch; the
@@ -135,7 +135,7 @@ func TestRecordsSQLiteRoundTrip(t *testing.T) {
 		types = append(types, name+" "+typ)
 	}
 	rows.Close()
-	if want := []string{"iteration REAL", "epoch REAL", "total_loss REAL", "lr_0 REAL"}; !reflect.DeepEqual(types, want) {
+	if want := []string{"iteration INTEGER", "epoch INTEGER", "total_loss REAL", "lr_0 REAL"}; !reflect.DeepEqual(types, want) {
 		t.Errorf("columns %v, want %v", types, want)
 	}
 }
@@ -238,9 +238,9 @@ func TestRecordsResume(t *testing.T) {
 // eventSteps lists the scalars of an event file as tag@step=value.
 func eventSteps(t *testing.T, path string) []string {
 	var steps []string
-	for _, e := range readEvents(t, path) {
-		for tag, v := range e.values {
-			steps = append(steps, fmt.Sprintf("%s@%d=%g", tag, e.step, v))
+	for _, e := range eventtest.Read(t, path) {
+		for tag, v := range e.Values {
+			steps = append(steps, fmt.Sprintf("%s@%d=%g", tag, e.Step, v))
 		}
 	}
 	sort.Strings(steps)
@@ -279,8 +279,8 @@ func TestRecordsTensorBoardEvents(t *testing.T) {
 	if !strings.HasSuffix(files[0], "."+host) {
 		t.Errorf("%s does not end with the host name %s", files[0], host)
 	}
-	events := readEvents(t, files[0])
-	if len(events) == 0 || events[0].fileVersion != "brain.Event:2" {
+	events := eventtest.Read(t, files[0])
+	if len(events) == 0 || events[0].FileVersion != "brain.Event:2" {
 		t.Fatalf("the first event is not the file version: %+v", events)
 	}
 	type point struct {
@@ -289,11 +289,11 @@ func TestRecordsTensorBoardEvents(t *testing.T) {
 	}
 	got := map[string][]point{}
 	for _, e := range events[1:] {
-		if e.wallTime < 1e9 {
-			t.Errorf("wall time %v is not a Unix time", e.wallTime)
+		if e.WallTime < 1e9 {
+			t.Errorf("wall time %v is not a Unix time", e.WallTime)
 		}
-		for tag, v := range e.values {
-			got[tag] = append(got[tag], point{e.step, v})
+		for tag, v := range e.Values {
+			got[tag] = append(got[tag], point{e.Step, v})
 		}
 	}
 	want := map[string][]point{
@@ -305,134 +305,6 @@ func TestRecordsTensorBoardEvents(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("scalars\n%v\nwant\n%v", got, want)
 	}
-}
-
-// event is what the test reader decodes of an Event.
-type event struct {
-	wallTime    float64
-	step        int64
-	fileVersion string
-	values      map[string]float32
-}
-
-// readEvents is a minimal TFRecord and protocol-buffer reader written
-// independently of the writer: it checks both checksums and the framing of
-// every record, and rejects fields the writer should not produce.
-func readEvents(t *testing.T, path string) []event {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := crc32.MakeTable(crc32.Castagnoli)
-	mask := func(b []byte) uint32 {
-		c := crc32.Checksum(b, table)
-		return ((c >> 15) | (c << 17)) + 0xa282ead8
-	}
-	var out []event
-	for len(data) > 0 {
-		if len(data) < 12 {
-			t.Fatalf("%s: torn record header", path)
-		}
-		n := binary.LittleEndian.Uint64(data)
-		if mask(data[:8]) != binary.LittleEndian.Uint32(data[8:]) {
-			t.Fatalf("%s: bad length checksum", path)
-		}
-		if uint64(len(data)) < 12+n+4 {
-			t.Fatalf("%s: record of %d bytes overruns the file", path, n)
-		}
-		msg := data[12 : 12+n]
-		if mask(msg) != binary.LittleEndian.Uint32(data[12+n:]) {
-			t.Fatalf("%s: bad data checksum", path)
-		}
-		data = data[12+n+4:]
-		e := event{values: map[string]float32{}}
-		for _, f := range fields(t, msg) {
-			switch f.num {
-			case 1:
-				e.wallTime = math.Float64frombits(f.fixed)
-			case 2:
-				e.step = int64(f.varint)
-			case 3:
-				e.fileVersion = string(f.bytes)
-			case 5:
-				for _, v := range fields(t, f.bytes) {
-					if v.num != 1 {
-						t.Fatalf("Summary field %d", v.num)
-					}
-					var tag string
-					var value float32
-					for _, x := range fields(t, v.bytes) {
-						switch x.num {
-						case 1:
-							tag = string(x.bytes)
-						case 2:
-							value = math.Float32frombits(uint32(x.fixed))
-						default:
-							t.Fatalf("Value field %d", x.num)
-						}
-					}
-					e.values[tag] = value
-				}
-			default:
-				t.Fatalf("Event field %d", f.num)
-			}
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-type field struct {
-	num    int
-	varint uint64
-	fixed  uint64
-	bytes  []byte
-}
-
-func fields(t *testing.T, b []byte) []field {
-	t.Helper()
-	varint := func() uint64 {
-		var v uint64
-		for shift := 0; ; shift += 7 {
-			if len(b) == 0 || shift > 63 {
-				t.Fatal("bad varint")
-			}
-			c := b[0]
-			b = b[1:]
-			v |= uint64(c&0x7f) << shift
-			if c < 0x80 {
-				return v
-			}
-		}
-	}
-	take := func(n uint64) []byte {
-		if uint64(len(b)) < n {
-			t.Fatal("field overruns its message")
-		}
-		out := b[:n]
-		b = b[n:]
-		return out
-	}
-	var out []field
-	for len(b) > 0 {
-		key := varint()
-		f := field{num: int(key >> 3)}
-		switch key & 7 {
-		case 0:
-			f.varint = varint()
-		case 1:
-			f.fixed = binary.LittleEndian.Uint64(take(8))
-		case 2:
-			f.bytes = take(varint())
-		case 5:
-			f.fixed = uint64(binary.LittleEndian.Uint32(take(4)))
-		default:
-			t.Fatalf("wire type %d", key&7)
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // TFRecord's checksum: CRC-32C, whose check value for "123456789" is

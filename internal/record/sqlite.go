@@ -3,6 +3,8 @@ package record
 import (
 	"database/sql"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,8 +15,25 @@ import (
 // transaction: a killed or failed write leaves the previous flush whole.
 // Rewriting rather than appending keeps the database a copy of the CSV
 // files, so a resumed run's truncation carries over without a rule of its own.
-func writeSQLite(path string, tables []*namedTable) (err error) {
-	db, err := sql.Open("sqlite", path)
+func writeSQLite(path string, tables []*namedTable) error {
+	return inTransaction(path, func(tx *sql.Tx) error {
+		for _, t := range tables {
+			if err := writeSQLiteTable(tx, t); err != nil {
+				return fmt.Errorf("table %s: %w", t.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTransaction runs fn in one transaction on the database at path,
+// committed if fn succeeds, else rolled back; errors name the file. A
+// database may be shared by runs writing at once (a global database): a
+// transaction takes the write lock when it begins (immediate), so that two
+// cannot deadlock upgrading a read lock, and waits for the other's rather
+// than fail.
+func inTransaction(path string, fn func(tx *sql.Tx) error) (err error) {
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -23,18 +42,14 @@ func writeSQLite(path string, tables []*namedTable) (err error) {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}()
-	for _, t := range tables {
-		if err := writeSQLiteTable(tx, t); err != nil {
-			return fmt.Errorf("table %s: %w", t.name, err)
-		}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
@@ -47,7 +62,7 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 	}
 	cols := make([]string, len(t.columns))
 	for i, c := range t.columns {
-		cols[i] = quoteIdent(c) + " REAL"
+		cols[i] = quoteIdent(c) + " " + sqlType(c)
 	}
 	if _, err := tx.Exec("CREATE TABLE " + name + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 		return err
@@ -63,7 +78,7 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 		for i := range args {
 			args[i] = nil // a row written before its column appeared
 			if i < len(r) {
-				args[i] = sqlValue(r[i])
+				args[i] = sqlValue(r[i], t.columns[i])
 			}
 		}
 		if _, err := insert.Exec(args...); err != nil {
@@ -73,16 +88,32 @@ func writeSQLiteTable(tx *sql.Tx, t *namedTable) error {
 	return nil
 }
 
-// sqlValue is a CSV cell as SQLite stores it: empty is NULL, and text that
-// is not a number (a hand-edited file) is kept as text, not dropped.
-func sqlValue(cell string) any {
+// integerColumns count steps: INTEGER in SQLite, so that they compare and
+// join as integers.
+var integerColumns = []string{"epoch", "iteration"}
+
+func sqlType(column string) string {
+	if slices.Contains(integerColumns, column) {
+		return "INTEGER"
+	}
+	return "REAL"
+}
+
+// sqlValue is a CSV cell as SQLite stores it: empty is NULL, a step an
+// integer, and text that is not a number (a hand-edited file) is kept as
+// text, not dropped.
+func sqlValue(cell, column string) any {
 	if cell == "" {
 		return nil
 	}
-	if v, err := strconv.ParseFloat(cell, 64); err == nil {
-		return v
+	v, err := strconv.ParseFloat(cell, 64)
+	switch {
+	case err != nil:
+		return cell
+	case sqlType(column) == "INTEGER" && v == math.Trunc(v):
+		return int64(v)
 	}
-	return cell
+	return v
 }
 
 func quoteIdent(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 )
@@ -121,4 +122,26 @@ func (t *Table) Truncate(column string, keep func(v float64) bool) {
 		}
 	}
 	t.rows = rows
+}
+
+// Points are the values of columns x and y in the rows where both are
+// finite numbers: a column added after the first rows leaves those empty,
+// and a diverged loss cannot be drawn. A missing column gives none.
+func (t *Table) Points(x, y string) (xs, ys []float64) {
+	xi, okX := t.index[x]
+	yi, okY := t.index[y]
+	if !okX || !okY {
+		return nil, nil
+	}
+	for _, r := range t.rows {
+		if xi >= len(r) || yi >= len(r) {
+			continue
+		}
+		xv, errX := strconv.ParseFloat(r[xi], 64)
+		yv, errY := strconv.ParseFloat(r[yi], 64)
+		if errX == nil && errY == nil && !math.IsNaN(xv+yv) && !math.IsInf(xv+yv, 0) {
+			xs, ys = append(xs, xv), append(ys, yv)
+		}
+	}
+	return xs, ys
 }

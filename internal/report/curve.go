@@ -1,14 +1,8 @@
 package report
 
 import (
-	"encoding/csv"
-	"errors"
-	"fmt"
-	"io/fs"
-	"math"
-	"os"
+	"maps"
 	"slices"
-	"strconv"
 )
 
 // Curve is one recorded quantity against iterations or epochs.
@@ -20,50 +14,34 @@ func (c Curve) Len() int { return len(c.X) }
 // XY is point i, for gonum/plot.
 func (c Curve) XY(i int) (x, y float64) { return c.X[i], c.Y[i] }
 
-// readCurve reads columns x and y of a record CSV. A missing file is an
-// empty curve (the fold has not recorded anything yet). Rows with an empty
-// or non-finite cell are left out: a column added after the first rows
-// leaves those empty, and a diverged loss cannot be drawn.
-func readCurve(file, x, y string) (Curve, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Curve{}, nil
-	}
-	if err != nil {
-		return Curve{}, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return Curve{}, fmt.Errorf("%s: %w", file, err)
-	}
-	if len(rows) == 0 {
-		return Curve{}, nil
-	}
-	xi, yi := slices.Index(rows[0], x), slices.Index(rows[0], y)
-	for _, col := range []struct {
-		name string
-		i    int
-	}{{x, xi}, {y, yi}} {
-		if col.i < 0 {
-			return Curve{}, fmt.Errorf("%s: no column %q (columns: %v)", file, col.name, rows[0])
+// Band is the mean of several curves (the folds of an experiment) at each
+// x any of them reached, with the lowest and highest of them there.
+type Band struct{ Mean, Low, High Curve }
+
+// band averages the curves point by point over the curves that have x: a
+// fold stopped early by patience leaves the later epochs to the others.
+func band(curves []Curve) Band {
+	sum, lo, hi, n := map[float64]float64{}, map[float64]float64{}, map[float64]float64{}, map[float64]int{}
+	for _, c := range curves {
+		for i, x := range c.X {
+			y := c.Y[i]
+			if n[x] == 0 || y < lo[x] {
+				lo[x] = y
+			}
+			if n[x] == 0 || y > hi[x] {
+				hi[x] = y
+			}
+			sum[x] += y
+			n[x]++
 		}
 	}
-	var c Curve
-	for line, r := range rows[1:] {
-		if r[xi] == "" || r[yi] == "" {
-			continue
-		}
-		xv, errX := strconv.ParseFloat(r[xi], 64)
-		yv, errY := strconv.ParseFloat(r[yi], 64)
-		if err := errors.Join(errX, errY); err != nil {
-			return Curve{}, fmt.Errorf("%s line %d: %w", file, line+2, err)
-		}
-		if isFinite(xv) && isFinite(yv) {
-			c.X, c.Y = append(c.X, xv), append(c.Y, yv)
-		}
+	var b Band
+	for _, x := range slices.Sorted(maps.Keys(n)) {
+		b.Mean.X, b.Mean.Y = append(b.Mean.X, x), append(b.Mean.Y, sum[x]/float64(n[x]))
+		b.Low.X, b.Low.Y = append(b.Low.X, x), append(b.Low.Y, lo[x])
+		b.High.X, b.High.Y = append(b.High.X, x), append(b.High.Y, hi[x])
 	}
-	return c, nil
+	return b
 }
 
 // smooth is the trailing moving average of c's values over window points
@@ -86,5 +64,3 @@ func smooth(c Curve, window int) Curve {
 // a tenth of it, so the smoothed curve shows about ten independent steps
 // whatever the run length.
 func smoothingWindow(n int) int { return max(1, n/10) }
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,310 +1,104 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
-	"image"
-	_ "image/png"
 	"math"
-	"os"
-	"path/filepath"
-	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/bench-ml/bench/internal/report/reporttest"
+	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/record"
 )
 
-func TestLoad(t *testing.T) {
-	root := t.TempDir()
-	path := reporttest.Write(t, root, "triplet", reporttest.Experiment{
-		Loss: "TripletMarginLoss", Miner: "BatchHardMiner", Folds: 2, Epochs: 3, Iterations: 4, Finished: true, Score: 0.5,
-	})
-	e, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
+// finished is an experiment with the given separated means (half-width
+// 0.01 over 3 folds) and concatenated values (means + 0.05).
+func finished(name, method, dataset, trunk string, size int, means map[string]float64) *Experiment {
+	e := &Experiment{Name: name, Path: "/x/" + name, Method: method, Dataset: dataset, Trunk: trunk, Folds: make([]Fold, 3),
+		PrimaryMetric: "mean_average_precision_at_r"}
+	e.Results.Separated = map[string]eval.Summary{}
+	e.Results.Concatenated = map[string]float64{}
+	e.Results.Test = &record.TestResults{EmbeddingSize: size}
+	for m, v := range means {
+		e.Results.Separated[m] = eval.Summary{Mean: v, HalfWidth: 0.01, StdErr: 0.004, CILow: v - 0.01, CIHigh: v + 0.01, N: 3}
+		e.Results.Concatenated[m] = v + 0.05
 	}
-	if e.Name != "triplet" || e.MetricLoss != "TripletMarginLoss" || e.Miner != "BatchHardMiner" || e.PrimaryMetric != "mean_average_precision_at_r" {
-		t.Errorf("got name %q, loss %q, miner %q, primary metric %q", e.Name, e.MetricLoss, e.Miner, e.PrimaryMetric)
-	}
-	if len(e.Missing()) != 0 {
-		t.Errorf("a finished experiment misses %v", e.Missing())
-	}
-	if len(e.Folds) != 2 {
-		t.Fatalf("got %d folds, want 2", len(e.Folds))
-	}
-	for i, f := range e.Folds {
-		if f.Name != reporttest.FoldName(2, i) {
-			t.Errorf("fold %d is named %q", i, f.Name)
-		}
-		wantVal := Curve{X: []float64{0, 1, 2, 3}}
-		for ep := range 4 {
-			wantVal.Y = append(wantVal.Y, reporttest.ValMetric(i, ep))
-		}
-		if !reflect.DeepEqual(f.Val, wantVal) {
-			t.Errorf("fold %d val curve %v, want %v", i, f.Val, wantVal)
-		}
-		if f.Loss.Len() != 12 || f.Loss.X[11] != 12 || f.Loss.Y[11] != reporttest.Loss(i, 12) {
-			t.Errorf("fold %d loss curve %v", i, f.Loss)
-		}
-	}
-	want := reporttest.Metrics(0.5)
-	if len(e.Separated) != len(want) || len(e.Concatenated) != len(want) {
-		t.Fatalf("got %d separated and %d concatenated metrics, want %d", len(e.Separated), len(e.Concatenated), len(want))
-	}
-	for k, v := range want {
-		s := e.Separated[k]
-		if s.Mean != v || math.Abs(s.HalfWidth-0.1) > 1e-12 || s.N != 2 {
-			t.Errorf("separated %s = %+v, want mean %v ± 0.1 over 2 folds", k, s, v)
-		}
-		if e.Concatenated[k] != v+0.01 {
-			t.Errorf("concatenated %s = %v, want %v", k, e.Concatenated[k], v+0.01)
-		}
-	}
+	return e
 }
 
-func TestLoadOneFoldHasNoInterval(t *testing.T) {
-	path := reporttest.Write(t, t.TempDir(), "one", reporttest.Experiment{
-		Loss: "ContrastiveLoss", Folds: 1, Epochs: 1, Iterations: 2, Finished: true, Score: 0.3,
-	})
-	e, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Miner != "none" {
-		t.Errorf("miner %q, want none", e.Miner)
-	}
-	if s := e.Separated["r_precision"]; s.Mean != 0.4 || !math.IsNaN(s.HalfWidth) || s.N != 1 {
-		t.Errorf("separated r_precision = %+v, want mean 0.4, no interval, 1 fold", s)
-	}
-}
-
-func TestLoadNamesDotByItsFolder(t *testing.T) {
-	path := reporttest.Write(t, t.TempDir(), "here", reporttest.Experiment{Loss: "ContrastiveLoss", Folds: 1, Epochs: 1, Iterations: 1})
-	t.Chdir(path)
-	e, err := Load(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Name != "here" {
-		t.Errorf("name %q, want here", e.Name)
-	}
-}
-
-func TestLoadUnfinished(t *testing.T) {
-	path := reporttest.Write(t, t.TempDir(), "running", reporttest.Experiment{
-		Loss: "ContrastiveLoss", Folds: 2, Epochs: 2, Iterations: 3,
-	})
-	e, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Separated != nil || e.Concatenated != nil {
-		t.Errorf("unfinished experiment has results %v %v", e.Separated, e.Concatenated)
-	}
-	want := []string{"meta_logs/separated.json", "meta_logs/concatenated.json"}
-	if !reflect.DeepEqual(e.Missing(), want) {
-		t.Errorf("missing %v, want %v", e.Missing(), want)
-	}
-	if len(e.Folds) != 2 || e.Folds[1].Val.Len() != 3 || e.Folds[1].Loss.Len() != 6 {
-		t.Errorf("curves of an unfinished experiment not read: %+v", e.Folds)
-	}
-}
-
-func TestLoadErrors(t *testing.T) {
-	valid := func(t *testing.T) string {
-		return reporttest.Write(t, t.TempDir(), "x", reporttest.Experiment{
-			Loss: "ContrastiveLoss", Folds: 1, Epochs: 1, Iterations: 2, Finished: true, Score: 0.5,
-		})
-	}
-	for _, c := range []struct {
-		name string
-		// spoil breaks a valid experiment folder and returns the path to
-		// load and what the error must mention.
-		spoil func(t *testing.T, dir string) (path string, want []string)
-	}{
-		{"missing folder", func(t *testing.T, dir string) (string, []string) {
-			p := filepath.Join(dir, "nope")
-			return p, []string{p, "not an experiment folder"}
-		}},
-		{"not an experiment", func(t *testing.T, dir string) (string, []string) {
-			p := t.TempDir()
-			return p, []string{p, "not an experiment folder"}
-		}},
-		{"no loss config", func(t *testing.T, dir string) (string, []string) {
-			f := filepath.Join(dir, "configs", "config_loss_and_miners.yaml")
-			os.Remove(f)
-			return dir, []string{f}
-		}},
-		{"no metric loss", func(t *testing.T, dir string) (string, []string) {
-			f := filepath.Join(dir, "configs", "config_loss_and_miners.yaml")
-			os.WriteFile(f, []byte("loss_funcs: {}\n"), 0o644)
-			return dir, []string{f, "loss_funcs.metric_loss"}
-		}},
-		{"corrupt separated", func(t *testing.T, dir string) (string, []string) {
-			f := filepath.Join(dir, "meta_logs", "separated.json")
-			os.WriteFile(f, []byte(`{"precision_at_1": {"mean": `), 0o644)
-			return dir, []string{f}
-		}},
-		{"no primary metric column", func(t *testing.T, dir string) (string, []string) {
-			f := filepath.Join(dir, reporttest.FoldName(1, 0), "records", "accuracies_val.csv")
-			os.WriteFile(f, []byte("epoch,precision_at_1\n0,0.5\n"), 0o644)
-			return dir, []string{f, `"mean_average_precision_at_r"`}
-		}},
-		{"bad number", func(t *testing.T, dir string) (string, []string) {
-			f := filepath.Join(dir, reporttest.FoldName(1, 0), "records", "losses.csv")
-			os.WriteFile(f, []byte("iteration,total_loss\n1,0.5\n2,x\n"), 0o644)
-			return dir, []string{f, "line 3"}
-		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			path, want := c.spoil(t, valid(t))
-			_, err := Load(path)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
-}
-
-func TestMarkdown(t *testing.T) {
+func TestResultsTable(t *testing.T) {
 	exps := []*Experiment{
-		{
-			Name: "a|b", MetricLoss: "ContrastiveLoss", Miner: "none", Folds: make([]Fold, 2),
-			Separated: map[string]Summary{
-				"recall_at_10":                {0.9, 0.05, 2},
-				"recall_at_2":                 {0.8, 0.05, 2},
-				"mean_average_precision_at_r": {0.5, 0.125, 2},
-				"NMI":                         {0.7, 0.01, 2},
-			},
-			Concatenated: map[string]float64{"recall_at_10": 0.91, "recall_at_2": 0.81, "mean_average_precision_at_r": 0.51, "NMI": 0.71},
-		},
-		{
-			Name: "one", MetricLoss: "TripletMarginLoss", Miner: "BatchHardMiner", Folds: make([]Fold, 1),
-			Separated:    map[string]Summary{"mean_average_precision_at_r": {0.25, math.NaN(), 1}},
-			Concatenated: map[string]float64{"mean_average_precision_at_r": 0.25},
-		},
-		{Name: "running", MetricLoss: "NTXentLoss", Miner: "none", Folds: make([]Fold, 3)},
+		finished("c_g", "ContrastiveLoss", "Glyphs", "ConvNet", 32, map[string]float64{"precision_at_1": 0.5, "mean_average_precision_at_r": 0.2}),
+		finished("t_g", "TripletMarginLoss + BatchHardMiner", "Glyphs", "ConvNet", 32, map[string]float64{"precision_at_1": 0.6, "mean_average_precision_at_r": 0.1}),
+		finished("c_o", "ContrastiveLoss", "Omniglot", "ConvNet", 32, map[string]float64{"precision_at_1": 0.3}),
+		{Name: "t_o", Method: "TripletMarginLoss + BatchHardMiner", Dataset: "Omniglot", Trunk: "ConvNet", Folds: make([]Fold, 3)},
 	}
-	want := `| experiment | metric loss | miner | folds | MAP@R | R@2 | R@10 | NMI | MAP@R concat. | R@2 concat. | R@10 concat. | NMI concat. |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| a\|b | ContrastiveLoss | none | 2 | 0.5000 ± 0.1250 | 0.8000 ± 0.0500 | 0.9000 ± 0.0500 | 0.7000 ± 0.0100 | 0.5100 | 0.8100 | 0.9100 | 0.7100 |
-| one | TripletMarginLoss | BatchHardMiner | 1 | 0.2500 | — | — | — | 0.2500 | — | — | — |
-| running | NTXentLoss | none | 3 | missing | missing | missing | missing | missing | missing | missing | missing |
-`
-	if got := Markdown(exps); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
+	tab := ResultsTable(exps, []string{"precision_at_1", "mean_average_precision_at_r"})
+	md := tab.Markdown()
+	want := []string{
+		"| Method (% test; separated: mean ± 95% CI half-width (3 folds)) | Glyphs P@1 | Glyphs MAP@R | Glyphs P@1 concat. | Glyphs MAP@R concat. | Omniglot P@1 | Omniglot MAP@R | Omniglot P@1 concat. | Omniglot MAP@R concat. |",
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+		"| ContrastiveLoss | 50.00 ± 1.00 | **20.00 ± 1.00** | 55.00 | **25.00** | **30.00 ± 1.00** | — | **35.00** | — |",
+		"| TripletMarginLoss + BatchHardMiner | **60.00 ± 1.00** | 10.00 ± 1.00 | **65.00** | 15.00 | missing | missing | missing | missing |",
+	}
+	if !strings.Contains(md, strings.Join(want, "\n")+"\n") {
+		t.Errorf("Markdown\n%s\nwant the rows\n%s", md, strings.Join(want, "\n"))
+	}
+	// The caption states the convention and what all rows share; nothing
+	// shared is a column.
+	for _, w := range []string{eval.Interval, "All experiments: trunk ConvNet, embedding size 32, folds 3."} {
+		if !strings.Contains(tab.Caption, w) {
+			t.Errorf("caption %q lacks %q", tab.Caption, w)
+		}
+	}
+	if tab.Lead != 1 || len(tab.Groups) != 4 || tab.Groups[0].Label != "Glyphs, separated: mean ± 95% CI half-width (3 folds)" {
+		t.Errorf("lead %d, groups %v", tab.Lead, tab.Groups)
 	}
 
-	data, err := CSV(exps)
-	if err != nil {
-		t.Fatal(err)
+	// Another trunk: trunk becomes a column, the caption keeps the rest.
+	exps[1].Trunk = "ResNet"
+	tab = ResultsTable(exps[:2], []string{"precision_at_1"})
+	if got := strings.Join(tab.Header, "|"); got != "Method|trunk|Glyphs P@1|Glyphs P@1 concat." {
+		t.Errorf("header %s", got)
 	}
-	wantCSV := `experiment,path,metric_loss,miner,folds,separated_mean_average_precision_at_r_mean,separated_mean_average_precision_at_r_ci95_halfwidth,separated_recall_at_2_mean,separated_recall_at_2_ci95_halfwidth,separated_recall_at_10_mean,separated_recall_at_10_ci95_halfwidth,separated_NMI_mean,separated_NMI_ci95_halfwidth,concatenated_mean_average_precision_at_r,concatenated_recall_at_2,concatenated_recall_at_10,concatenated_NMI
-a|b,,ContrastiveLoss,none,2,0.5,0.125,0.8,0.05,0.9,0.05,0.7,0.01,0.51,0.81,0.91,0.71
-one,,TripletMarginLoss,BatchHardMiner,1,0.25,,,,,,,,0.25,,,
-running,,NTXentLoss,none,3,,,,,,,,,,,,
-`
-	if string(data) != wantCSV {
-		t.Errorf("CSV got\n%s\nwant\n%s", data, wantCSV)
+	if tab.Rows[1][1].Text != "ResNet" || strings.Contains(tab.Caption, "trunk") {
+		t.Errorf("row %v, caption %q", tab.Rows[1], tab.Caption)
 	}
 }
 
-func TestWrite(t *testing.T) {
-	root := t.TempDir()
-	var exps []*Experiment
-	for _, f := range []struct {
-		name string
-		e    reporttest.Experiment
-	}{
-		{"contrastive", reporttest.Experiment{Loss: "ContrastiveLoss", Folds: 2, Epochs: 3, Iterations: 50, Finished: true, Score: 0.5}},
-		{"triplet", reporttest.Experiment{Loss: "TripletMarginLoss", Miner: "BatchHardMiner", Folds: 2, Epochs: 2, Iterations: 50}},
-	} {
-		e, err := Load(reporttest.Write(t, root, f.name, f.e))
-		if err != nil {
-			t.Fatal(err)
-		}
-		exps = append(exps, e)
+func TestRenderLaTeXAndHTML(t *testing.T) {
+	exps := []*Experiment{
+		finished("a", "ContrastiveLoss", "Glyphs", "ConvNet", 32, map[string]float64{"precision_at_1": 0.5}),
+		finished("b", "NTXentLoss", "Glyphs", "ConvNet", 32, map[string]float64{"precision_at_1": 0.4}),
 	}
-	out := filepath.Join(t.TempDir(), "report")
-	if err := Write(out, exps); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(out, "report.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	exps[1].Results.Separated["precision_at_1"] = eval.Summary{Mean: 0.4, HalfWidth: math.NaN(), N: 1}
+	tab := ResultsTable(exps, []string{"precision_at_1"})
+	tex := tab.LaTeX()
 	for _, w := range []string{
-		Markdown(exps),
-		"| contrastive | ContrastiveLoss | none | 2 | 0.5000 ± 0.1000 | 0.6000 ± 0.1000 | 0.7000 ± 0.1000 | 0.7000 ± 0.1000 | 0.8000 ± 0.1000 | 0.8500 ± 0.1000 | 0.7500 ± 0.1000 | 0.5100 |",
-		"| triplet | TripletMarginLoss | BatchHardMiner | 2 | missing |",
-		"![contrastive_val_mean_average_precision_at_r](contrastive_val_mean_average_precision_at_r.png)",
-		"![triplet_train_loss](triplet_train_loss.png)",
+		`\begin{tabular}{lrr}`, `\toprule`, `\multicolumn{1}{c}{Glyphs, separated: mean $\pm$ 95\% CI half-width (3 folds)} & \multicolumn{1}{c}{Glyphs, concatenated} \\`,
+		`\cmidrule(lr){2-2} \cmidrule(lr){3-3}`, `Method & P@1 & P@1 \\`, `ContrastiveLoss & \textbf{50.00 $\pm$ 1.00} & \textbf{55.00} \\`,
+		`NTXentLoss & 40.00 & 45.00 \\`, `\bottomrule`,
 	} {
-		if !strings.Contains(string(md), w) {
-			t.Errorf("report.md lacks %q:\n%s", w, md)
+		if !strings.Contains(tex, w) {
+			t.Errorf("LaTeX lacks %s:\n%s", w, tex)
 		}
 	}
-	rows, err := csv.NewReader(mustOpen(t, filepath.Join(out, "report.csv"))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 3 || rows[1][0] != "contrastive" || rows[2][0] != "triplet" {
-		t.Errorf("report.csv rows %v", rows)
-	}
-	entries, _ := os.ReadDir(out)
-	if len(entries) != 6 {
-		t.Errorf("want report.md, report.csv and 4 plots, got %v", entries)
-	}
-	for _, e := range exps {
-		for _, f := range []string{e.Name + "_val_mean_average_precision_at_r.png", e.Name + "_train_loss.png"} {
-			img, format, err := image.Decode(mustOpen(t, filepath.Join(out, f)))
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if b := img.Bounds(); format != "png" || b.Dx() < 100 || b.Dy() < 100 {
-				t.Errorf("%s: %s image of %v", f, format, b)
-			}
+	h := tab.HTML()
+	for _, w := range []string{`<th colspan="1">Glyphs, separated: mean ± 95% CI half-width (3 folds)</th>`,
+		`<tr><th>ContrastiveLoss</th><td><strong>50.00 ± 1.00</strong></td><td><strong>55.00</strong></td></tr>`} {
+		if !strings.Contains(h, w) {
+			t.Errorf("HTML lacks %s:\n%s", w, h)
 		}
 	}
 }
 
-func TestWriteSkipsEmptyPlots(t *testing.T) {
-	e := &Experiment{Name: "new", MetricLoss: "ContrastiveLoss", Miner: "none", PrimaryMetric: defaultPrimaryMetric, Folds: []Fold{{Name: "f0"}}}
-	out := t.TempDir()
-	files, err := Plot(e, out)
-	if err != nil || len(files) != 0 {
-		t.Fatalf("got files %v, error %v; want none", files, err)
-	}
-}
-
-func TestWriteRefusesSameNames(t *testing.T) {
-	a := &Experiment{Path: "/x/exp", Name: "exp"}
-	b := &Experiment{Path: "/y/exp", Name: "exp"}
-	err := Write(t.TempDir(), []*Experiment{a, b})
-	if err == nil || !strings.Contains(err.Error(), "/x/exp") || !strings.Contains(err.Error(), "/y/exp") {
-		t.Fatalf("want an error naming both folders, got %v", err)
-	}
-}
-
-func TestReadCurveSkipsEmptyAndNonFinite(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "losses.csv")
-	os.WriteFile(f, []byte("iteration,total_loss,lr_1\n1,0.5,\n2,,0.1\n3,NaN,0.1\n4,+Inf,0.1\n5,0.25,0.1\n"), 0o644)
-	c, err := readCurve(f, "iteration", "total_loss")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Curve{X: []float64{1, 5}, Y: []float64{0.5, 0.25}}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("got %v, want %v", c, want)
-	}
-	if c, err := readCurve(filepath.Join(t.TempDir(), "none.csv"), "a", "b"); err != nil || c.Len() != 0 {
-		t.Errorf("a missing file gives %v, %v; want an empty curve", c, err)
+func TestBand(t *testing.T) {
+	b := band([]Curve{{X: []float64{0, 1, 2}, Y: []float64{1, 2, 3}}, {X: []float64{0, 1}, Y: []float64{3, 0}}})
+	want := Band{Mean: Curve{[]float64{0, 1, 2}, []float64{2, 1, 3}}, Low: Curve{[]float64{0, 1, 2}, []float64{1, 0, 3}},
+		High: Curve{[]float64{0, 1, 2}, []float64{3, 2, 3}}}
+	for i, pair := range [][2]Curve{{b.Mean, want.Mean}, {b.Low, want.Low}, {b.High, want.High}} {
+		if !slices.Equal(pair[0].X, pair[1].X) || !slices.Equal(pair[0].Y, pair[1].Y) {
+			t.Errorf("curve %d: %v, want %v", i, pair[0], pair[1])
+		}
 	}
 }
 
@@ -335,11 +129,47 @@ func TestSmooth(t *testing.T) {
 	}
 }
 
-func mustOpen(t *testing.T, path string) *bytes.Reader {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+func TestDifferencesTable(t *testing.T) {
+	withFolds := func(e *Experiment, p1 ...float64) *Experiment {
+		e.Results.Test.Folds = nil
+		for i, v := range p1 {
+			e.Results.Test.Folds = append(e.Results.Test.Folds, record.FoldResult{SplitScheme: "s" + string(rune('0'+i)),
+				Metrics: map[string]float64{"precision_at_1": v}})
+		}
+		e.Results.Separated = eval.Aggregate(foldMaps(e.Results.Test.Folds))
+		return e
 	}
-	return bytes.NewReader(data)
+	exps := []*Experiment{
+		withFolds(finished("a", "A", "Glyphs", "ConvNet", 32, nil), 0.50, 0.40, 0.60),
+		withFolds(finished("b", "B", "Glyphs", "ConvNet", 32, nil), 0.55, 0.46, 0.64),
+		withFolds(finished("c", "C", "Glyphs", "ConvNet", 32, nil), 0.1, 0.1, 0.1),
+		withFolds(finished("d", "A", "Omniglot", "ConvNet", 32, nil), 0.5, 0.9),
+		withFolds(finished("e", "B", "Omniglot", "ConvNet", 32, nil), 0.6, 0.7),
+	}
+	tab := DifferencesTable(exps, []string{"precision_at_1"})
+	// Glyphs: B - A = 0.05, 0.06, 0.04: mean 5 pp, SE 0.5774 pp, t(2) =
+	// 4.302652729911275: ± 2.48 pp, significant. Omniglot: A - B = -0.1,
+	// 0.2: mean 5 pp, SE 15 pp, t(1) = 12.7062: ± 190.59, not.
+	want := [][]string{
+		{"Glyphs", "P@1", "B", "A", "5.00 ± 2.48", "yes"},
+		{"Omniglot", "P@1", "A", "B", "5.00 ± 190.59", "no"},
+	}
+	if len(tab.Rows) != len(want) {
+		t.Fatalf("rows %v", tab.Rows)
+	}
+	for i, w := range want {
+		for j, c := range tab.Rows[i] {
+			if c.Text != w[j] {
+				t.Errorf("row %d column %s: %q, want %q", i, tab.Header[j], c.Text, w[j])
+			}
+		}
+	}
+}
+
+func foldMaps(folds []record.FoldResult) []map[string]float64 {
+	out := make([]map[string]float64, len(folds))
+	for i, f := range folds {
+		out[i] = f.Metrics
+	}
+	return out
 }

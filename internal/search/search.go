@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
+	"github.com/bench-ml/bench/internal/progress"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -39,7 +41,10 @@ type Options struct {
 	NumInit int    // trials from the initial design; 0: min(DefaultNumInit, Iters), or as saved
 	Seed    uint64 // of the config: the same seed gives the same trials
 	Metric  string // the validation metric the objective is, for messages
-	Out     io.Writer
+
+	Out      io.Writer          // the ranking of the trials at the end; nil prints nothing
+	Log      *slog.Logger       // each trial's start and result; nil logs nothing
+	Progress *progress.Reporter // a bar of the trials; nil shows none
 }
 
 // Run carries out the search, or continues the one saved in o.Dir: Iters
@@ -83,12 +88,18 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 		}
 		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
 	}
-	out := o.Out
+	out, log := o.Out, o.Log
 	if out == nil {
 		out = io.Discard
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bar := o.Progress.Bar("search trials", o.Iters, "trials", 1, nil)
+	defer bar.Done()
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
 	for i := range o.Iters {
+		bar.Set(i)
 		if i < len(st.Trials) && st.Trials[i].Status != Running {
 			continue
 		}
@@ -97,7 +108,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 			if err := os.RemoveAll(filepath.Join(o.Dir, st.Trials[i].Name)); err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(out, "search: %s was cut short; running it again\n", st.Trials[i].Name)
+			log.Warn("trial cut short: running it again", "trial", st.Trials[i].Name)
 		} else {
 			u, err := st.next(i, design)
 			if err != nil {
@@ -109,7 +120,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 			}
 		}
 		t := &st.Trials[i]
-		fmt.Fprintf(out, "search: %s (%d of %d): %s\n", t.Name, i+1, o.Iters, st.Space.describe(t.Values))
+		log.Info("trial", "trial", t.Name, "number", i+1, "of", o.Iters, "values", st.Space.describe(t.Values))
 		v, err := obj.Evaluate(t.Name, t.Values)
 		if err != nil {
 			return nil, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), err)
@@ -123,7 +134,8 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 		if err := st.save(o.Dir); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "search: %s: val %s %s\n", t.Name, o.Metric, formatObjective(t))
+		log.Info("trial done", "trial", t.Name, "val_"+o.Metric, formatObjective(t))
+		bar.Set(i + 1)
 	}
 	best, err := st.writeResults(o.Dir)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -60,6 +61,32 @@ func loadState(dir string) (*State, error) {
 		return nil, err
 	}
 	return nil, fmt.Errorf("%s already exists and is not a search (no %s in it); choose another --experiment_name", dir, stateFile)
+}
+
+// Load reads the state of the search folder dir; a folder without one is
+// not a search: an error.
+func Load(dir string) (*State, error) {
+	st, err := loadState(dir)
+	if err == nil && st == nil {
+		err = fmt.Errorf("%s is not a search folder (no %s in it)", dir, stateFile)
+	}
+	return st, err
+}
+
+// IsSearch reports whether dir holds a search's state.
+func IsSearch(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, stateFile))
+	return err == nil
+}
+
+// Best is the finished trial of the highest objective; nil while none has
+// one.
+func (st *State) Best() *Trial {
+	r := st.ranked()
+	if len(r) == 0 || r[0].Objective == nil {
+		return nil
+	}
+	return &r[0]
 }
 
 // compatible checks that a saved search is the one the options describe.

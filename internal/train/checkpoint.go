@@ -13,6 +13,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/record"
 )
@@ -48,7 +49,7 @@ func (f *fold) save(which string) error {
 		for key, v := range s.Tensors {
 			t := record.F64Tensor(nil, v)
 			if f32 { // the buffers of a float32 model: exact in float32, half the size
-				t = record.F32Tensor(nil, toFloat32(v))
+				t = record.F32Tensor(nil, eval.Convert[float32](v))
 			}
 			tensors[optimizerPrefix+group+"/"+key] = t
 		}

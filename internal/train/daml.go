@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/bench-ml/bench/internal/eval"
 	"math"
 	"math/rand/v2"
 
@@ -133,7 +134,7 @@ func (d *daml) losses(l *stepLosses) error {
 	}
 	n, e, t := len(l.labels), l.f.model.EmbeddingSize(), l.f.model.TrunkSize()
 	count := len(d.triplets.A)
-	rows := append(append(make([]float64, 0, (n+count)*e), l.emb...), toFloat64(l.out.SynthEmb)...)
+	rows := append(append(make([]float64, 0, (n+count)*e), l.emb...), eval.Convert[float64](l.out.SynthEmb)...)
 	labels := append(make([]int, 0, n+count), l.labels...)
 	tuples := &loss.Tuples{Triplets: true, Anchor: d.triplets.A, Positive: d.triplets.P, Negative: make([]int, count)}
 	for i, neg := range d.triplets.N {
@@ -151,7 +152,7 @@ func (d *daml) losses(l *stepLosses) error {
 		accumulate(&l.dEmb, g[:n*e], 1)
 		accumulate(&l.dSynthEmb, g[n*e:], 1)
 	}
-	synth, trunk := toFloat64(l.out.Synth), toFloat64(l.out.Trunk)
+	synth, trunk := eval.Convert[float64](l.out.Synth), eval.Convert[float64](l.out.Trunk)
 	l.addNormalizedMSE("g_hard_loss", synth, trunk, d.triplets.A, t)
 	l.addNormalizedMSE("g_reg_loss", synth, trunk, d.triplets.N, t)
 	return nil
@@ -183,6 +184,7 @@ func (l *stepLosses) addNormalizedMSE(name string, synth, trunk []float64, idx [
 		normalizeGrad(dx[r*dim:(r+1)*dim], gx, v, nv)
 	}
 	l.total += w * sum / size
+	l.parts[name] = sum / size
 	accumulate(&l.dSynth, ds, 1)
 	accumulate(&l.dTrunk, dx, 1)
 }

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -109,7 +108,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFold(e, folder, splits[0], newLogger(io.Discard, false))
+	f, err := newFold(e, folder, splits[0], newLogger(nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +172,7 @@ func TestNormalizedMSEGradient(t *testing.T) {
 	}
 	f := &fold{env: &env{spec: &experiment.Spec{LossWeights: map[string]float64{"g_hard_loss": 0.3}}}}
 	value := func() (float64, *stepLosses) {
-		l := &stepLosses{f: f}
+		l := &stepLosses{f: f, parts: map[string]float64{}}
 		l.addNormalizedMSE("g_hard_loss", synth, trunk, idx, dim)
 		return l.total, l
 	}

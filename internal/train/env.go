@@ -8,6 +8,7 @@ import (
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/progress"
 )
 
 // modelExt is the file extension of a model checkpoint.
@@ -20,7 +21,12 @@ type env struct {
 	ds         data.Dataset
 	trainData  *data.Loader
 	evalData   *data.Loader
-	numClasses int // of the whole dataset; a fold's training set has fewer
+	numClasses int                // of the whole dataset; a fold's training set has fewer
+	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
+	// sync writes the experiment's databases from its folder; the folds
+	// call it after each flush of their records. Nil until the folder
+	// exists.
+	sync func() error
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
@@ -95,6 +101,8 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 	emb = make([]float32, 0, len(items)*dim)
 	labels = make([]int, 0, len(items))
 	chunk := e.spec.Tester.BatchSize
+	bar := e.bars.Bar("embedding", len(items), "img", 1, nil)
+	defer bar.Done()
 	for start := 0; start < len(items); start += chunk {
 		idx := items[start:min(start+chunk, len(items))]
 		b, err := e.evalData.Load(idx, 0)
@@ -112,6 +120,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 		}
 		emb = append(emb, out...)
 		labels = append(labels, b.Labels...)
+		bar.Set(len(labels))
 	}
 	return emb, dim, labels, nil
 }
@@ -125,7 +134,10 @@ func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool)
 	opt := e.spec.Tester.Accuracy
 	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
+	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
+	bar.Set(1)
+	bar.Done()
 	if err != nil {
 		return nil, err
 	}

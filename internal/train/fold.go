@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -70,7 +69,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		return err
 	}
 	if resumed {
-		log.Printf("%s: resumed from the %s checkpoint at epoch %d", sp.Name, resume, f.state.Epoch)
+		log.Info("resumed", "fold", sp.Name, "checkpoint", resume, "epoch", f.state.Epoch)
 	} else if s.CheckUntrained {
 		if err := f.checkUntrained(); err != nil {
 			return err
@@ -90,7 +89,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 			}
 		}
 	}
-	log.Printf("%s: best epoch %d, val %s %.4f", sp.Name, f.state.BestEpoch, s.PrimaryMetric, f.state.BestMetric)
+	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
 	return nil
 }
 
@@ -289,8 +288,8 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	start := time.Now()
-	defer f.log.EndProgress()
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), s.IterationsPerEpoch, "img", float64(s.BatchSize), f.log.exp.eta)
+	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
 			return fmt.Errorf("stopped in epoch %d before iteration %d; %s: %w", epoch, step+1, f.lastCheckpoint(), context.Cause(ctx))
@@ -300,23 +299,31 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 			return err
 		}
 		row := map[string]float64{"iteration": float64(step + 1), "epoch": float64(epoch)}
-		columns := []string{"iteration", "epoch", "total_loss"} // in this order, whatever a map's order
 		// The rates this step uses, read before the schedulers move them.
+		var rates []string
 		for _, o := range f.modelOpts {
 			row["lr_"+o.group] = o.LR()
-			columns = append(columns, "lr_"+o.group)
+			rates = append(rates, "lr_"+o.group)
 		}
 		if f.lossOpt != nil {
 			row["lr_metric_loss"] = f.lossOpt.LR()
-			columns = append(columns, "lr_metric_loss")
+			rates = append(rates, "lr_metric_loss")
 		}
-		value, err := f.step(b)
+		value, parts, err := f.step(b)
 		if err != nil {
 			return fmt.Errorf("epoch %d, iteration %d: %w", epoch, step+1, err)
 		}
 		row["total_loss"] = value
+		for k, v := range parts {
+			row[k] = v
+		}
+		// In this order, whatever a map's: the steps, the losses, the
+		// miners' counts, the rates.
+		columns := slices.Concat([]string{"iteration", "epoch", "total_loss"}, slices.Sorted(maps.Keys(parts)), rates)
 		f.lossTable.Add(row, columns...)
-		f.log.Progress(f.split.Name, epoch, s.NumEpochs, step-first+1, s.IterationsPerEpoch, value, time.Since(start))
+		f.log.exp.step()
+		bar.SetStatus("loss %.4f", value)
+		bar.Set(step - first + 1)
 	}
 	return nil
 }
@@ -329,18 +336,20 @@ func (f *fold) lastCheckpoint() string {
 	return "no checkpoint yet, the fold will start over"
 }
 
-// step trains on one batch and returns the weighted loss.
-func (f *fold) step(b data.Batch) (float64, error) {
+// step trains on one batch and returns the weighted loss, and each loss's
+// value and each miner's tuple counts.
+func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 	labels := make([]int, len(b.Labels))
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
 	if f.daml != nil {
 		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	var total float64
+	var parts map[string]float64
 	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
 		l := newStepLosses(f, out, labels)
 		var err error
@@ -352,14 +361,14 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		default:
 			err = l.metricAndClassifier()
 		}
-		total = l.total
+		total, parts = l.total, l.parts
 		return l.grads(), err
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return 0, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
+		return 0, nil, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
 		if f.daml == nil || f.daml.phase.steps(o.group) {
@@ -371,7 +380,7 @@ func (f *fold) step(b data.Batch) (float64, error) {
 		f.lossOpt.Step()
 		f.lossOpt.EndIteration()
 	}
-	return total, nil
+	return total, parts, nil
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the
@@ -386,12 +395,12 @@ func (f *fold) checkUntrained() error {
 		if trunkOnly {
 			what = "trunk only"
 		}
-		f.log.Printf("%s untrained (%s): %s", f.split.Name, what, formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
 		if !trunkOnly {
 			f.recordAccuracies(0, metrics)
 		}
 	}
-	return f.records.Flush()
+	return f.flush()
 }
 
 // evaluateAndSave evaluates the splits to eval, steps the plateau
@@ -412,13 +421,12 @@ func (f *fold) evaluateAndSave() error {
 	if improved {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
-	f.log.Printf("%s epoch %d val: %s%s", f.split.Name, f.state.Epoch, formatMetrics(metrics["val"], s.PrimaryMetric),
-		map[bool]string{true: " (best)", false: ""}[improved])
+	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
 	// Records first, then best, then latest: a run killed in between
 	// resumes from the previous latest, which cuts the records back and
 	// trains this epoch again, rewriting best. So a checkpoint never
 	// lacks the records before it, and best is never behind latest.
-	if err := f.records.Flush(); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	if improved {
@@ -430,7 +438,17 @@ func (f *fold) evaluateAndSave() error {
 		return err
 	}
 	f.saved = f.state.Epoch
+	f.log.Debug("checkpoint saved", "fold", f.split.Name, "epoch", f.state.Epoch, "folder", f.folder.ModelsDir(f.split.Name), "best", improved)
 	return nil
+}
+
+// flush writes the fold's records and, from them, the experiment's
+// databases.
+func (f *fold) flush() error {
+	if err := f.records.Flush(); err != nil {
+		return err
+	}
+	return f.env.sync()
 }
 
 // evaluateSplits computes the metrics of each split to eval. val always
@@ -480,23 +498,4 @@ func classIDs(ds data.Dataset, items []int) map[int]int {
 		ids[l] = i
 	}
 	return ids
-}
-
-func toFloat64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-func toFloat32(x []float64) []float32 {
-	if x == nil {
-		return nil
-	}
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }

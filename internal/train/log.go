@@ -3,49 +3,69 @@ package train
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/bench-ml/bench/internal/progress"
 )
 
-// logger writes what a run does. On a terminal the progress of an epoch
-// redraws one line; elsewhere (CI logs, files) it stays quiet and only whole
-// lines are written.
+// logger is what a run tells its user: log records (to stderr in bench),
+// progress bars (beside them), and the results (to stdout).
 type logger struct {
-	w        io.Writer
-	terminal bool
-	drawn    bool
+	*slog.Logger
+	out  io.Writer
+	bars *progress.Reporter // nil shows none
+	exp  *experimentProgress
 }
 
-func newLogger(w io.Writer, terminal bool) *logger {
-	if w == nil {
-		w = io.Discard
+// newLogger fills in what is nil: no records, no results, no bars.
+func newLogger(log *slog.Logger, out io.Writer, bars *progress.Reporter) *logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	return &logger{w: w, terminal: terminal}
-}
-
-func (l *logger) Printf(format string, args ...any) {
-	l.EndProgress()
-	fmt.Fprintf(l.w, format+"\n", args...)
-}
-
-// Progress shows the state of an epoch: iteration, loss, and the time
-// left in the epoch.
-func (l *logger) Progress(scheme string, epoch, epochs, it, its int, loss float64, elapsed time.Duration) {
-	if !l.terminal {
-		return
+	if out == nil {
+		out = io.Discard
 	}
-	eta := time.Duration(float64(elapsed) / float64(it) * float64(its-it)).Round(time.Second)
-	fmt.Fprintf(l.w, "\r%s epoch %d/%d iteration %d/%d loss %.4f ETA %s   ", scheme, epoch, epochs, it, its, loss, eta)
-	l.drawn = true
+	return &logger{Logger: log, out: out, bars: bars, exp: &experimentProgress{start: time.Now()}}
 }
 
-// EndProgress ends a progress line, on a terminal.
-func (l *logger) EndProgress() {
-	if l.drawn {
-		fmt.Fprintln(l.w)
-		l.drawn = false
+// Result prints a line of results.
+func (l *logger) Result(format string, args ...any) {
+	fmt.Fprintf(l.out, format+"\n", args...)
+}
+
+// experimentProgress counts the training iterations of a whole experiment,
+// for its ETA: all folds running every epoch, which patience may cut short.
+type experimentProgress struct {
+	mu          sync.Mutex
+	start       time.Time
+	done, total int
+}
+
+func (e *experimentProgress) plan(total int) {
+	e.mu.Lock()
+	e.total, e.start = total, time.Now()
+	e.mu.Unlock()
+}
+
+func (e *experimentProgress) step() {
+	e.mu.Lock()
+	e.done++
+	e.mu.Unlock()
+}
+
+// eta is the suffix of the epoch bars: the time left in the experiment.
+func (e *experimentProgress) eta() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done == 0 || e.total <= e.done {
+		return ""
 	}
+	left := time.Duration(float64(time.Since(e.start)) / float64(e.done) * float64(e.total-e.done))
+	return "experiment ETA " + progress.Duration(left)
 }
 
 // formatMetrics prints the primary metric first, then the others sorted.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/bench-ml/bench/internal/eval"
 
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/nn"
@@ -15,18 +16,21 @@ type stepLosses struct {
 	labels []int
 	emb    []float64 // the embeddings, batch x EmbeddingSize()
 	total  float64
+	// parts are what the losses record of the step besides the total:
+	// each loss's unweighted value and each miner's tuple counts.
+	parts map[string]float64
 	// The gradients, nil until a loss uses that output.
 	dEmb, dLogits, dTrunk, dSynth, dSynthEmb []float64
 }
 
 func newStepLosses(f *fold, out nn.Outputs[float32], labels []int) *stepLosses {
-	return &stepLosses{f: f, out: out, labels: labels, emb: toFloat64(out.Emb)}
+	return &stepLosses{f: f, out: out, labels: labels, emb: eval.Convert[float64](out.Emb), parts: map[string]float64{}}
 }
 
 // grads are the gradients the model backpropagates.
 func (l *stepLosses) grads() nn.Grads[float32] {
-	return nn.Grads[float32]{Emb: toFloat32(l.dEmb), Logits: toFloat32(l.dLogits),
-		Trunk: toFloat32(l.dTrunk), Synth: toFloat32(l.dSynth), SynthEmb: toFloat32(l.dSynthEmb)}
+	return nn.Grads[float32]{Emb: eval.Convert[float32](l.dEmb), Logits: eval.Convert[float32](l.dLogits),
+		Trunk: eval.Convert[float32](l.dTrunk), Synth: eval.Convert[float32](l.dSynth), SynthEmb: eval.Convert[float32](l.dSynthEmb)}
 }
 
 // mine returns the tuples of the named miner, nil (all tuples) without one.
@@ -38,6 +42,12 @@ func (l *stepLosses) mine(name string, x []float64, n, d int) (*loss.Tuples, err
 	t, err := m.Mine(x, n, d, l.labels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if t.Triplets {
+		l.parts[name+"_triplets"] = float64(len(t.Anchor))
+	} else {
+		l.parts[name+"_pos_pairs"] = float64(len(t.A1))
+		l.parts[name+"_neg_pairs"] = float64(len(t.A2))
 	}
 	return t, nil
 }
@@ -56,6 +66,7 @@ func (l *stepLosses) add(name string, x []float64, n, d int, labels []int, tuple
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	l.total += w * v
+	l.parts[name] = v
 	accumulate(dx, g, w)
 	if w != 1 {
 		for _, wt := range l.f.losses[name].Weights() {
@@ -80,7 +91,7 @@ func (l *stepLosses) metricAndClassifier() error {
 		return err
 	}
 	if _, ok := l.f.losses["classifier_loss"]; ok {
-		return l.add("classifier_loss", toFloat64(l.out.Logits), n, l.f.model.NumClasses(), l.labels, nil, &l.dLogits, 1)
+		return l.add("classifier_loss", eval.Convert[float64](l.out.Logits), n, l.f.model.NumClasses(), l.labels, nil, &l.dLogits, 1)
 	}
 	return nil
 }

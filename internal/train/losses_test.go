@@ -50,6 +50,11 @@ func TestCascadedSlices(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantTotal += w * v
+		// Each loss records its unweighted value; one left out by a zero
+		// weight is not computed, so not recorded.
+		if got, ok := l.parts[[]string{"metric_loss_0", "metric_loss_1", "metric_loss_2"}[i]]; ok != (w != 0) || ok && math.Abs(got-v) > 1e-12 {
+			t.Errorf("slice %d: recorded loss %v (%v); want %v (%v)", i, got, ok, v, w != 0)
+		}
 		for r := range n {
 			for c := range size {
 				if got, want := l.dEmb[r*d+start+c], w*g[r*size+c]; math.Abs(got-want) > 1e-12 {

@@ -7,9 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +18,7 @@ import (
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -63,7 +62,8 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	log := newLogger(o.Out, o.Progress)
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
 		// What only the data can tell (image sizes against the model, the
@@ -78,23 +78,81 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, folder.Close()) }()
+	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
+			err = perr
+		}
+	}()
 	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
 		return err
 	}
-	log.Printf("experiment %s: %d images, %d classes, %d split schemes", folder.Path, ds.Len(), len(ds.Classes()), len(splits))
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
+	schemes := make([]string, len(splits))
+	for i, sp := range splits {
+		schemes[i] = sp.Name
+	}
+	hparams := tree.Flat()
+	env.sync = func() error {
+		return record.WriteExperimentDB(folder, schemes, hparams, o.GlobalDBPath)
+	}
 	if trainNow {
+		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
 		for _, sp := range splits {
 			start := time.Now()
 			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Printf("%s: trained in %s", sp.Name, time.Since(start).Round(time.Second))
+			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
-	return testFolds(env, folder, splits, log)
+	if err := testFolds(env, folder, splits, log); err != nil {
+		return err
+	}
+	if err := env.sync(); err != nil {
+		return err
+	}
+	return writeExperimentEvents(folder, schemes, hparams, env.spec.PrimaryMetric)
+}
+
+// writeExperimentEvents writes the experiment's TensorBoard session: its
+// hyperparameters, the validation primary metric per epoch averaged over
+// the folds that reached it, and the test results, which TensorBoard's
+// HParams tab shows as the metric columns of the experiment's row.
+func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[string]any, primary string) error {
+	sums, counts := map[int64]float64{}, map[int64]int{}
+	for _, scheme := range schemes {
+		t, err := record.LoadTable(filepath.Join(folder.RecordsDir(scheme), "accuracies_val.csv"))
+		if err != nil {
+			return err
+		}
+		epochs, values := t.Points("epoch", primary)
+		for i, e := range epochs {
+			sums[int64(e)] += values[i]
+			counts[int64(e)]++
+		}
+	}
+	var scalars []record.Scalar
+	for _, e := range slices.Sorted(maps.Keys(sums)) {
+		scalars = append(scalars, record.Scalar{Tag: "val_mean_over_folds/" + primary, Step: e, Value: sums[e] / float64(counts[e])})
+	}
+	res, err := record.ReadResults(folder.MetaLogsDir())
+	if err != nil {
+		return err
+	}
+	for _, m := range slices.Sorted(maps.Keys(res.Separated)) {
+		scalars = append(scalars, record.Scalar{Tag: "test_separated/" + m, Value: res.Separated[m].Mean})
+	}
+	for _, m := range slices.Sorted(maps.Keys(res.Concatenated)) {
+		scalars = append(scalars, record.Scalar{Tag: "test_concatenated/" + m, Value: res.Concatenated[m]})
+	}
+	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
 // openFolder creates (and locks) the experiment folder and saves the resolved config
@@ -182,56 +240,51 @@ func describeChanges(changes []config.Change) string {
 	return strings.Join(parts, "; ")
 }
 
+// embeddingsDir keeps the test embeddings when save_embeddings is true,
+// named as bench embed names them.
+func embeddingsDir(f *record.Folder) string { return filepath.Join(f.Path, "embeddings") }
+
 // testFolds evaluates each fold's best model on the test set ("separated",
 // mean and 95% CI over folds) and the folds' concatenated embeddings
 // ("concatenated"), and writes both to meta_logs.
 func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+	test := &record.TestResults{}
 	var perFold []map[string]float64
 	var embs [][]float32
 	var dims []int
 	var labels []int
 	for _, sp := range splits {
-		best := checkpointPath(folder, sp.Name, "best")
-		c, _, err := readCheckpoint(best, "best")
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
-		}
+		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, false)
 		if err != nil {
 			return err
 		}
-		m, err := env.newModel(len(classIDs(env.ds, sp.Train)))
-		if err != nil {
-			return err
-		}
-		if err := m.SetTensors(modelTensors(c)); err != nil {
-			return fmt.Errorf("%s: %w", best, err)
-		}
-		emb, dim, lab, err := env.embed(m, sp.Test, false)
-		if err != nil {
-			return err
+		if env.spec.SaveEmbeddings {
+			if _, err := writeEmbeddings(embeddingsDir(folder), sp.Name+"_test", emb, dim, lab); err != nil {
+				return err
+			}
 		}
 		res, err := env.evaluate(emb, lab, dim)
 		if err != nil {
 			return err
 		}
 		perFold = append(perFold, res)
+		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
+		test.EmbeddingSize = dim
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
-		log.Printf("%s test: %s", sp.Name, formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 	}
-	separated := eval.Aggregate(perFold)
-	if err := writeSummary(folder, "separated", separated); err != nil {
-		return err
-	}
+	results := record.Results{Separated: eval.Aggregate(perFold), Test: test}
 	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
 	if err != nil {
 		return err
 	}
-	concatenated, err := env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated)
-	if err != nil {
+	if results.Concatenated, err = env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated); err != nil {
 		return err
 	}
-	if err := writeMetrics(folder, "concatenated", concatenated); err != nil {
-		return err
+	if env.spec.SaveEmbeddings {
+		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+			return err
+		}
 	}
 	if env.spec.CheckUntrained {
 		// The same model before training, on the same test set: the
@@ -244,56 +297,16 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		if err != nil {
 			return err
 		}
-		untrained, err := env.evaluate(emb, lab, dim)
-		if err != nil {
+		if results.Untrained, err = env.evaluate(emb, lab, dim); err != nil {
 			return err
 		}
-		if err := writeMetrics(folder, "untrained", untrained); err != nil {
-			return err
-		}
-		log.Printf("untrained test: %s", formatMetrics(untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
+	}
+	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
+		return err
 	}
 	pm := env.spec.PrimaryMetric
-	s := separated[pm]
-	log.Printf("test %s: separated %.4f ± %.4f (95%% CI %.4f-%.4f over %d folds), concatenated %.4f",
-		pm, s.Mean, s.StdErr, s.CILow, s.CIHigh, s.N, concatenated[pm])
+	log.Result("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
+	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
-}
-
-// writeSummary writes the per-metric mean, standard error and 95% interval
-// over folds as CSV and JSON.
-func writeSummary(folder *record.Folder, name string, s map[string]eval.Summary) error {
-	dir := folder.MetaLogsDir()
-	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	out := map[string]map[string]any{}
-	for _, k := range slices.Sorted(maps.Keys(s)) {
-		v := s[k]
-		row := map[string]float64{"mean": v.Mean, "stderr": v.StdErr, "ci95_low": v.CILow, "ci95_high": v.CIHigh, "n": float64(v.N)}
-		out[k] = map[string]any{}
-		for name, x := range row {
-			// One fold has no spread: NaN, which JSON spells null.
-			out[k][name] = x
-			if math.IsNaN(x) {
-				out[k][name] = nil
-			}
-		}
-		tab.AddLabeled("metric", k, row, "mean", "stderr", "ci95_low", "ci95_high", "n")
-	}
-	if err := tab.Flush(); err != nil {
-		return err
-	}
-	return record.WriteJSON(filepath.Join(dir, name+".json"), out)
-}
-
-// writeMetrics writes one evaluation's metrics as CSV and JSON.
-func writeMetrics(folder *record.Folder, name string, m map[string]float64) error {
-	dir := folder.MetaLogsDir()
-	tab := record.NewTable(filepath.Join(dir, name+".csv"))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tab.AddLabeled("metric", k, map[string]float64{"value": m[k]}, "value")
-	}
-	if err := tab.Flush(); err != nil {
-		return err
-	}
-	return record.WriteJSON(filepath.Join(dir, name+".json"), m)
 }

@@ -1,0 +1,137 @@
+// Package provenance says which bench, on which machine and with which
+// command line, made an experiment: bench --version, and provenance.json in
+// every experiment folder.
+package provenance
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bench-ml/bench/internal/record"
+)
+
+// File is the name of the provenance file in an experiment folder.
+const File = "provenance.json"
+
+// Build is what the Go toolchain recorded in the binary.
+type Build struct {
+	Version   string `json:"bench_version"` // the module version; (devel) for a build from a checkout
+	Revision  string `json:"revision"`      // the VCS commit, "" when not recorded
+	Modified  bool   `json:"revision_modified"`
+	GoVersion string `json:"go_version"`
+}
+
+// ReadBuild reads the binary's build information.
+func ReadBuild() Build {
+	b := Build{Version: "(unknown)", GoVersion: runtime.Version()}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	b.Version = bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Revision = s.Value
+		case "vcs.modified":
+			b.Modified = s.Value == "true"
+		}
+	}
+	return b
+}
+
+// Version is the one-line answer of bench --version.
+func Version() string { return ReadBuild().String() }
+
+// String is the build in one line, with the platform it runs on.
+func (b Build) String() string {
+	rev := "revision unknown (built without VCS information)"
+	if b.Revision != "" {
+		rev = "revision " + b.Revision
+		if b.Modified {
+			rev += " with local changes"
+		}
+	}
+	return fmt.Sprintf("%s, %s, %s %s/%s", b.Version, rev, b.GoVersion, runtime.GOOS, runtime.GOARCH)
+}
+
+// A Run is one bench process working on an experiment.
+type Run struct {
+	Build
+	OS      string     `json:"os"`
+	Arch    string     `json:"arch"`
+	CPU     string     `json:"cpu_model"`
+	Threads int        `json:"threads"` // GOMAXPROCS
+	Command []string   `json:"command_line"`
+	Start   time.Time  `json:"start"`
+	End     *time.Time `json:"end,omitempty"` // missing while running, or if the process died
+	Outcome string     `json:"outcome"`       // running, finished, interrupted or failed: the error
+}
+
+// A Record is the provenance file of one experiment folder: every process
+// that worked on it (training, resuming, evaluating), oldest first.
+type Record struct {
+	Runs []Run `json:"runs"`
+	path string
+}
+
+// Start appends this process to the folder's provenance file and writes it:
+// a resumed or re-evaluated experiment keeps the entries of earlier runs.
+func Start(folder string, command []string) (*Record, error) {
+	r := &Record{path: filepath.Join(folder, File)}
+	if err := record.ReadJSON(r.path, r); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", r.path, err)
+	}
+	r.Runs = append(r.Runs, Run{
+		Build: ReadBuild(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(),
+		Threads: runtime.GOMAXPROCS(0), Command: command, Start: time.Now().UTC(), Outcome: "running",
+	})
+	return r, record.WriteJSON(r.path, r)
+}
+
+// Finish records the end time and the outcome of this process: err nil
+// (finished), an interruption, or an error.
+func (r *Record) Finish(err error, interrupted bool) error {
+	run := &r.Runs[len(r.Runs)-1]
+	end := time.Now().UTC()
+	run.End = &end
+	switch {
+	case err == nil:
+		run.Outcome = "finished"
+	case interrupted:
+		run.Outcome = "interrupted"
+	default:
+		run.Outcome = "failed: " + err.Error()
+	}
+	return record.WriteJSON(r.path, r)
+}
+
+// cpuModel is the "model name" of /proc/cpuinfo, or "" where there is none.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	return modelName(f)
+}
+
+func modelName(r io.Reader) string {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		key, value, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
+}

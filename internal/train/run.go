@@ -62,6 +62,9 @@ func Run(ctx context.Context, o experiment.Options) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := env.checkMemory(); err != nil {
+		return err
+	}
 	log := newLogger(o.Log, o.Out, o.Progress)
 	env.bars = o.Progress
 	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""

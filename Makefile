@@ -1,11 +1,12 @@
 # The two commands of README.md: `make run` trains and evaluates the default
 # experiment on the built-in dataset; `make test` runs every test. Go fetches
-# the modules itself on first use; nothing else needs installing.
+# the modules itself on first use. make test also brings up a one-node
+# Slurm (scripts/slurm/up.sh: apt, as root) for the launcher's tests.
 
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test bench bench-large vet chromium fuzz
+.PHONY: build run smoke test slurm bench bench-large bench-vs-torch vet chromium fuzz
 
 build:
 	go build -o bench ./cmd/bench
@@ -24,9 +25,14 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium could not be installed: the report's browser test will skip"
 
-test: chromium
+test: chromium slurm
 	go vet ./...
 	go test -count=1 -timeout 30m ./...
+
+# A one-node Slurm on loopback, which the tests of --launcher slurm use;
+# idempotent (seconds when it runs already).
+slurm:
+	scripts/slurm/up.sh
 
 # Benchmarks print images/s, ns/op, seconds and peak RSS; -short leaves out
 # the 120,000-embedding evaluations, which bench-large runs (minutes).
@@ -35,6 +41,13 @@ bench:
 
 bench-large:
 	go test -run '^$$' -bench 'KNN|AllMetrics' -benchtime 1x -timeout 60m ./internal/eval
+
+# bench against PyTorch (Debian's python3-torch) on the reference model,
+# alternating the two; not part of the tests.
+PYTHON ?= /usr/bin/python3
+ROUNDS ?= 3
+bench-vs-torch: build
+	benchmarks/vs_torch.sh ./bench $(PYTHON) $(ROUNDS)
 
 vet:
 	go vet ./...

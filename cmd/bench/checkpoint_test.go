@@ -119,24 +119,4 @@ func TestDamagedCheckpoint(t *testing.T) {
 		t.Fatalf("the restored checkpoints: %v\n%s", err, out)
 	}
 
-	// A saved config edited by hand: refused, then accepted and recorded
-	// with --merge_argparse_when_resuming.
-	dataset := filepath.Join(exp, "configs", "config_dataset.yaml")
-	text := readFile(t, dataset)
-	if !strings.Contains(text, "shuffle: false") {
-		t.Fatalf("%s has no shuffle: false:\n%s", dataset, text)
-	}
-	os.WriteFile(dataset, []byte(strings.Replace(text, "shuffle: false", "shuffle: true", 1)), 0o644)
-	refused(t, exp, resume, "was edited since the experiment started", "shuffle: false -> true", "--merge_argparse_when_resuming")
-	refused(t, exp, eval, "was edited since the experiment started")
-	if out, err := bench(t, append(resume, "--merge_argparse_when_resuming")...); err != nil {
-		t.Fatalf("accepting the edit: %v\n%s", err, out)
-	}
-	diffs, _ := os.ReadDir(filepath.Join(exp, "configs", "diffs"))
-	if len(diffs) != 1 || !strings.Contains(readFile(t, filepath.Join(exp, "configs", "diffs", diffs[0].Name())), "shuffle") {
-		t.Errorf("the accepted edit was not recorded: %v", diffs)
-	}
-	if out, err := bench(t, eval...); err != nil {
-		t.Fatalf("eval after accepting the edit: %v\n%s", err, out)
-	}
 }

@@ -54,5 +54,8 @@ concatenated.json exactly. val and train are each fold's own classes.`,
 	f.StringVar(&r.Fold, "fold", "all", "all, a fold's position (0, 1, ...) or its split scheme name")
 	f.BoolVar(&r.UseTrunkOutput, "use_trunk_output", false, "write the trunk's output instead of the embedder's")
 	f.StringVar(&r.Out, "out", "", "folder to write the .npy files into (required)")
+	for _, dir := range []string{"root_experiment_folder", "dataset_root", "out"} {
+		cmd.RegisterFlagCompletionFunc(dir, completeDirs)
+	}
 	return cmd
 }

@@ -71,7 +71,7 @@ func TestHostileInputs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{runArgs(t, root, "--experiment_name", "x", "--optimizers~APPLY~2", "{lr: .nan}"), "lr: want a number, got NaN"},
+		{runArgs(t, root, "--experiment_name", "x", "--optimizers", "{trunk_optimizer: {Adam: {lr: .nan}}}"), "lr: want a number, got NaN"},
 		{runArgs(t, root, "--experiment_name", "x", "--loss_weights", "{metric_loss: .inf}"), "+Inf"},
 		{runArgs(t, root, "--experiment_name", "x", "--trainer", aliasBomb()), "--trainer: expands to more than"},
 		{runArgs(t, root, "--experiment_name", "x", "--batch_size", "4000000000"), "batch_size and transforms: 4000000000 images"},

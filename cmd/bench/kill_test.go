@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -30,11 +29,6 @@ func crashArgs(root string) []string {
 		"--dataset", "{Glyphs: {images_per_class: 6, image_size: 16}}",
 		"--transforms~OVERRIDE~", "{train: {Resize: {size: 16}}, eval: {Resize: {size: 16}}}",
 		"--models~OVERRIDE~", "{trunk: {ConvNet: {channels: [8]}}, embedder: {MLP: {layer_sizes: [16]}}}"}
-}
-
-// child is a command running the built bench.
-func child(t *testing.T, args ...string) *exec.Cmd {
-	return exec.Command(binary(t), args...)
 }
 
 // resumeArgs continue the experiment of crashArgs.
@@ -219,7 +213,10 @@ func (w *watcher) read(changed func(path string) bool) {
 			w.mu.Unlock()
 			path := filepath.Join(dir, name)
 			if ev.Mask&syscall.IN_ISDIR != 0 {
-				if ev.Mask&syscall.IN_CREATE != 0 {
+				// A folder renamed into place (the new experiment is
+				// made as .<name>.new* and renamed) is watched anew under
+				// its name.
+				if ev.Mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) != 0 {
 					w.add(path, report)
 				}
 				continue
@@ -234,7 +231,7 @@ func (w *watcher) read(changed func(path string) bool) {
 func (w *watcher) close() { w.f.Close() }
 
 var (
-	tempName   = regexp.MustCompile(`^\.(.*)\.tmp\d*$`)
+	tempName   = regexp.MustCompile(`^\.(.*)\.(tmp|new)\d*$`)
 	eventsName = regexp.MustCompile(`^events\.out\.tfevents\..*`)
 )
 

@@ -18,7 +18,7 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results", "global_db_path"}
+		"resume_training", "reproduce_results", "global_db_path", "fold"}
 	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help", "quiet", "verbose"}
 )
 
@@ -36,6 +36,9 @@ const runUsage = `Flags:
   --evaluate                       test each fold's best model; aggregate ("separated")
   --evaluate_ensemble              also evaluate the folds' concatenated embeddings
   --reproduce_results EXP_FOLDER   re-run a saved experiment from its configs
+  --fold N                         train and test split scheme N (index or name) only;
+                                   concurrent jobs of one experiment share its folder
+  --launcher local|slurm           run the folds as separate jobs (flags below)
   --global_db_path FILE            also write the experiment's records and results
                                    into this SQLite database shared by experiments
   --<key> YAML                     override a top-level config key, e.g.
@@ -65,15 +68,22 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 	return &cobra.Command{
 		Use:                use,
 		Short:              short,
-		Long:               long + "\n\n" + runUsage,
+		Long:               long + "\n\n" + runUsage + launchUsage,
 		DisableFlagParsing: true,
 		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			l, args, err := parseLaunchArgs(args)
+			if err != nil {
+				return err
+			}
 			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
 			o.Evaluate = o.Evaluate || evaluate
+			if l.Launcher != "" {
+				return launchRun(cmd.Context(), o, l)
+			}
 			return howToResume(train.Run(cmd.Context(), o), o)
 		},
 	}
@@ -107,6 +117,9 @@ prints the resolved YAML, one document per category.
 				text, err := tree.YAML(cat)
 				if err != nil {
 					return err
+				}
+				if string(text) == "{}\n" {
+					continue // a category no config uses, such as config_factories
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s---\n", cat, text)
 			}
@@ -189,6 +202,7 @@ func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, 
 		RootConfigFolder:      get("root_config_folder", ""),
 		ResumeTraining:        get("resume_training", ""),
 		ReproduceResults:      get("reproduce_results", ""),
+		Fold:                  get("fold", ""),
 		GlobalDBPath:          get("global_db_path", ""),
 		MergeArgsWhenResuming: a.Bools["merge_argparse_when_resuming"],
 		Evaluate:              a.Bools["evaluate"],

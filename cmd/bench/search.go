@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,8 @@ const searchUsage = `Flags:
   --<key> YAML                     override a top-level config key, as for run
   --set a.b.c=VALUE                override one nested key
   --quiet, --verbose               log only warnings, or debugging detail too
+  --launcher local|slurm, --parallel Q, --jobs N, --slurm OPTS: run the trials as
+                                   jobs, Q at once (see the launcher flags below)
 
 Mark each hyperparameter to tune with a range in a config file or override:
   lr~LOG_BAYESIAN~: [1e-6, 1e-2]   a float, searched on a log scale
@@ -49,10 +53,14 @@ again to continue a stopped search, or with a larger --bayes_opt_iters to
 extend a finished one. At the end NAME/best.json names the best trial and
 NAME/trials.csv lists all of them, best first.
 
-` + searchUsage,
+` + searchUsage + launchUsage,
 		DisableFlagParsing: true,
 		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			l, args, err := parseLaunchArgs(args)
+			if err != nil {
+				return err
+			}
 			o, help, err := parseRunArgs(cmd, args)
 			if err != nil || help {
 				return helpOr(cmd, help, err)
@@ -65,10 +73,15 @@ NAME/trials.csv lists all of them, best first.
 			if err != nil {
 				return err
 			}
+			obj, parallel, err := trialObjective(cmd.Context(), o, space, l)
+			if err != nil {
+				return err
+			}
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Out: o.Out, Log: o.Log, Progress: o.Progress,
-			}, trainer{cmd.Context(), o, space})
+				Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel,
+				Out: o.Out, Log: o.Log, Progress: o.Progress,
+			}, obj)
 			if errors.Is(err, context.Canceled) {
 				err = fmt.Errorf("%w; run the same command again to continue the search", err)
 			}
@@ -154,12 +167,22 @@ type trainer struct {
 }
 
 func (tr trainer) Evaluate(name string, values map[string]float64) (float64, error) {
-	o := tr.o
-	o.RootExperimentFolder = o.Folder()
-	o.ExperimentName = name
-	o.Overrides = append(slices.Clip(o.Overrides), tr.space.Overrides(values, "search "+name)...)
+	o := trialOptions(tr.o, tr.space, name, values)
 	if err := train.Run(tr.ctx, o); err != nil {
 		return 0, err
 	}
 	return search.ValidationObjective(o.Folder())
+}
+
+// trialOptions are the options of a trial's experiment: in the search
+// folder, with the trial's values. A trial whose folder exists was cut
+// short by a stopped search: it continues from its checkpoints.
+func trialOptions(o experiment.Options, space search.Space, name string, values map[string]float64) experiment.Options {
+	o.RootExperimentFolder = o.Folder()
+	o.ExperimentName = name
+	o.Overrides = append(slices.Clip(o.Overrides), space.Overrides(values, "search "+name)...)
+	if _, err := os.Stat(filepath.Join(o.Folder(), "configs")); err == nil {
+		o.ResumeTraining = "latest"
+	}
+	return o
 }

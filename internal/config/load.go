@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,22 +16,29 @@ import (
 )
 
 // Categories are the config categories, in the order their files are merged
-// and written.
+// and written. config_factories holds powerful_benchmarker's `factories`,
+// which bench accepts only with their default values.
 var Categories = []string{
 	"config_general", "config_dataset", "config_models", "config_loss_and_miners",
-	"config_transforms", "config_optimizers", "config_eval",
+	"config_transforms", "config_optimizers", "config_eval", "config_factories",
 }
+
+// foldernamesFile is powerful_benchmarker's optional list of the categories
+// of a config folder and the files each merges by default.
+const foldernamesFile = "config_foldernames.yaml"
 
 // Load merges the config files of every category, then the command-line
 // overrides in order. names maps a category to its file names, merged left
-// to right; a category without names uses [default]. A name is read from
-// rootConfigFolder/<category>/<name>.yaml when that file exists, else from
-// the configs built into the binary; rootConfigFolder may be "" (built-in
-// configs only). config_general is merged last, so that a general
-// profile (smoke, daml) can change keys of any category, as
-// powerful_benchmarker's config_general files do. A top-level key belongs
-// to the first category whose files set it (SetTop may move it); an
-// override may only change a key some category set.
+// to right; a category without names uses the names
+// rootConfigFolder/config_foldernames.yaml lists for it, or [default]. A
+// name is read from rootConfigFolder/<category>/<name>.yaml when that file
+// exists, else from the configs built into the binary; rootConfigFolder may
+// be "" (built-in configs only). As in powerful_benchmarker, a file
+// rootConfigFolder/<category>.yaml replaces the folder of that category.
+// config_general is merged last, so that a general profile (smoke, daml)
+// can change keys of any category. A top-level key belongs to the first
+// category whose files set it (SetTop may move it); an override may only
+// change a key some category set.
 func Load(rootConfigFolder string, names map[string][]string, overrides []Override) (*Tree, error) {
 	for c := range names {
 		if !contains(Categories, c) {
@@ -39,26 +48,114 @@ func Load(rootConfigFolder string, names map[string][]string, overrides []Overri
 	if err := checkFolder(rootConfigFolder); err != nil {
 		return nil, err
 	}
+	defaults, err := readFoldernames(rootConfigFolder)
+	if err != nil {
+		return nil, err
+	}
 	t := newTree()
 	for _, c := range loadOrder() {
-		list := names[c]
-		if len(list) == 0 {
-			list = []string{"default"}
-		}
-		for _, name := range list {
-			if err := CheckName("--"+c, name); err != nil {
-				return nil, err
-			}
-			data, file, err := readConfig(rootConfigFolder, c, name)
-			if err != nil {
-				return nil, err
-			}
-			if err := t.mergeFile(file, data, c); err != nil {
-				return nil, err
-			}
+		if err := t.mergeCategory(rootConfigFolder, c, names[c], defaults); err != nil {
+			return nil, err
 		}
 	}
 	return t, t.applyOverrides(overrides)
+}
+
+// mergeCategory merges the files of category c, in order.
+func (t *Tree) mergeCategory(root, c string, names []string, defaults map[string][]string) error {
+	if root != "" {
+		single := filepath.Join(root, c+".yaml")
+		if data, err := os.ReadFile(single); err == nil {
+			return t.mergeFile(single, data, c)
+		}
+	}
+	if len(names) == 0 {
+		names = defaults[c]
+	}
+	optional := len(names) == 0 && c == "config_factories" // bench has no factories to choose
+	if len(names) == 0 {
+		names = []string{"default"}
+	}
+	for _, name := range names {
+		if err := CheckName("--"+c, name); err != nil {
+			return err
+		}
+		data, file, err := readConfig(root, c, name)
+		if err != nil && optional {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.mergeFile(file, data, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFoldernames reads root/config_foldernames.yaml, when there is one: a
+// list `config_foldernames` of categories and, for each category, the names
+// of the files it merges when no --config_<category> flag names them.
+func readFoldernames(root string) (map[string][]string, error) {
+	if root == "" {
+		return nil, nil
+	}
+	file := filepath.Join(root, foldernamesFile)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &Error{Source: file, Msg: err.Error()}
+	}
+	raw, err := parseYAML(data, file, true)
+	if err != nil {
+		return nil, err
+	}
+	if raw.isNull() {
+		return nil, nil
+	}
+	if raw.kind != mapNode {
+		return nil, &Error{Source: raw.origin(), Msg: fmt.Sprintf("want a map of categories, got %s", raw.describe())}
+	}
+	out := map[string][]string{}
+	for _, k := range raw.keys {
+		v := raw.kids[k]
+		names, ok := stringList(v)
+		if !ok {
+			return nil, &Error{Source: v.origin(), Path: k, Msg: fmt.Sprintf("want a list of names, got %s", v.describe())}
+		}
+		cats := names // config_foldernames lists the categories
+		if k != "config_foldernames" {
+			cats, out[k] = []string{k}, names
+		}
+		for _, c := range cats {
+			if !contains(Categories, c) {
+				return nil, &Error{Source: v.origin(), Msg: fmt.Sprintf("unknown config category %q; known: %s%s", c, strings.Join(Categories, ", "), didYouMean(c, Categories))}
+			}
+		}
+	}
+	return out, nil
+}
+
+// stringList reads a list of strings (a lone string is a list of one).
+func stringList(v *node) ([]string, bool) {
+	if s, ok := v.value.(string); ok && v.kind == scalarNode {
+		return []string{s}, true
+	}
+	if v.kind != listNode {
+		return nil, false
+	}
+	var out []string
+	for _, e := range v.items {
+		s, ok := e.value.(string)
+		if !ok || e.kind != scalarNode {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 // loadOrder is Categories with config_general moved last.
@@ -68,17 +165,39 @@ func loadOrder() []string {
 }
 
 // LoadSaved loads the configs an experiment saved (dir/<category>.yaml, as
-// written by YAML) and applies overrides, for --reproduce_results and
-// resuming.
+// written by YAML) and every config change recorded when it was resumed,
+// and applies overrides, for --reproduce_results and resuming.
 func LoadSaved(dir string, overrides []Override) (*Tree, error) {
+	stages, err := DiffStages(dir)
+	if err != nil {
+		return nil, err
+	}
+	return LoadSavedUpTo(dir, len(stages), overrides)
+}
+
+// LoadSavedUpTo is LoadSaved with only the first n recorded changes, as a
+// reproduction replays them one by one.
+func LoadSavedUpTo(dir string, n int, overrides []Override) (*Tree, error) {
+	stages, err := DiffStages(dir)
+	if err != nil {
+		return nil, err
+	}
 	t := newTree()
 	for _, c := range Categories {
 		file := filepath.Join(dir, c+".yaml")
 		data, err := os.ReadFile(file)
+		if c == "config_factories" && errors.Is(err, fs.ErrNotExist) {
+			continue // saved before bench knew the category
+		}
 		if err != nil {
 			return nil, &Error{Source: file, Msg: fmt.Sprintf("cannot read the saved config: %v", err)}
 		}
 		if err := t.mergeFile(file, data, c); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range stages[:min(n, len(stages))] {
+		if err := t.mergeDiffStage(st.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +216,11 @@ func (t *Tree) mergeFile(file string, data []byte, category string) error {
 		}
 		return &Error{Source: raw.origin(), Msg: fmt.Sprintf("want a map of config keys, got %s", raw.describe())}
 	}
+	return t.mergeMapFile(raw, category)
+}
+
+// mergeMapFile merges the raw top-level map of a file of category.
+func (t *Tree) mergeMapFile(raw *node, category string) error {
 	for _, k := range raw.keys {
 		v := raw.kids[k]
 		s, err := parseKey(k)

@@ -109,7 +109,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"missing file lists the folder", map[string]string{"config_general/daml": ""},
 			map[string][]string{"config_general": {"default", "dam"}},
-			[]string{filepath.Join("config_general", "dam.yaml"), "no such config", "available", "daml, default", `did you mean "daml"`}},
+			[]string{filepath.Join("config_general", "dam.yaml"), "no such config", "available", "daml, daml_light, default", `did you mean "daml"`}},
 		{"unknown category", nil, map[string][]string{"config_genral": {"default"}},
 			[]string{`unknown config category "config_genral"`, `did you mean "config_general"`}},
 		// yaml.v3 says line 1 for the first two: its parser errors count lines from 0.
@@ -221,7 +221,7 @@ func TestOverridesComeAfterFilesInOrder(t *testing.T) {
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 1e-05}}}, models: {trunk: {A: {x: 1}}}}", "optimizers.trunk_optimizer.RMSprop.lr"},
 		{"dotted path with a suffix", []Override{{Key: "models.trunk~OVERRIDE~", Value: "{C: null}", Source: "--set models.trunk~OVERRIDE~"}},
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 0.1}}}, models: {trunk: {C: null}}}", "models.trunk"},
-		{"apply from the command line", []Override{{Key: "optimizers~APPLY~2", Value: "{lr: 0.5}", Source: "--optimizers~APPLY~2"}},
+		{"apply from the command line", []Override{{Key: "optimizers~APPLY~3", Value: "{lr: 0.5}", Source: "--optimizers~APPLY~3"}},
 			"{patience: 8, optimizers: {trunk_optimizer: {RMSprop: {lr: 0.5}}}, models: {trunk: {A: {x: 1}}}}", "optimizers.trunk_optimizer.RMSprop.lr"},
 	}
 	for _, c := range cases {

@@ -125,11 +125,17 @@ func mapsAt(m *node, path string, depth int, fn func(m *node, path string) error
 	return nil
 }
 
-// apply merges the raw map v into the value of every key depth levels below
-// path. A null value (a component with all defaults) becomes v.
+// apply merges the raw map v into every map depth levels down from path,
+// counting as powerful_benchmarker does (easy-module-attribute-getter's
+// apply_to_dict): the value of path itself is level 1, so
+// optimizers~APPLY~3 reaches optimizers.trunk_optimizer.Adam. A null there
+// (a component with all defaults) becomes v.
 func apply(m, v *node, path string, depth int) error {
+	if depth == 1 {
+		return mergeMap(m, v, path)
+	}
 	targets := 0
-	err := mapsAt(m, path, depth, func(parent *node, ppath string) error {
+	err := mapsAt(m, path, depth-1, func(parent *node, ppath string) error {
 		for _, k := range parent.keys {
 			targets++
 			kpath, target := join(ppath, k), parent.kids[k]
@@ -145,14 +151,14 @@ func apply(m, v *node, path string, depth int) error {
 				}
 				parent.put(k, c)
 			default:
-				return fmt.Errorf("%s is %s, not a map; ~APPLY~%d merges into the values of the keys %d levels below %s",
+				return fmt.Errorf("%s is %s, not a map; ~APPLY~%d merges into the maps at level %d of %s (its value is level 1)",
 					kpath, target.describe(), depth, depth, path)
 			}
 		}
 		return nil
 	})
 	if err == nil && targets == 0 {
-		err = fmt.Errorf("there are no keys %d levels below %s to apply to", depth, path)
+		err = fmt.Errorf("there is nothing at level %d of %s to apply to (its value is level 1)", depth, path)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +22,7 @@ type Params struct {
 	used     map[string]bool
 	children []*Params
 	err      error
+	moved    map[string]string // key -> the key path it was written at, see Move
 }
 
 // NewParams wraps a raw parameter map. where is the key path of the
@@ -43,13 +45,32 @@ func NewParamsFunc(raw map[string]any, where string, sourceOf func(path string) 
 func (p *Params) Where() string { return p.where }
 
 // Source names the file or flag that set key.
-func (p *Params) Source(key string) string { return p.sourceOf(join(p.where, key)) }
+func (p *Params) Source(key string) string { return p.sourceOf(p.path(key)) }
+
+// Move makes key read the value written at another key path of the config,
+// for a setting that may be written in two places (a top-level key, or a
+// parameter of a component): messages then name where it was written.
+func (p *Params) Move(key, path string, value any) {
+	if p.moved == nil {
+		p.moved = map[string]string{}
+	}
+	p.moved[key] = path
+	p.raw[key] = value
+}
+
+// path is the key path of key in the config.
+func (p *Params) path(key string) string {
+	if m, ok := p.moved[key]; ok {
+		return m
+	}
+	return join(p.where, key)
+}
 
 // Fail records an error about key (the first one wins), for checks that span
 // several parameters.
 func (p *Params) Fail(key, format string, args ...any) {
 	if p.err == nil {
-		p.err = &Error{Source: p.Source(key), Path: join(p.where, key), Msg: fmt.Sprintf(format, args...)}
+		p.err = &Error{Source: p.Source(key), Path: p.path(key), Msg: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -149,6 +170,18 @@ func (p *Params) OptFloat(key string, checks ...Check) *float64 {
 	return &f
 }
 
+// NullableInt returns an integer parameter for which null means "none"
+// (nil), as powerful_benchmarker's `patience: null`; an absent key is def.
+func (p *Params) NullableInt(key string, def int, checks ...Check) *int {
+	if raw, written := p.raw[key]; written && raw == nil {
+		p.used[key] = true
+		p.resolved[key] = nil
+		return nil
+	}
+	v := p.Int(key, def, checks...)
+	return &v
+}
+
 // Int returns an integer parameter.
 func (p *Params) Int(key string, def int, checks ...Check) int {
 	v := def
@@ -246,10 +279,15 @@ func (p *Params) Strings(key string, def []string, allowed ...string) []string {
 	return v
 }
 
-// Floats returns a list of numbers.
+// Floats returns a list of numbers. A string of numbers separated by
+// spaces is a list too, as powerful_benchmarker writes transform parameters
+// (`scale: 0.16 1`).
 func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
 	v := def
 	if raw, ok := p.lookup(key); ok {
+		if s, isString := raw.(string); isString {
+			raw = spaceSeparated(s)
+		}
 		list, ok := raw.([]any)
 		if !ok {
 			p.Fail(key, "want a list of numbers, got %s", describe(raw))
@@ -273,6 +311,44 @@ func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
 	}
 	p.resolved[key] = out
 	return v
+}
+
+// spaceSeparated reads "0.16 1" as a list of numbers; a string with any
+// other word stays itself, for the caller's error.
+func spaceSeparated(s string) any {
+	var out []any
+	for _, w := range strings.Fields(s) {
+		f, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return s
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Has reports whether key is written in the map, even as null. Settings
+// that only powerful_benchmarker's configs write are read when present, so
+// that bench's own resolved configs do not grow them.
+func (p *Params) Has(key string) bool {
+	_, ok := p.raw[key]
+	return ok
+}
+
+// EmptyMap reports whether key is written as an empty map, which
+// powerful_benchmarker writes for "no such component" (`sampler: {}`).
+func (p *Params) EmptyMap(key string) bool {
+	m, ok := p.raw[key].(map[string]any)
+	return ok && len(m) == 0
+}
+
+// Null reads a key whose only allowed value is null (or absent), such as
+// powerful_benchmarker's `pca: null`; why explains other values.
+func (p *Params) Null(key, why string) {
+	if v, ok := p.lookup(key); ok {
+		p.Fail(key, "only null is supported, got %s: %s", describe(v), why)
+	}
+	p.resolved[key] = nil
 }
 
 // Ints returns a list of integers.
@@ -302,7 +378,7 @@ func (p *Params) Ints(key string, def []int, checks ...Check) []int {
 func (p *Params) Component(key string, def Component) Component {
 	c := def
 	if raw, ok := p.lookup(key); ok {
-		got, err := ParseComponent(raw, join(p.where, key), p.Source(key))
+		got, err := ParseComponent(raw, p.path(key), p.Source(key))
 		if err != nil {
 			if p.err == nil {
 				p.err = err
@@ -327,7 +403,7 @@ func (p *Params) Map(key string) *Params {
 			p.Fail(key, "want a map, got %s", describe(v))
 		}
 	}
-	child := NewParamsFunc(raw, join(p.where, key), p.sourceOf)
+	child := NewParamsFunc(raw, p.path(key), p.sourceOf)
 	p.children = append(p.children, child)
 	p.resolved[key] = child.resolved
 	return child
@@ -377,7 +453,7 @@ func (p *Params) Err() error {
 	if allowed == "" {
 		allowed = "(none)"
 	}
-	return &Error{Source: p.Source(unknown[0]), Path: join(p.where, unknown[0]),
+	return &Error{Source: p.Source(unknown[0]), Path: p.path(unknown[0]),
 		Msg: fmt.Sprintf("unknown parameter; allowed: %s%s", allowed, didYouMean(unknown[0], known))}
 }
 

@@ -11,20 +11,21 @@ import (
 // that changes how it merges (powerful_benchmarker's syntax):
 //
 //	key~OVERRIDE~: v   replace the value at key instead of merging into it
-//	key~APPLY~N: m     merge the map m into the value of every key N levels
-//	                   below key (optimizers~APPLY~2: {lr: 1e-5} reaches
+//	key~APPLY~N: m     merge the map m into every map at level N of key,
+//	                   the value of key being level 1
+//	                   (optimizers~APPLY~3: {lr: 1e-5} reaches
 //	                   optimizers.trunk_optimizer.RMSprop)
-//	key~SWAP~N: m      rename the keys N levels below key: {Old: New} renames
-//	                   Old, {New: null} renames the only key there
+//	key~SWAP~N: m      rename keys of the maps at level N of key: {Old: New}
+//	                   renames Old, {New: null} renames the only key there
 //	key~DELETE~: any   remove key
 //	key~BAYESIAN~: [lo, hi], key~LOG_BAYESIAN~: [lo, hi],
 //	key~INT_BAYESIAN~: [lo, hi]
 //	                   a hyperparameter search range, kept in the tree
 //
-// Unlike powerful_benchmarker, where ~APPLY~N counts the value of key as
-// depth 1 (so its docs write trainer~APPLY~2 and optimizers~APPLY~3), here
-// ~APPLY~N and ~SWAP~N both count the keys below key, as SPEC section 2 does:
-// trainer~APPLY~1 and trainer~SWAP~1 both address trainer.MetricLossOnly.
+// ~APPLY~N and ~SWAP~N count levels as powerful_benchmarker's
+// easy-module-attribute-getter does, so its configs and docs work unchanged:
+// trainer~APPLY~2 sets a parameter of trainer.MetricLossOnly and
+// trainer~SWAP~1 renames MetricLossOnly.
 
 type op int
 

@@ -17,11 +17,27 @@ func (t *Tree) YAML(category string) ([]byte, error) {
 	if !contains(Categories, category) {
 		return nil, fmt.Errorf("unknown config category %q; known: %s", category, strings.Join(Categories, ", "))
 	}
-	doc := &yaml.Node{Kind: yaml.MappingNode}
+	var keys []string
 	for _, k := range t.root.keys {
 		if t.category[k] == category {
-			doc.Content = append(doc.Content, keyNode(k, t.root.kids[k]), valueNode(t.root.kids[k]))
+			keys = append(keys, k)
 		}
+	}
+	return t.yamlOf(keys)
+}
+
+// yamlOf writes the given top-level keys; a key written "k~DELETE~" is
+// written so, with a null value.
+func (t *Tree) yamlOf(keys []string) ([]byte, error) {
+	doc := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range keys {
+		v := t.root.kids[k]
+		if v == nil {
+			v = &node{kind: scalarNode}
+			doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, valueNode(v))
+			continue
+		}
+		doc.Content = append(doc.Content, keyNode(k, v), valueNode(v))
 	}
 	return encode(doc)
 }

@@ -150,22 +150,6 @@ func (t RandomResizedCrop) window(height, width int, rng *rand.Rand) image.Recta
 	return image.Rect(x, y, x+w, y+h)
 }
 
-// RandomHorizontalFlip{p}: mirrored with probability p.
-type RandomHorizontalFlip struct{ P float64 }
-
-func newRandomHorizontalFlip(p *config.Params) Transform {
-	return RandomHorizontalFlip{P: p.Float("p", 0.5, config.Min(0), config.Max(1))}
-}
-
-func (RandomHorizontalFlip) outShape(in Shape) (Shape, error) { return in, nil }
-
-func (t RandomHorizontalFlip) apply(img image.Image, rng *rand.Rand) image.Image {
-	if rng.Float64() < t.P {
-		return imaging.FlipH(img)
-	}
-	return img
-}
-
 // RandomRotation{degrees}: rotated counter-clockwise by an angle uniform in
 // [-degrees, degrees] about the centre, keeping the size, nearest neighbour,
 // black corners: torchvision's defaults. imaging.Rotate grows the canvas

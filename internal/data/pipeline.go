@@ -118,3 +118,30 @@ func (p *Pipeline) apply(img image.Image, rng *rand.Rand, out Shape, dst []float
 	}
 	return nil
 }
+
+// ImageNet's channel statistics, which powerful_benchmarker normalises
+// with when the trunk declares none of its own.
+var (
+	ImageNetMean = []float64{0.485, 0.456, 0.406}
+	ImageNetStd  = []float64{0.229, 0.224, 0.225}
+)
+
+// NormalizeByDefault appends Normalize{mean, std} to a pipeline that has no
+// Normalize of its own and makes len(mean)-channel tensors from images of
+// shape in, as powerful_benchmarker's TransformFactory ends every pipeline
+// with ToTensor and Normalize (bench converts to a tensor anyway). A
+// Normalize written in the config is kept as written; images of another
+// channel count (grayscale datasets) are left alone.
+func (p *Pipeline) NormalizeByDefault(in Shape, mean, std []float64) {
+	for _, t := range p.tensor {
+		if _, ok := t.(Normalize); ok {
+			return
+		}
+	}
+	if out, err := p.OutputShape(in); err != nil || out.C != len(mean) {
+		return // a bad pipeline is reported by whoever needs its shape
+	}
+	n := Normalize{Mean: mean, Std: std}
+	p.tensor = append(p.tensor, n)
+	p.steps = append(p.steps, step{t: n, path: "transforms (automatic Normalize)"})
+}

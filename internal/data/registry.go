@@ -27,7 +27,6 @@ func init() {
 	Transforms.Register("Resize", newResize)
 	Transforms.Register("CenterCrop", newCenterCrop)
 	Transforms.Register("RandomResizedCrop", newRandomResizedCrop)
-	Transforms.Register("RandomHorizontalFlip", newRandomHorizontalFlip)
 	Transforms.Register("RandomRotation", newRandomRotation)
 	Transforms.Register("ColorJitter", newColorJitter)
 	Transforms.Register("Grayscale", newGrayscale)

@@ -10,6 +10,7 @@ const (
 	streamTransform
 	streamGlyph
 	streamSplit
+	streamRandomSampler
 )
 
 // newRNG returns a generator that depends on keys alone. Every random choice

@@ -25,8 +25,9 @@ type SplitManager interface {
 
 // ClassDisjoint is powerful_benchmarker's ClassDisjointSplitManager. The
 // sorted classes (shuffled first when Shuffle is set) lose a contiguous
-// block of TestSize of them to the test set, starting at TestStartIdx of the
-// way through and wrapping around; the remaining classes, in order, are cut
+// block of TestSize of them to the test set, placed by TestStartIdx as
+// powerful_benchmarker v0.9.33 does (see Splits) and wrapping around; the
+// remaining classes, in that order, are cut
 // into NumTrainingPartitions contiguous folds as scikit-learn's KFold does,
 // and split scheme i validates on fold i and trains on the others, for the
 // first NumTrainingSets folds. So the test set is the same in every scheme,
@@ -52,6 +53,7 @@ func newClassDisjoint(p *config.Params) SplitManager {
 		Shuffle:               p.Bool("shuffle", false),
 		RandomSeed:            uint64(p.Int("random_seed", 0, config.Min(0))),
 	}
+	pbSplitParams(p)
 	if m.NumTrainingSets > m.NumTrainingPartitions {
 		p.Fail("num_training_sets", "%d is more than num_training_partitions (%d)", m.NumTrainingSets, m.NumTrainingPartitions)
 	}
@@ -63,6 +65,20 @@ func newClassDisjoint(p *config.Params) SplitManager {
 		p.Fail("special_split_scheme_name", "%q is not allowed; allowed: null, old_approach", s)
 	}
 	return m
+}
+
+// pbSplitParams reads powerful_benchmarker's split-manager parameters that
+// have one meaning in bench, when a config writes them: bench's datasets
+// have one level of labels, and an item is always (image, label).
+func pbSplitParams(p *config.Params) {
+	if p.Has("hierarchy_level") {
+		p.Int("hierarchy_level", 0, config.Min(0), config.Max(0))
+	}
+	if p.Has("data_and_label_getter_keys") {
+		if k := p.Strings("data_and_label_getter_keys", []string{"data", "label"}); len(k) != 2 || k[0] != "data" || k[1] != "label" {
+			p.Fail("data_and_label_getter_keys", "only [data, label] is supported: bench's datasets give an image and its label")
+		}
+	}
 }
 
 // Splits implements SplitManager.
@@ -89,16 +105,24 @@ func (m ClassDisjoint) Splits(labels []int) ([]Split, error) {
 		return nil, fmt.Errorf("ClassDisjointSplitManager: %d classes: test_size %v leaves %d for train and val, fewer than num_training_partitions (%d)",
 			n, m.TestSize, nTrainVal, m.NumTrainingPartitions)
 	}
-	start := int(m.TestStartIdx * float64(n))
-	var test, trainVal []int
-	for i := range n {
-		if (i-start+n)%n < nTest {
-			test = append(test, classes[i])
-		} else {
-			trainVal = append(trainVal, classes[i])
+	// As powerful_benchmarker v0.9.33: unshuffled, the classes are rolled
+	// by int(test_start_idx·n) - int(test_size·n) (numpy's roll), and the
+	// test set is the last nTest of them (train_test_split without
+	// shuffling); shuffled, test_start_idx plays no part.
+	rolled := classes
+	if !m.Shuffle {
+		k := int(m.TestStartIdx*float64(n)) - int(m.TestSize*float64(n))
+		rolled = make([]int, n)
+		for j := range n {
+			rolled[j] = classes[((j-k)%n+n)%n]
 		}
 	}
+	trainVal, test := rolled[:nTrainVal], rolled[nTrainVal:]
 	testIdx := itemsOf(labels, test)
+	shuffled := ""
+	if m.Shuffle {
+		shuffled = "Shuffled"
+	}
 
 	// KFold: the first nTrainVal % P folds have one class more.
 	P := m.NumTrainingPartitions
@@ -111,7 +135,7 @@ func (m ClassDisjoint) Splits(labels []int) ([]Split, error) {
 		}
 		train := slices.Concat(trainVal[:lo], trainVal[hi:])
 		splits[f] = Split{
-			Name:  fmt.Sprintf("Test%02d_%02d_Partitions%d_%d", int(m.TestSize*100), int(m.TestStartIdx*100), P, f),
+			Name:  fmt.Sprintf("%sTest%02d_%02d_%sPartitions%d_%d", shuffled, int(m.TestSize*100), int(m.TestStartIdx*100), shuffled, P, f),
 			Train: itemsOf(labels, train),
 			Val:   itemsOf(labels, trainVal[lo:hi]),
 			Test:  testIdx,

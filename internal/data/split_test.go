@@ -111,10 +111,17 @@ func TestClassDisjointKnown(t *testing.T) {
 	}{
 		{nil, []string{"Test50_50_Partitions4_0", "Test50_50_Partitions4_1", "Test50_50_Partitions4_2", "Test50_50_Partitions4_3"},
 			[]int{5, 6, 7, 8, 9}, [][]int{{0, 1}, {2}, {3}, {4}}},
-		// The test block wraps around; test_size rounds up as scikit-learn does.
+		// As powerful_benchmarker v0.9.33: the classes rolled by
+		// int(0.9·10) - int(0.25·10) = 7 are 3..9, 0, 1, 2; the test set is
+		// their last ceil(0.25·10) = 3 (scikit-learn rounds up), KFold cuts
+		// the rest in order.
 		{map[string]any{"test_size": 0.25, "test_start_idx": 0.9, "num_training_partitions": 3, "num_training_sets": 2},
 			[]string{"Test25_90_Partitions3_0", "Test25_90_Partitions3_1"},
-			[]int{0, 1, 9}, [][]int{{2, 3, 4}, {5, 6}}},
+			[]int{0, 1, 2}, [][]int{{3, 4, 5}, {6, 7}}},
+		// Rolled by int(0.2·10) - int(0.3·10) = -1: 1..9, 0; the test block wraps.
+		{map[string]any{"test_size": 0.3, "test_start_idx": 0.2, "num_training_partitions": 2, "num_training_sets": 2},
+			[]string{"Test30_20_Partitions2_0", "Test30_20_Partitions2_1"},
+			[]int{0, 8, 9}, [][]int{{1, 2, 3, 4}, {5, 6, 7}}},
 	} {
 		splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", tc.params).Splits(labels)
 		if err != nil {

@@ -237,7 +237,7 @@ func TestPipelineShapes(t *testing.T) {
 		{components("RandomResizedCrop", map[string]any{"size": 8, "scale": []any{1, 0.5}}), "want [min, max]"},
 		{components("Grayscale", map[string]any{"num_output_channels": 2}), "want 1 or 3"},
 		{components("ColorJitter", map[string]any{"hue": 0.7}), "hue"},
-		{components("RandomCrop", nil), "unknown transform"},
+		{components("RandomCrap", nil), "unknown transform"},
 	} {
 		if _, err := NewPipeline(tc.cs); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error containing %q", tc.cs, err, tc.want)

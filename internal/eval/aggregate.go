@@ -122,11 +122,12 @@ func summarize(v []float64) Summary {
 	return s
 }
 
-// ConcatenateNormalized builds powerful_benchmarker's "concatenated"
-// embeddings: each fold's n x dims[f] embeddings of the same n items,
-// L2-normalised row by row, side by side. It returns the n x sum(dims)
-// matrix and its width.
-func ConcatenateNormalized[T Float](folds [][]T, dims []int) ([]T, int, error) {
+// Concatenate builds powerful_benchmarker's "concatenated" embeddings:
+// each fold's n x dims[f] embeddings of the same n items side by side,
+// each L2-normalised row by row first when normalize is set
+// (ConcatenateEmbeddings' normalize_embeddings). It returns the
+// n x sum(dims) matrix and its width.
+func Concatenate[T Float](folds [][]T, dims []int, normalize bool) ([]T, int, error) {
 	if len(folds) == 0 || len(folds) != len(dims) {
 		return nil, 0, fmt.Errorf("eval: %d folds with %d dimensions", len(folds), len(dims))
 	}
@@ -148,7 +149,10 @@ func ConcatenateNormalized[T Float](folds [][]T, dims []int) ([]T, int, error) {
 	out := make([]T, 0, n*width)
 	norm := make([][]T, len(folds))
 	for f, x := range folds {
-		norm[f] = normalized(x, dims[f])
+		norm[f] = x
+		if normalize {
+			norm[f] = normalized(x, dims[f])
+		}
 	}
 	for i := range n {
 		for f, x := range norm {

@@ -55,10 +55,10 @@ func TestAggregate(t *testing.T) {
 	}
 }
 
-func TestConcatenateNormalized(t *testing.T) {
+func TestConcatenate(t *testing.T) {
 	a := []float32{3, 4, 0, 2}       // 2 x 2
 	b := []float32{1, 0, 0, 0, 0, 5} // 2 x 3
-	got, dim, err := eval.ConcatenateNormalized([][]float32{a, b}, []int{2, 3})
+	got, dim, err := eval.Concatenate([][]float32{a, b}, []int{2, 3}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +66,14 @@ func TestConcatenateNormalized(t *testing.T) {
 	if dim != 5 || !slices.Equal(got, want) {
 		t.Errorf("got %v (dim %d), want %v (dim 5)", got, dim, want)
 	}
-	if _, _, err := eval.ConcatenateNormalized([][]float32{a, b[:3]}, []int{2, 3}); err == nil {
+	// normalize_embeddings: false concatenates the embeddings as they are.
+	if got, _, _ := eval.Concatenate([][]float32{a, b}, []int{2, 3}, false); !slices.Equal(got, []float32{3, 4, 1, 0, 0, 0, 2, 0, 0, 5}) {
+		t.Errorf("unnormalised: got %v", got)
+	}
+	if _, _, err := eval.Concatenate([][]float32{a, b[:3]}, []int{2, 3}, true); err == nil {
 		t.Error("folds of 2 and 1 rows: no error")
 	}
-	if _, _, err := eval.ConcatenateNormalized([][]float32{a}, []int{3}); err == nil {
+	if _, _, err := eval.Concatenate([][]float32{a}, []int{3}, true); err == nil {
 		t.Error("4 values of dimension 3: no error")
 	}
 }

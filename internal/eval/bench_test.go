@@ -75,7 +75,7 @@ func BenchmarkKNN(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run(fmt.Sprintf("N=%d/classes=%d", sz.n, sz.classes), func(b *testing.B) {
 			x, y := benchData(b, sz.n, sz.classes)
-			x, _, err := eval.ConcatenateNormalized([][]float32{x}, []int{benchDim})
+			x, _, err := eval.Concatenate([][]float32{x}, []int{benchDim}, true)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func BenchmarkAllMetrics(b *testing.B) {
 // AMI on a validation-sized set.
 func BenchmarkClustering(b *testing.B) {
 	x, y := benchData(b, 10_000, 100)
-	x, _, err := eval.ConcatenateNormalized([][]float32{x}, []int{benchDim})
+	x, _, err := eval.Concatenate([][]float32{x}, []int{benchDim}, true)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync/atomic"
 )
 
 // Metric names, as PML reports them.
@@ -65,6 +66,10 @@ type Options struct {
 	// ClusterLabels, when set, is a clustering of the queries whose NMI and
 	// AMI are reported instead of running k-means.
 	ClusterLabels []int
+	// Progress, when set, is told how many queries have their neighbours,
+	// every few hundred queries and at the end; it may be called from
+	// several goroutines at once.
+	Progress func(queriesDone int)
 }
 
 // Result holds the metrics of one evaluation.
@@ -185,8 +190,12 @@ func evaluate[T Float](query []T, qLabels []int, ref []T, rLabels []int, dim int
 	depth := max(kUsed, slices.Max(recallK))
 
 	stats := make([]queryStats, nq)
+	var done atomic.Int64
 	err = Search(query, ref, dim, SearchOptions{K: depth, ExcludeSelf: excludeSelf}, func(q int, idx []int32, _ []T) {
 		stats[q] = rankStats(idx, rLabels, qLabels[q], relevant[q], kUsed)
+		if n := int(done.Add(1)); opt.Progress != nil && (n%256 == 0 || n == nq) {
+			opt.Progress(n)
+		}
 	})
 	if err != nil {
 		return Result{}, err

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/eval"
@@ -310,5 +311,32 @@ func TestEvaluateRefIncludesQuery(t *testing.T) {
 	}
 	if inc.NumQueries != 100 || inc.KUsed != 149 {
 		t.Errorf("queries %d, k %d; want 100, 149", inc.NumQueries, inc.KUsed)
+	}
+}
+
+// Progress hears of the queries done every 256 and at the end, and does not
+// change the result.
+func TestEvaluateProgress(t *testing.T) {
+	x, y := clustered(1, 600, 8, 10, 0.3)
+	want, err := eval.Evaluate(to32(x), y, nil, nil, 8, eval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var heard []int
+	got, err := eval.Evaluate(to32(x), y, nil, nil, 8, eval.Options{Progress: func(n int) {
+		mu.Lock()
+		heard = append(heard, n)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(heard)
+	if !slices.Equal(heard, []int{256, 512, 600}) {
+		t.Errorf("progress heard %v, want [256 512 600]", heard)
+	}
+	if !maps.Equal(got.Metrics, want.Metrics) {
+		t.Errorf("with progress %v, without %v", got.Metrics, want.Metrics)
 	}
 }

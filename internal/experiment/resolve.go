@@ -22,13 +22,20 @@ type Options struct {
 	Evaluate              bool
 	EvaluateEnsemble      bool
 	ReproduceResults      string // a saved experiment folder to re-run
-	GlobalDBPath          string // a database gathering experiments, "" for none
-	ConfigNames           map[string][]string
-	Overrides             []config.Override
-	CommandLine           []string           // as typed, for the experiment's provenance
-	Out                   io.Writer          // results (stdout in bench)
-	Log                   *slog.Logger       // what happens (stderr in bench); nil logs nothing
-	Progress              *progress.Reporter // progress bars; nil shows none
+	// DiffsToReplay, with ReproduceResults, loads only the first this many
+	// config changes recorded when that experiment was resumed (nil: all),
+	// and EpochLimits stops each split scheme at that epoch and skips the
+	// test: one stage of a reproduction (train.Run).
+	DiffsToReplay *int
+	EpochLimits   []int
+	Fold          string // --fold: train and test only this split scheme (index or name); "": every one
+	GlobalDBPath  string // a database gathering experiments, "" for none
+	ConfigNames   map[string][]string
+	Overrides     []config.Override
+	CommandLine   []string           // as typed, for the experiment's provenance
+	Out           io.Writer          // results (stdout in bench)
+	Log           *slog.Logger       // what happens (stderr in bench); nil logs nothing
+	Progress      *progress.Reporter // progress bars; nil shows none
 }
 
 // Folder is the experiment folder the options name.
@@ -44,21 +51,25 @@ func (o Options) Existing() bool {
 
 // Resolve loads the config the options describe and validates it: the
 // config files and overrides for a new experiment, the saved configs of the
-// experiment to reproduce, or of the existing experiment (with the
-// overrides only when MergeArgsWhenResuming says so).
+// experiment to reproduce, or of the existing experiment. Command-line
+// overrides follow powerful_benchmarker's rules: they apply to a new
+// experiment and to --evaluate, but when resuming or reproducing only with
+// --merge_argparse_when_resuming.
 func Resolve(o Options) (*config.Tree, *Spec, error) {
 	var t *config.Tree
 	var err error
+	overrides := o.Overrides
+	if (o.ResumeTraining != "" || o.ReproduceResults != "") && !o.MergeArgsWhenResuming {
+		overrides = nil
+	}
 	switch {
+	case o.ReproduceResults != "" && o.DiffsToReplay != nil:
+		t, err = config.LoadSavedUpTo(filepath.Join(o.ReproduceResults, "configs"), *o.DiffsToReplay, overrides)
 	case o.ReproduceResults != "":
-		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), o.Overrides)
+		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), overrides)
 	case o.Existing():
 		if _, err := os.Stat(filepath.Join(o.Folder(), "configs")); err != nil {
 			return nil, nil, fmt.Errorf("no experiment at %s (it has no configs/ folder): check --experiment_name and --root_experiment_folder", o.Folder())
-		}
-		var overrides []config.Override
-		if o.MergeArgsWhenResuming {
-			overrides = o.Overrides
 		}
 		t, err = config.LoadSaved(filepath.Join(o.Folder(), "configs"), overrides)
 	default:

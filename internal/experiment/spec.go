@@ -46,6 +46,16 @@ var categoryOf = map[string]string{
 	"aggregator":               "config_eval",
 	"ensemble":                 "config_eval",
 	"save_embeddings":          "config_eval",
+	"hook_container":           "config_eval",
+	"factories":                "config_factories",
+	// powerful_benchmarker's settings, accepted when present (pb.go)
+	"api_parser":                             "config_general",
+	"skip_eval_if_already_done":              "config_general",
+	"skip_ensemble_eval_if_already_done":     "config_general",
+	"log_data_to_tensorboard":                "config_general",
+	"save_figures_on_tensorboard":            "config_general",
+	"save_lists_in_db":                       "config_general",
+	"override_required_compatible_factories": "config_general",
 }
 
 // Tester holds GlobalEmbeddingSpaceTester's settings.
@@ -53,7 +63,11 @@ type Tester struct {
 	Normalize      bool
 	UseTrunkOutput bool
 	BatchSize      int
+	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	Accuracy       eval.Options
+	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
+	// include minus its exclude).
+	Metrics []string
 }
 
 // Spec is a validated experiment: what runs. Components are kept as their
@@ -62,9 +76,9 @@ type Tester struct {
 type Spec struct {
 	Trainer              Trainer
 	NumEpochs            int
-	IterationsPerEpoch   int
+	IterationsPerEpoch   int // 0: one pass over the sampler (null, as PML's None)
 	SaveInterval         int
-	Patience             int
+	Patience             *int // nil: no early stopping (null, as powerful_benchmarker)
 	CheckUntrained       bool
 	FreezeTrunkBatchNorm bool
 	Workers              int // goroutines transforming a batch; 0 = one per CPU
@@ -109,6 +123,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	raw, _ := t.Get("")
 	rawMap, _ := raw.(map[string]any)
 	p := config.NewParamsFunc(rawMap, "", t.Source)
+	from, err := liftNested(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -117,11 +135,24 @@ func Decode(t *config.Tree) (*Spec, error) {
 	decodeTransforms(p, s, t)
 	decodeOptimizers(p, s)
 	decodeEval(p, s)
+	decodePB(p, s)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	for key, v := range p.Resolved() {
-		if err := t.SetTop(categoryOf[key], key, v, "default"); err != nil {
+	resolved := p.Resolved()
+	for key, v := range resolved {
+		if writeBack(resolved, key, v, from) {
+			delete(resolved, key)
+		}
+	}
+	for key, v := range resolved {
+		// A key stays in the category that set it, such as
+		// powerful_benchmarker's splits_to_eval in config_dataset.
+		cat := t.Category(key)
+		if cat == "" {
+			cat = categoryOf[key]
+		}
+		if err := t.SetTop(cat, key, v, "default"); err != nil {
 			return nil, err
 		}
 	}
@@ -131,9 +162,11 @@ func Decode(t *config.Tree) (*Spec, error) {
 func decodeGeneral(p *config.Params, s *Spec) {
 	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(MetricLossOnly, nil))
 	s.NumEpochs = p.Int("num_epochs_train", 6, config.Min(1))
-	s.IterationsPerEpoch = p.Int("iterations_per_epoch", 50, config.Min(1))
+	if n := p.NullableInt("iterations_per_epoch", 50, config.Min(1)); n != nil {
+		s.IterationsPerEpoch = *n
+	}
 	s.SaveInterval = p.Int("save_interval", 1, config.Min(1))
-	s.Patience = p.Int("patience", 2, config.Min(0))
+	s.Patience = p.NullableInt("patience", 2, config.Min(0))
 	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
 	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
 	s.Workers = p.Int("dataloader_num_workers", 0, config.Min(0)) // 0: one per CPU
@@ -201,6 +234,9 @@ func decodeLosses(p *config.Params, s *Spec) {
 		decodeCascadedLosses(lf, mf, s)
 	} else {
 		s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
+		if s.Classifier.Type != "" && s.Trainer.Name == DeepAdversarialMetricLearning && !slices.Contains(lf.Keys(), "classifier_loss") {
+			s.Classifier = config.Component{} // as PML's DAML: without a classifier_loss the classifier is unused
+		}
 		if s.Classifier.Type != "" {
 			s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
 		}
@@ -212,7 +248,12 @@ func decodeLosses(p *config.Params, s *Spec) {
 			s.Miners["tuple_miner"] = buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
 		}
 	}
-	s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+	if p.EmptyMap("sampler") {
+		p.Map("sampler")
+		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
+	} else {
+		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+	}
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
 	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), extraWeights) {
@@ -266,6 +307,11 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
 	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
 	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))
+	s.Tester.Workers = s.Workers
+	if g.Has("dataloader_num_workers") {
+		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
+	}
+	pbTesterParams(g)
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),
@@ -276,13 +322,19 @@ func decodeEval(p *config.Params, s *Spec) {
 	}
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
+	decodeIncludeExclude(ac, s)
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
 	if !slices.Contains(s.SplitsToEval, "val") {
 		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
 	}
-	agg := p.Map("aggregator")
-	agg.Map("MeanAggregator")
-	ens := p.Map("ensemble")
-	s.NormalizeConcatenated = ens.Map("ConcatenateEmbeddings").Bool("normalize_embeddings", true)
+	agg := p.Map("aggregator").Map("MeanAggregator")
+	if agg.Has("split_to_aggregate") {
+		agg.String("split_to_aggregate", "val", "val", "test")
+	}
+	ce := p.Map("ensemble").Map("ConcatenateEmbeddings")
+	s.NormalizeConcatenated = ce.Bool("normalize_embeddings", true)
+	if ce.Has("use_trunk_output") && ce.Bool("use_trunk_output", false) {
+		ce.Fail("use_trunk_output", "only false is supported: the ensemble concatenates the folds' embeddings")
+	}
 	s.SaveEmbeddings = p.Bool("save_embeddings", false)
 }

@@ -19,6 +19,8 @@ type layers interface {
 	// Conv2d weight layout (out, in, k, k) and an optional bias.
 	conv(name string, x *G.Node, out, kernel, stride int, bias bool) *G.Node
 	batchNorm(name string, x *G.Node) *G.Node
+	// batchNormReLU is relu(batchNorm(name, x)) fused: one pass each way.
+	batchNormReLU(name string, x *G.Node) *G.Node
 	linear(name string, x *G.Node, out int) *G.Node
 	relu(x *G.Node) *G.Node
 	// pool halves the resolution with a 2x2 window: kind is "max" or "avg".
@@ -42,7 +44,10 @@ type builder[T Float] struct {
 	// nodes, so the gradients of both uses add up. (Gorgonia would also
 	// merge equal input nodes; sharing must not depend on that.)
 	nodes map[string]*G.Node
-	err   error
+	// macs counts the multiply-adds of one run of the graph in its
+	// convolutions and linear layers, forward and (training) backward.
+	macs int64
+	err  error
 }
 
 // param is one learnable tensor.
@@ -124,6 +129,7 @@ func (b *builder[T]) conv(name string, x *G.Node, out, kernel, stride int, bias 
 	g := newConvGeom(x.Shape(), out, kernel, stride)
 	// The weight node is the out x (in*k*k) matrix the columns multiply.
 	w := b.param(name+".weight", []int{out, g.in, kernel, kernel}, []int{out, g.k()}, b.uniform(g.k()))
+	b.count(int64(g.batch)*int64(g.out*g.k()*g.p()), x)
 	y := b.node(conv2d[T](b.full(name), x, w, g, b.train))
 	if bias {
 		y = b.addBias(name+".bias", y, g.k())
@@ -131,18 +137,27 @@ func (b *builder[T]) conv(name string, x *G.Node, out, kernel, stride int, bias 
 	return y
 }
 
+// count adds the multiply-adds of a layer whose forward takes fwd of them:
+// in training, the weight gradient takes as many again, and so does the
+// gradient of the input x unless x is the graph's input.
+func (b *builder[T]) count(fwd int64, x *G.Node) {
+	b.macs += fwd
+	if b.train {
+		b.macs += fwd
+		if !x.IsVar() {
+			b.macs += fwd
+		}
+	}
+}
+
 func (b *builder[T]) linear(name string, x *G.Node, out int) *G.Node {
 	if b.err != nil {
 		return x
 	}
 	in := x.Shape()[1]
+	b.count(int64(x.Shape()[0])*int64(in*out), x)
 	w := b.param(name+".weight", []int{out, in}, []int{out, in}, b.uniform(in))
-	wt, err := G.Transpose(w)
-	if err != nil {
-		b.fail(err)
-		return x
-	}
-	return b.addBias(name+".bias", b.node(G.Mul(x, wt)), in)
+	return b.addBias(name+".bias", b.node(matmulT[T](b.full(name), x, w)), in)
 }
 
 func (b *builder[T]) relu(x *G.Node) *G.Node {

@@ -1,12 +1,15 @@
 package nn
 
 import (
+	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	gemmpkg "github.com/bench-ml/bench/internal/gemm"
 )
 
 // convGeom is the geometry of a 2-D convolution with padding kernel/2.
@@ -42,10 +45,13 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		slots = g.batch
 	}
 	cols := make([]T, slots*k*p)
+	var weight leftMatrix[T]
 	op := &fnOp[T]{
-		name:  name,
-		shape: tensor.Shape{g.batch, g.out, g.oh, g.ow},
+		name:       name,
+		shape:      tensor.Shape{g.batch, g.out, g.oh, g.ow},
+		overwrites: true,
 		forward: func(y []T, in [][]T) error {
+			weight.set(g.out, k, in[1], k, false)
 			inChunks(g.batch, func(chunk, lo, hi int) {
 				for b := lo; b < hi; b++ {
 					slot := chunk
@@ -54,7 +60,7 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 					}
 					c := cols[slot*k*p : (slot+1)*k*p]
 					im2col(g, in[0][b*g.in*g.h*g.w:], c)
-					gemm(false, false, g.out, p, k, in[1], k, c, p, 0, y[b*g.out*p:], p)
+					weight.mul(p, c, p, false, 0, y[b*g.out*p:], p)
 				}
 			})
 			return nil
@@ -70,8 +76,9 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 			partial[c] = make([]T, g.out*k)
 		}
 		dw, err := apply(&fnOp[T]{
-			name:  name + "/dw",
-			shape: tensor.Shape{g.out, k},
+			name:       name + "/dw",
+			shape:      tensor.Shape{g.out, k},
+			overwrites: true,
 			forward: func(dw []T, in [][]T) error {
 				inChunks(g.batch, func(c, lo, hi int) {
 					clear(partial[c])
@@ -79,7 +86,8 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, cols[b*k*p:], p, 1, partial[c], k)
 					}
 				})
-				for _, part := range partial {
+				copy(dw, partial[0])
+				for _, part := range partial[1:] {
 					for i, v := range part {
 						dw[i] += v
 					}
@@ -95,14 +103,19 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		for c := range dcols {
 			dcols[c] = make([]T, k*p)
 		}
+		var weightT leftMatrix[T]
 		dx, err := apply(&fnOp[T]{
-			name:  name + "/dx",
-			shape: in[0].Shape().Clone(),
+			name:       name + "/dx",
+			shape:      in[0].Shape().Clone(),
+			overwrites: true,
 			forward: func(dx []T, in [][]T) error {
+				weightT.set(k, g.out, in[1], k, true)
 				inChunks(g.batch, func(c, lo, hi int) {
 					for b := lo; b < hi; b++ {
-						gemm(true, false, k, p, g.out, in[1], k, in[0][b*g.out*p:], p, 0, dcols[c], p)
-						col2im(g, dcols[c], dx[b*g.in*g.h*g.w:])
+						weightT.mul(p, in[0][b*g.out*p:], p, false, 0, dcols[c], p)
+						image := dx[b*g.in*g.h*g.w:][:g.in*g.h*g.w]
+						clear(image)
+						col2im(g, dcols[c], image)
 					}
 				})
 				return nil
@@ -119,18 +132,21 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 // the same on every machine.
 const convChunks = 4
 
-// inChunks calls f concurrently on convChunks contiguous slices [lo, hi) of
-// the batch and waits for them.
+// inChunks calls f on convChunks contiguous slices [lo, hi) of the batch,
+// concurrently on up to GOMAXPROCS goroutines (the caller's included), and
+// waits for them. Which goroutine runs a chunk does not change its result.
 func inChunks(batch int, f func(chunk, lo, hi int)) {
-	var wg sync.WaitGroup
-	for c := range convChunks {
-		lo, hi := c*batch/convChunks, (c+1)*batch/convChunks
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(c, lo, hi)
-		}()
+	workers := min(runtime.GOMAXPROCS(0), convChunks)
+	work := func(w int) {
+		for c := w; c < convChunks; c += workers {
+			f(c, c*batch/convChunks, (c+1)*batch/convChunks)
+		}
 	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
+	}
+	work(0)
 	wg.Wait()
 }
 
@@ -143,6 +159,7 @@ func im2col[T Float](g convGeom, x, cols []T) {
 		for ki := 0; ki < g.kernel; ki++ {
 			for kj := 0; kj < g.kernel; kj++ {
 				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
 					i := oi*g.stride - g.pad + ki
 					out := row[oi*g.ow : (oi+1)*g.ow]
@@ -150,18 +167,29 @@ func im2col[T Float](g convGeom, x, cols []T) {
 						clear(out)
 						continue
 					}
+					clear(out[:lo])
+					clear(out[hi:])
 					src := x[(c*g.h+i)*g.w:][:g.w]
-					for oj := range out {
-						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
-							out[oj] = src[j]
-						} else {
-							out[oj] = 0
-						}
+					if g.stride == 1 {
+						copy(out[lo:hi], src[lo-g.pad+kj:])
+						continue
+					}
+					for oj := lo; oj < hi; oj++ {
+						out[oj] = src[oj*g.stride-g.pad+kj]
 					}
 				}
 			}
 		}
 	}
+}
+
+// inside is the range [lo, hi) of output columns whose input column for
+// kernel column kj is inside the image, not in the padding.
+func (g convGeom) inside(kj int) (lo, hi int) {
+	// j = oj*stride - pad + kj must be in [0, w).
+	lo = max(0, (g.pad-kj+g.stride-1)/g.stride)
+	hi = min(g.ow, (g.w-1+g.pad-kj)/g.stride+1)
+	return lo, max(lo, hi)
 }
 
 // col2im adds the columns back onto the image they came from: the adjoint of
@@ -172,16 +200,15 @@ func col2im[T Float](g convGeom, cols, x []T) {
 		for ki := 0; ki < g.kernel; ki++ {
 			for kj := 0; kj < g.kernel; kj++ {
 				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
 					i := oi*g.stride - g.pad + ki
 					if i < 0 || i >= g.h {
 						continue
 					}
 					dst := x[(c*g.h+i)*g.w:][:g.w]
-					for oj, v := range row[oi*g.ow : (oi+1)*g.ow] {
-						if j := oj*g.stride - g.pad + kj; j >= 0 && j < g.w {
-							dst[j] += v
-						}
+					for oj, v := range row[oi*g.ow+lo : oi*g.ow+hi] {
+						dst[(lo+oj)*g.stride-g.pad+kj] += v
 					}
 				}
 			}
@@ -189,22 +216,53 @@ func col2im[T Float](g convGeom, cols, x []T) {
 	}
 }
 
+// leftMatrix is the left operand of several products, such as a
+// convolution's weight, multiplied with every image of a batch: float32
+// packs it once, float64 passes it to gonum each time.
+type leftMatrix[T Float] struct {
+	m, k   int
+	a      []T
+	lda    int
+	trans  bool
+	packed gemmpkg.PackedA
+}
+
+// set makes the m x k matrix a (stored transposed when trans) the left
+// operand.
+func (l *leftMatrix[T]) set(m, k int, a []T, lda int, trans bool) {
+	l.m, l.k, l.a, l.lda, l.trans = m, k, a, lda, trans
+	if a32, ok := any(a).([]float32); ok {
+		l.packed.Pack(m, k, gemmpkg.Matrix{Data: a32, Stride: lda, Trans: trans})
+	}
+}
+
+// mul is C = L B + beta C with B k x n. Goroutines may share l.
+func (l *leftMatrix[T]) mul(n int, b []T, ldb int, transB bool, beta T, c []T, ldc int) {
+	if c32, ok := any(c).([]float32); ok {
+		gemmpkg.SgemmPacked(&l.packed, n, gemmpkg.Matrix{Data: any(b).([]float32), Stride: ldb, Trans: transB}, float32(beta), c32, ldc)
+		return
+	}
+	gemm(l.trans, transB, l.m, n, l.k, l.a, l.lda, b, ldb, beta, c, ldc)
+}
+
 var blasImpl gonum.Implementation
 
 // gemm is C = A B + beta C on row-major matrices (A m x k, B k x n), either
-// transposed as stored, with gonum's BLAS (the one Gorgonia uses).
+// transposed as stored: bench's packed AVX2 GEMM in float32, gonum's BLAS
+// in float64 (the gradient checks).
 func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
 	switch a := any(a).(type) {
 	case []float32:
-		blasImpl.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		bm := gemmpkg.Matrix{Data: any(b).([]float32), Stride: ldb, Trans: transB}
+		gemmpkg.Sgemm(m, n, k, gemmpkg.Matrix{Data: a, Stride: lda, Trans: transA}, bm, float32(beta), any(c).([]float32), ldc)
 	case []float64:
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if transA {
+			ta = blas.Trans
+		}
+		if transB {
+			tb = blas.Trans
+		}
 		blasImpl.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }

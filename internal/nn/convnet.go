@@ -59,9 +59,11 @@ func (c *ConvNet) build(l layers, x *G.Node) *G.Node {
 		name := fmt.Sprintf("blocks.%d", i)
 		x = l.conv(name+".conv", x, ch, c.KernelSize, 1, !c.BatchNorm)
 		if c.BatchNorm {
-			x = l.batchNorm(name+".bn", x)
+			x = l.batchNormReLU(name+".bn", x)
+		} else {
+			x = l.relu(x)
 		}
-		x = l.pool(name+".pool", l.relu(x), c.Pool)
+		x = l.pool(name+".pool", x, c.Pool)
 	}
 	return l.meanPool("pool", x)
 }

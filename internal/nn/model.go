@@ -71,6 +71,7 @@ type graph[T Float] struct {
 	vm                 G.VM
 	x                  *tensor.Dense // bound to the input node; filled before each run
 	batch              int
+	macs               int64 // multiply-adds of one run (see builder.count)
 	trunk, emb, logits *G.Node
 	synth, synthEmb    *G.Node // the generator branch (training graph only)
 	grads              G.Nodes // training graph: d loss / d param, in Model.params order
@@ -198,6 +199,7 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 			}
 		}
 	}
+	gr.macs = b.macs
 	gr.vm = G.NewTapeMachine(b.g)
 	return gr, nil
 }
@@ -397,6 +399,13 @@ func (m *Model[T]) EmbeddingSize() int { return m.embSize }
 
 // NumClasses is the size of the logits, 0 without a classifier head.
 func (m *Model[T]) NumClasses() int { return m.numClasses }
+
+// FLOPs returns the floating-point operations per example of a training
+// step and of an embedding, counting the multiply-adds (two operations
+// each) of the convolutions and linear layers, which dominate.
+func (m *Model[T]) FLOPs() (train, embed float64) {
+	return 2 * float64(m.train.macs) / float64(m.train.batch), 2 * float64(m.eval.macs) / float64(m.eval.batch)
+}
 
 // BatchSize is the batch size of TrainStep.
 func (m *Model[T]) BatchSize() int { return m.train.batch }

@@ -26,14 +26,17 @@ type fnOp[T Float] struct {
 	name  string
 	typ   hm.Type
 	shape tensor.Shape // of the output; empty for a scalar
-	// forward fills out (zeroed, len = shape.TotalSize()) from the inputs'
+	// forward fills out (zeroed unless overwrites, len = shape.TotalSize()) from the inputs'
 	// data (nil for a scalar input).
 	forward func(out []T, in [][]T) error
 	// backward returns one gradient node per input (nil where diffWRT is
 	// false); nil for an op that is never differentiated.
 	backward func(in G.Nodes, out, grad *G.Node) (G.Nodes, error)
 	diffWRT  []bool
-	out      *tensor.Dense // reused by every run: the graphs allocate nothing per step
+	// overwrites says that forward writes every value of out, which then
+	// need not be zeroed first.
+	overwrites bool
+	out        *tensor.Dense // reused by every run: the graphs allocate nothing per step
 }
 
 // apply adds an fnOp node on the inputs. diffWRT may be nil when backward is.
@@ -90,7 +93,9 @@ func (op *fnOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	out := op.out.Data().([]T)
-	clear(out)
+	if !op.overwrites {
+		clear(out)
+	}
 	if err := op.forward(out, in); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,16 @@ func windows(in tensor.Shape, f func(o, i int)) {
 	}
 }
 
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc, not a
+// branch.
+func b2i(b bool) int {
+	r := 0
+	if b {
+		r = 1
+	}
+	return r
+}
+
 func pooledShape(in tensor.Shape) tensor.Shape {
 	return tensor.Shape{in[0], in[1], in[2] / 2, in[3] / 2}
 }
@@ -33,28 +43,41 @@ func pooledShape(in tensor.Shape) tensor.Shape {
 // to the first maximum of each window, as in PyTorch.
 func maxPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 	in := x.Shape().Clone()
-	w := in[3]
-	argmax := make([]int, pooledShape(in).TotalSize()) // of the last forward, for its backward
+	out := pooledShape(in)
+	w, oh, ow := in[3], out[2], out[3]
+	argmax := make([]int32, out.TotalSize()) // of the last forward, for its backward
 	op := &fnOp[T]{
-		name:  name,
-		shape: pooledShape(in),
+		name:       name,
+		shape:      out,
+		overwrites: true,
 		forward: func(y []T, v [][]T) error {
 			x := v[0]
-			windows(in, func(o, i int) {
-				best := i
-				for _, j := range [3]int{i + 1, i + w, i + w + 1} {
-					if x[j] > x[best] {
-						best = j
+			inPlanes(in, func(p, _, lo, _ int) {
+				o := p * oh * ow
+				for r := range oh {
+					row := lo + 2*r*w
+					for c := range ow {
+						// The first maximum of each row, then of the two,
+						// without branches: the comparisons are coin flips.
+						top, bottom := row+2*c, row+2*c+w
+						top += b2i(x[top+1] > x[top])
+						bottom += b2i(x[bottom+1] > x[bottom])
+						best := top + (bottom-top)*b2i(x[bottom] > x[top])
+						m := x[best]
+						y[o], argmax[o] = m, int32(best)
+						o++
 					}
 				}
-				y[o], argmax[o] = x[best], best
 			})
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
-			for o, i := range argmax {
-				dx[i] = g[o]
-			}
+			inPlanes(in, func(p, _, lo, hi int) {
+				clear(dx[lo:hi])
+				for o := p * oh * ow; o < (p+1)*oh*ow; o++ {
+					dx[argmax[o]] = g[o]
+				}
+			})
 		}),
 		diffWRT: []bool{true},
 	}
@@ -74,6 +97,7 @@ func avgPool2[T Float](name string, x *G.Node) (*G.Node, error) {
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
+			clear(dx) // an odd last row or column gets no gradient
 			windows(in, func(o, i int) {
 				d := g[o] / 4
 				dx[i], dx[i+1], dx[i+w], dx[i+w+1] = d, d, d, d
@@ -90,21 +114,16 @@ func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 	in := x.Shape().Clone()
 	size := T(in[2] * in[3])
 	op := &fnOp[T]{
-		name:  name,
-		shape: tensor.Shape{in[0], in[1]},
+		name:       name,
+		shape:      tensor.Shape{in[0], in[1]},
+		overwrites: true,
 		forward: func(y []T, v [][]T) error {
-			forPlanes(in, func(_, lo, hi int) {
-				var s float64
-				for _, x := range v[0][lo:hi] {
-					s += float64(x)
-				}
-				y[lo/(hi-lo)] = T(s) / size
-			})
+			inPlanes(in, func(p, _, lo, hi int) { y[p] = T(sum(v[0][lo:hi])) / size })
 			return nil
 		},
 		backward: linearBackward(name, in, func(dx, g []T) {
-			forPlanes(in, func(_, lo, hi int) {
-				d := g[lo/(hi-lo)] / size
+			inPlanes(in, func(p, _, lo, hi int) {
+				d := g[p] / size
 				for i := lo; i < hi; i++ {
 					dx[i] = d
 				}
@@ -116,13 +135,15 @@ func meanPool[T Float](name string, x *G.Node) (*G.Node, error) {
 }
 
 // linearBackward is the backward of a pooling op, whose input gradient is a
-// fixed linear map of the output gradient: fill writes dx (shaped like the
-// input, zeroed) from g, as an op of its own so Gorgonia can chain it.
+// fixed linear map of the output gradient: fill writes every value of dx
+// (shaped like the input) from g, as an op of its own so Gorgonia can chain
+// it.
 func linearBackward[T Float](name string, in tensor.Shape, fill func(dx, g []T)) func(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		dx, err := apply(&fnOp[T]{
-			name:  name + "/grad",
-			shape: in,
+			name:       name + "/grad",
+			shape:      in,
+			overwrites: true,
 			forward: func(dx []T, v [][]T) error {
 				fill(dx, v[0])
 				return nil

@@ -42,7 +42,7 @@ func (r *ResNet) inputShape(example []int) ([]int, error) {
 }
 
 func (r *ResNet) build(l layers, x *G.Node) *G.Node {
-	x = l.relu(l.batchNorm("bn1", l.conv("conv1", x, r.Channels[0], 3, 1, false)))
+	x = l.batchNormReLU("bn1", l.conv("conv1", x, r.Channels[0], 3, 1, false))
 	in := r.Channels[0]
 	for s, ch := range r.Channels {
 		for j := 0; j < r.Blocks; j++ {
@@ -60,7 +60,7 @@ func (r *ResNet) build(l layers, x *G.Node) *G.Node {
 // basicBlock is relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), the
 // shortcut a strided 1x1 convolution and BatchNorm when the shape changes.
 func basicBlock(l layers, name string, x *G.Node, in, channels, stride int) *G.Node {
-	out := l.relu(l.batchNorm(name+".bn1", l.conv(name+".conv1", x, channels, 3, stride, false)))
+	out := l.batchNormReLU(name+".bn1", l.conv(name+".conv1", x, channels, 3, stride, false))
 	out = l.batchNorm(name+".bn2", l.conv(name+".conv2", out, channels, 3, 1, false))
 	shortcut := x
 	if stride != 1 || in != channels {

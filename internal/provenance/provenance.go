@@ -5,6 +5,7 @@ package provenance
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,16 +81,23 @@ type Run struct {
 // A Record is the provenance file of one experiment folder: every process
 // that worked on it (training, resuming, evaluating), oldest first.
 type Record struct {
-	Runs []Run `json:"runs"`
-	path string
+	Runs   []Run `json:"runs"`
+	path   string
+	before []byte // the file before Start; nil if there was none
 }
 
 // Start appends this process to the folder's provenance file and writes it:
 // a resumed or re-evaluated experiment keeps the entries of earlier runs.
 func Start(folder string, command []string) (*Record, error) {
 	r := &Record{path: filepath.Join(folder, File)}
-	if err := record.ReadJSON(r.path, r); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", r.path, err)
+	var err error
+	if r.before, err = os.ReadFile(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if r.before != nil {
+		if err := json.Unmarshal(r.before, r); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.path, err)
+		}
 	}
 	r.Runs = append(r.Runs, Run{
 		Build: ReadBuild(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(),
@@ -113,6 +121,16 @@ func (r *Record) Finish(err error, interrupted bool) error {
 		run.Outcome = "failed: " + err.Error()
 	}
 	return record.WriteJSON(r.path, r)
+}
+
+// Withdraw puts the file back as Start found it, for a process that
+// changed nothing in the experiment (a resume refused for a damaged
+// checkpoint, say).
+func (r *Record) Withdraw() error {
+	if r.before == nil {
+		return os.Remove(r.path)
+	}
+	return record.WriteFileAtomic(r.path, r.before)
 }
 
 // cpuModel is the "model name" of /proc/cpuinfo, or "" where there is none.

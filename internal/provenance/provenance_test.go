@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -85,5 +86,31 @@ func TestStartAndFinishAppend(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, File), []byte("{"), 0o644)
 	if _, err := Start(dir, nil); err == nil || !strings.Contains(err.Error(), File) {
 		t.Errorf("corrupt provenance.json: got %v", err)
+	}
+}
+
+// Withdraw leaves the file as Start found it: as it was, or absent.
+func TestWithdraw(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, File)
+	r, err := Start(dir, []string{"bench", "eval"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Withdraw(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a withdrawn first entry left the file")
+	}
+	first, _ := Start(dir, []string{"bench", "run"})
+	first.Finish(nil, false)
+	before, _ := os.ReadFile(path)
+	second, _ := Start(dir, []string{"bench", "eval"})
+	if err := second.Withdraw(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Errorf("withdrawn: %s\nwant %s", after, before)
 	}
 }

@@ -32,21 +32,31 @@ func LockExperiment(dir string) (release func() error, err error) {
 // Different paths lock independently: a folder could be shared by processes
 // that each lock a part of it.
 func Lock(path, what string) (release func() error, err error) {
+	f, err := flock(path, what, syscall.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	// The PID is for messages only; the flock is the lock. One write of a
+	// fixed width replaces an earlier holder's PID whole.
+	f.WriteAt(fmt.Appendf(nil, "%-20d\n", os.Getpid()), 0)
+	return f.Close, nil // closing the file releases the lock
+}
+
+// flock opens path, creating it, and locks it (how: LOCK_EX or LOCK_SH)
+// without waiting.
+func flock(path, what string, how int) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", what, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("locking %s: %w", what, err)
 		}
 		return nil, fmt.Errorf("%s is in use by %s (lock %s); wait for it to finish or stop it", what, holder(path), path)
 	}
-	// The PID is for messages only; the flock is the lock. One write of a
-	// fixed width replaces an earlier holder's PID whole.
-	f.WriteAt(fmt.Appendf(nil, "%-20d\n", os.Getpid()), 0)
-	return f.Close, nil // closing the file releases the lock
+	return f, nil
 }
 
 // holder describes the process holding the lock file path. Right after

@@ -29,9 +29,20 @@ func expectedImprovement(mean, sd, best float64) float64 {
 
 // propose fits a Gaussian process to the observations y at the points x
 // and returns the point of the space with the largest expected improvement
-// over the best observation.
-func propose(s Space, x [][]float64, y []float64, rng *rand.Rand) ([]float64, error) {
+// over the best observation. The pending points, trials still running, are
+// held at a value the liar gives them, with the hyperparameters fitted to
+// the observations alone: the process is then sure of its value there, so
+// the improvement near a pending point is small and parallel trials do not
+// repeat one another.
+func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar, rng *rand.Rand) ([]float64, error) {
 	g, err := fitGP(x, y)
+	if err == nil && len(pending) > 0 {
+		lies := make([]float64, len(pending))
+		for i, p := range pending {
+			lies[i] = liar.value(g, p, y)
+		}
+		g, err = newScaledGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h, g.mean, g.scale)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("proposing a trial: %w", err)
 	}
@@ -66,4 +77,26 @@ func propose(s Space, x [][]float64, y []float64, rng *rand.Rand) ([]float64, er
 		}
 	}
 	return s.snap(top.u), nil
+}
+
+// Liar is how a pending trial's objective is imagined while it runs.
+type Liar string
+
+const (
+	// KrigingBeliever holds a pending trial at the process's mean there.
+	KrigingBeliever Liar = "kriging_believer"
+	// ConstantLiar holds every pending trial at the best objective seen
+	// (Ginsbourger's optimistic CL): no improvement is expected there, so
+	// the next trials go elsewhere. The pessimistic lie, the worst
+	// objective, drags the process down far around a pending point and
+	// did much worse on the regret benchmark.
+	ConstantLiar Liar = "constant_liar"
+)
+
+func (l Liar) value(g *gp, u []float64, y []float64) float64 {
+	if l == KrigingBeliever {
+		m, _ := g.predict(u)
+		return m
+	}
+	return slices.Max(y)
 }

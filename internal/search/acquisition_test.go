@@ -50,14 +50,14 @@ func TestPropose(t *testing.T) {
 	s := Space{marginRange}
 	x := [][]float64{{0.05}, {0.35}, {0.45}, {0.95}}
 	y := []float64{0, 0.8, 0.85, 0.1}
-	u, err := propose(s, x, y, rand.New(rand.NewPCG(1, 1)))
+	u, err := propose(s, x, y, nil, ConstantLiar, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u[0] < 0.3 || u[0] > 0.6 {
 		t.Errorf("proposed %v, want near the good observations at 0.35-0.45", u)
 	}
-	again, _ := propose(s, x, y, rand.New(rand.NewPCG(1, 1)))
+	again, _ := propose(s, x, y, nil, ConstantLiar, rand.New(rand.NewPCG(1, 1)))
 	if again[0] != u[0] {
 		t.Errorf("the same seed proposed %v, then %v", u, again)
 	}
@@ -67,7 +67,7 @@ func TestPropose(t *testing.T) {
 func TestProposeInteger(t *testing.T) {
 	s := Space{mRange}
 	x := [][]float64{{unit(mRange, 2)}, {unit(mRange, 5)}, {unit(mRange, 8)}}
-	u, err := propose(s, x, []float64{0.1, 0.5, 0.2}, rand.New(rand.NewPCG(1, 1)))
+	u, err := propose(s, x, []float64{0.1, 0.5, 0.2}, nil, ConstantLiar, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func BenchmarkPropose(b *testing.B) {
 		x, y = append(x, u), append(y, v+0.01*rng.NormFloat64())
 	}
 	for b.Loop() {
-		if _, err := propose(s, x, y, rand.New(rand.NewPCG(1, 1))); err != nil {
+		if _, err := propose(s, x, y, nil, ConstantLiar, rand.New(rand.NewPCG(1, 1))); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -53,12 +53,19 @@ func (h hyper) matern52(a, b []float64) float64 {
 
 // newGP conditions a process with hyperparameters h on the observations.
 func newGP(x [][]float64, y []float64, h hyper) (*gp, error) {
+	mean, scale := meanStd(y)
+	return newScaledGP(x, y, h, mean, scale)
+}
+
+// newScaledGP is newGP with the observations standardised by the given mean
+// and scale: a process conditioned on more points is then on the scale of
+// the one that fitted h.
+func newScaledGP(x [][]float64, y []float64, h hyper, mean, scale float64) (*gp, error) {
 	n := len(x)
 	if n == 0 || len(y) != n {
 		return nil, fmt.Errorf("gaussian process: %d points and %d observations", n, len(y))
 	}
-	g := &gp{x: x, h: h}
-	g.mean, g.scale = meanStd(y)
+	g := &gp{x: x, h: h, mean: mean, scale: scale}
 	z := mat.NewVecDense(n, nil)
 	for i, v := range y {
 		z.SetVec(i, (v-g.mean)/g.scale)

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ type Options struct {
 	Seed    uint64 // of the config: the same seed gives the same trials
 	Metric  string // the validation metric the objective is, for messages
 
+	Parallel int  // trials in flight at once; 0 is 1
+	Liar     Liar // how the proposals treat trials in flight; "" is KrigingBeliever
+
 	Out      io.Writer          // the ranking of the trials at the end; nil prints nothing
 	Log      *slog.Logger       // each trial's start and result; nil logs nothing
 	Progress *progress.Reporter // a bar of the trials; nil shows none
@@ -50,10 +54,13 @@ type Options struct {
 // Run carries out the search, or continues the one saved in o.Dir: Iters
 // trials in all, the first NumInit from a Latin hypercube design, the next
 // at the largest expected improvement of a Gaussian process fitted to the
-// trials so far. The state is saved after every trial. A trial that a
-// killed search left running is started again from scratch, in its emptied
-// folder and with the same values, so that the search goes on as if it had
-// not been stopped.
+// finished trials, with those in flight held at the liar's value. Up to
+// Parallel trials run at once, each in its own goroutine calling obj; the
+// state is saved when a trial starts and when it ends, so a killed search
+// knows which trials were in flight: run again, it evaluates each of them
+// again, with the same name and values (the objective continues it from
+// its folder, or finds its job still running), so that no trial is lost
+// or run twice.
 // At the end it writes trials.csv and best.json, and returns the state.
 func Run(o Options, obj Objective) (_ *State, err error) {
 	if err := o.Space.Check(); err != nil {
@@ -98,44 +105,74 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 	bar := o.Progress.Bar("search trials", o.Iters, "trials", 1, nil)
 	defer bar.Done()
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(st.Seed, 0)))
-	for i := range o.Iters {
-		bar.Set(i)
-		if i < len(st.Trials) && st.Trials[i].Status != Running {
+	liar := cmp.Or(o.Liar, KrigingBeliever)
+	type result struct {
+		i   int
+		v   float64
+		err error
+	}
+	results := make(chan result)
+	inFlight, finished := 0, 0
+	start := func(i int) {
+		t := st.Trials[i]
+		log.Info("trial", "trial", t.Name, "number", i+1, "of", max(o.Iters, len(st.Trials)), "values", st.Space.describe(t.Values))
+		inFlight++
+		go func() {
+			v, err := obj.Evaluate(t.Name, t.Values)
+			results <- result{i, v, err}
+		}()
+	}
+	for i, t := range st.Trials {
+		switch t.Status {
+		case Running:
+			log.Warn("trial in flight when the search stopped: continuing it", "trial", t.Name)
+			start(i)
+		default:
+			finished++
+		}
+	}
+	bar.Set(finished)
+	var failed error // the first error: no new trial starts, those in flight finish
+	for {
+		for failed == nil && inFlight < max(o.Parallel, 1) && len(st.Trials) < o.Iters {
+			i := len(st.Trials)
+			u, err := st.next(i, design, liar)
+			if err == nil {
+				st.Trials = append(st.Trials, Trial{Name: fmt.Sprintf("trial_%d", i), Values: st.Space.values(u), Status: Running})
+				err = st.save(o.Dir)
+			}
+			if err != nil {
+				failed = err
+				break
+			}
+			start(i)
+		}
+		if inFlight == 0 {
+			break
+		}
+		r := <-results
+		inFlight--
+		t := &st.Trials[r.i]
+		if r.err != nil {
+			// It stays running in the state: the next run continues it.
+			failed = cmp.Or(failed, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), r.err))
 			continue
 		}
-		if i < len(st.Trials) {
-			// Its folder holds a run cut short: no result to keep.
-			if err := os.RemoveAll(filepath.Join(o.Dir, st.Trials[i].Name)); err != nil {
-				return nil, err
-			}
-			log.Warn("trial cut short: running it again", "trial", st.Trials[i].Name)
-		} else {
-			u, err := st.next(i, design)
-			if err != nil {
-				return nil, err
-			}
-			st.Trials = append(st.Trials, Trial{Name: fmt.Sprintf("trial_%d", i), Values: st.Space.values(u), Status: Running})
-			if err := st.save(o.Dir); err != nil {
-				return nil, err
-			}
-		}
-		t := &st.Trials[i]
-		log.Info("trial", "trial", t.Name, "number", i+1, "of", o.Iters, "values", st.Space.describe(t.Values))
-		v, err := obj.Evaluate(t.Name, t.Values)
-		if err != nil {
-			return nil, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), err)
-		}
 		t.Status = Done
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if math.IsNaN(r.v) || math.IsInf(r.v, 0) {
 			t.Status = Diverged
 		} else {
-			t.Objective = &v
+			t.Objective = &r.v
 		}
 		if err := st.save(o.Dir); err != nil {
-			return nil, err
+			failed = cmp.Or(failed, err)
 		}
 		log.Info("trial done", "trial", t.Name, "val_"+o.Metric, formatObjective(t))
-		bar.Set(i + 1)
+		finished++
+		bar.Set(finished)
+	}
+	if failed != nil {
+		return nil, failed
 	}
 	best, err := st.writeResults(o.Dir)
 	if err != nil {
@@ -149,20 +186,24 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 }
 
 // next proposes the point of trial i: from the design, then from the
-// Gaussian process of the finished trials. A diverged trial counts as the
-// worst finished one, so that the process learns to avoid its region.
-func (st *State) next(i int, design [][]float64) ([]float64, error) {
+// Gaussian process of the finished trials, the trials still running held
+// at the liar's value. A diverged trial counts as the worst finished one,
+// so that the process learns to avoid its region.
+func (st *State) next(i int, design [][]float64, liar Liar) ([]float64, error) {
 	if i < len(design) {
 		return st.Space.snap(design[i]), nil
 	}
 	rng := rand.New(rand.NewPCG(st.Seed, uint64(i)+1))
-	var x [][]float64
+	var x, pending [][]float64
 	var y []float64
 	worst := math.Inf(1)
 	for _, t := range st.Trials {
-		if t.Status == Done {
+		switch t.Status {
+		case Done:
 			x, y = append(x, st.Space.point(t.Values)), append(y, *t.Objective)
 			worst = math.Min(worst, *t.Objective)
+		case Running:
+			pending = append(pending, st.Space.point(t.Values))
 		}
 	}
 	for _, t := range st.Trials {
@@ -178,7 +219,7 @@ func (st *State) next(i int, design [][]float64) ([]float64, error) {
 		}
 		return st.Space.snap(u), nil
 	}
-	return propose(st.Space, x, y, rng)
+	return propose(st.Space, x, y, pending, liar, rng)
 }
 
 func formatObjective(t *Trial) string {

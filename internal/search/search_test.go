@@ -137,7 +137,8 @@ func TestSearchResumes(t *testing.T) {
 }
 
 // A trial that fails (as a killed one) stays "running" in the state; the
-// next run empties its folder and runs it again with the same values.
+// next run evaluates it again with the same values, leaving its folder to
+// the objective to continue from.
 func TestSearchRerunsAnUnfinishedTrial(t *testing.T) {
 	o := options(t, Space{marginRange}, 3)
 	var failedValues map[string]float64
@@ -161,8 +162,9 @@ func TestSearchRerunsAnUnfinishedTrial(t *testing.T) {
 	}
 	_, err = Run(o, ObjectiveFunc(func(name string, v map[string]float64) (float64, error) {
 		if name == "trial_1" {
-			if _, err := os.Stat(filepath.Join(o.Dir, name)); err == nil {
-				t.Error("trial_1's old folder is still there")
+			// The folder is the objective's to continue from.
+			if _, err := os.Stat(filepath.Join(o.Dir, name, "configs")); err != nil {
+				t.Errorf("trial_1's folder is gone: %v", err)
 			}
 			if !reflect.DeepEqual(v, failedValues) {
 				t.Errorf("trial_1 re-ran with %v, first with %v", v, failedValues)

@@ -112,8 +112,8 @@ func readCheckpoint(path, which string) (*record.Checkpoint, *checkpointState, e
 	}
 	s := st.Fold
 	switch {
-	case s.Epoch < 1:
-		err = fmt.Errorf("epoch %d: want at least 1", s.Epoch)
+	case s.Epoch < 0: // epoch 0: the untrained model, which can be the best
+		err = fmt.Errorf("epoch %d: want at least 0", s.Epoch)
 	case s.BestEpoch < 0 || s.BestEpoch > s.Epoch:
 		err = fmt.Errorf("best_epoch %d: want 0 to the epoch, %d", s.BestEpoch, s.Epoch)
 	case math.IsNaN(s.BestMetric) || math.IsInf(s.BestMetric, 1):

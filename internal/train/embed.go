@@ -62,7 +62,7 @@ func Embed(o experiment.Options, r EmbedRequest) ([]string, error) {
 		embs, dims, labels = append(embs, emb), append(dims, dim), lab
 	}
 	if r.Split == "test" && len(chosen) > 1 {
-		cat, dim, err := eval.ConcatenateNormalized(embs, dims)
+		cat, dim, err := eval.Concatenate(embs, dims, true)
 		if err != nil {
 			return nil, err
 		}

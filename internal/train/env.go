@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -30,22 +32,23 @@ type env struct {
 }
 
 func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
-	loader := func(transforms []config.Component) (*data.Loader, error) {
+	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
 		pipe, err := data.NewPipeline(transforms)
 		if err != nil {
 			return nil, err
 		}
+		pipe.NormalizeByDefault(ds.Shape(), data.ImageNetMean, data.ImageNetStd)
 		l, err := data.NewLoader(ds, pipe, spec.Seed)
 		if err != nil {
 			return nil, err
 		}
-		return l.WithWorkers(spec.Workers), nil
+		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(spec.TrainTransforms)
+	trainData, err := loader(spec.TrainTransforms, spec.Workers)
 	if err != nil {
 		return nil, err
 	}
-	evalData, err := loader(spec.EvalTransforms)
+	evalData, err := loader(spec.EvalTransforms, spec.Tester.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -127,19 +130,17 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 
 // evaluate computes the tester's metrics, the query set compared to itself.
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
-	return e.evaluateWith(emb, labels, dim, e.spec.Tester.Normalize)
-}
-
-func (e *env) evaluateWith(emb []float32, labels []int, dim int, normalize bool) (map[string]float64, error) {
 	opt := e.spec.Tester.Accuracy
-	opt.Normalize = normalize
 	opt.Seed = int64(e.spec.Seed)
-	bar := e.bars.Bar("neighbour search", 1, "queries", float64(len(labels)), nil)
+	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
+	opt.Progress = bar.Set
 	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
-	bar.Set(1)
 	bar.Done()
 	if err != nil {
 		return nil, err
+	}
+	if keep := e.spec.Tester.Metrics; len(keep) > 0 {
+		maps.DeleteFunc(res.Metrics, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
 	}
 	return res.Metrics, nil
 }

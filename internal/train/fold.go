@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -57,8 +58,9 @@ type foldState struct {
 }
 
 // trainFold trains one split scheme, keeping the latest and the best
-// checkpoints, and stops after num_epochs_train or when patience runs out.
-func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, resume string, log *logger) error {
+// checkpoints, and stops after numEpochs (num_epochs_train) or when
+// patience runs out.
+func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split, numEpochs int, resume string, log *logger) error {
 	f, err := newFold(e, folder, sp, log)
 	if err != nil {
 		return err
@@ -75,7 +77,9 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 			return err
 		}
 	}
-	for f.state.Epoch < s.NumEpochs && f.state.Epoch-f.state.BestEpoch <= s.Patience {
+	// Patience is checked after each evaluation only, as PML's
+	// end_of_epoch_hook does; a resumed fold that had run out stays done.
+	for f.state.Epoch < numEpochs && f.patienceLeft() {
 		if err := f.trainEpoch(ctx, f.state.Epoch+1); err != nil {
 			return err
 		}
@@ -90,7 +94,23 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		}
 	}
 	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
-	return nil
+	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
+}
+
+// patienceLeft reports whether the last evaluation leaves patience to go
+// on: epoch - best_epoch <= patience, always with patience null.
+func (f *fold) patienceLeft() bool {
+	p := f.env.spec.Patience
+	return p == nil || f.state.Epoch-f.state.BestEpoch <= *p || f.state.Epoch%f.env.spec.SaveInterval != 0
+}
+
+// iterations is the number of steps of an epoch: iterations_per_epoch, or
+// one pass over the sampler when it is null (PML's len(dataloader)).
+func (f *fold) iterations() int {
+	if n := f.env.spec.IterationsPerEpoch; n > 0 {
+		return n
+	}
+	return f.sampler.Len()
 }
 
 func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
@@ -276,8 +296,8 @@ func (f *fold) optimizers() []interface {
 // checkpoint.
 func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	s := f.env.spec
-	first := (epoch - 1) * s.IterationsPerEpoch
-	last := first + s.IterationsPerEpoch
+	first := (epoch - 1) * f.iterations()
+	last := first + f.iterations()
 	batches := f.env.trainData.Prefetch(first, func(step int) []int {
 		if step >= last {
 			return nil
@@ -288,7 +308,7 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	if f.daml != nil {
 		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
 	}
-	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), s.IterationsPerEpoch, "img", float64(s.BatchSize), f.log.exp.eta)
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
 	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
@@ -396,8 +416,15 @@ func (f *fold) checkUntrained() error {
 			what = "trunk only"
 		}
 		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
-		if !trunkOnly {
-			f.recordAccuracies(0, metrics)
+		if trunkOnly {
+			continue
+		}
+		f.recordAccuracies(0, metrics)
+		// Epoch 0 competes for the best epoch, as in powerful_benchmarker
+		// (only the trunk alone, its epoch -1, does not).
+		f.state.BestMetric = metrics["val"][f.env.spec.PrimaryMetric]
+		if err := f.save("best"); err != nil {
+			return err
 		}
 	}
 	return f.flush()

@@ -16,9 +16,18 @@ import (
 // progress bars (beside them), and the results (to stdout).
 type logger struct {
 	*slog.Logger
-	out  io.Writer
-	bars *progress.Reporter // nil shows none
-	exp  *experimentProgress
+	out   io.Writer
+	bars  *progress.Reporter // nil shows none
+	exp   *experimentProgress
+	wrote bool // test results were written
+}
+
+// changed reports whether the run changed the experiment: trained a step
+// or wrote test results.
+func (l *logger) changed() bool {
+	l.exp.mu.Lock()
+	defer l.exp.mu.Unlock()
+	return l.wrote || l.exp.done > 0
 }
 
 // newLogger fills in what is nil: no records, no results, no bars.

@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,105 +23,193 @@ import (
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
-// one), then test each fold's best model and aggregate the folds. When ctx
-// is cancelled (SIGINT, SIGTERM) training stops before its next step,
-// leaving the last checkpoint as it is, and Run returns an error wrapping
-// ctx's cause (context.Canceled) that says where it stopped.
+// one), then test each fold's best model and aggregate the folds; or, with
+// --fold, train and test one fold. When ctx is cancelled (SIGINT, SIGTERM)
+// training stops before its next step, leaving the last checkpoint as it
+// is, and Run returns an error wrapping ctx's cause (context.Canceled)
+// that says where it stopped.
 func Run(ctx context.Context, o experiment.Options) (err error) {
-	if o.ExperimentName == "" {
-		return errors.New("--experiment_name is required")
+	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
+		return reproduce(ctx, o)
 	}
-	if err := config.CheckName("--experiment_name", o.ExperimentName); err != nil {
-		return err
-	}
-	// An existing experiment is locked before its saved config is read; a
-	// missing one is left to Resolve to report.
-	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
-		unlock, err := record.LockExperiment(o.Folder())
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, unlock()) }()
-		if err := record.RemoveTemp(o.Folder()); err != nil {
-			return err
-		}
-	}
-	tree, spec, err := experiment.Resolve(o)
+	r, err := start(o, o.Fold != "")
 	if err != nil {
 		return err
 	}
-	ds, err := spec.Dataset(o.DatasetRoot)
-	if err != nil {
-		return err
+	defer func() { err = errors.Join(err, r.release()) }()
+	if o.Fold != "" {
+		return runFold(ctx, r, o)
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
-	if err != nil {
-		return err
-	}
-	env, err := newEnv(spec, ds)
-	if err != nil {
-		return err
-	}
-	if err := env.checkMemory(); err != nil {
-		return err
-	}
-	log := newLogger(o.Log, o.Out, o.Progress)
-	env.bars = o.Progress
-	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
-	if trainNow {
-		// What only the data can tell (image sizes against the model, the
-		// sampler against the classes, loss shapes) is found here, before
-		// the experiment folder exists: a bad config writes nothing.
-		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
-			return fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
-		}
-	}
-	folder, err := openFolder(o, tree)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, folder.Close()) }()
-	prov, err := provenance.Start(folder.Path, o.CommandLine)
+	prov, err := provenance.Start(r.folder.Path, o.CommandLine)
 	if err != nil {
 		return err
 	}
 	defer func() {
+		if err != nil && o.Existing() && !r.log.changed() {
+			// A resume or evaluation refused before it changed anything
+			// (a damaged checkpoint) leaves no trace.
+			err = errors.Join(err, prov.Withdraw())
+			return
+		}
 		if perr := prov.Finish(err, errors.Is(err, context.Canceled)); err == nil {
 			err = perr
 		}
 	}()
-	if err := record.WriteJSON(filepath.Join(folder.Path, "splits.json"), splits); err != nil {
-		return err
-	}
-	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
-	schemes := make([]string, len(splits))
-	for i, sp := range splits {
-		schemes[i] = sp.Name
-	}
-	hparams := tree.Flat()
-	env.sync = func() error {
-		return record.WriteExperimentDB(folder, schemes, hparams, o.GlobalDBPath)
-	}
+	trainNow := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""
 	if trainNow {
-		log.exp.plan(len(splits) * spec.NumEpochs * spec.IterationsPerEpoch)
-		for _, sp := range splits {
+		r.log.exp.plan(len(r.splits) * r.env.spec.NumEpochs * r.env.spec.IterationsPerEpoch)
+		for i, sp := range r.splits {
 			start := time.Now()
-			if err := trainFold(ctx, env, folder, sp, o.ResumeTraining, log); err != nil {
+			limit := r.env.spec.NumEpochs
+			if o.EpochLimits != nil {
+				limit = min(limit, o.EpochLimits[i])
+			}
+			if err := trainFold(ctx, r.env, r.folder, sp, limit, o.ResumeTraining, r.log); err != nil {
 				return fmt.Errorf("split scheme %s: %w", sp.Name, err)
 			}
-			log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
+			r.log.Info("fold done", "fold", sp.Name, "time", time.Since(start).Round(time.Second))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before testing: %w", context.Cause(ctx))
 	}
-	if err := testFolds(env, folder, splits, log); err != nil {
+	if o.EpochLimits != nil {
+		return nil // a stage of a reproduction: the last stage tests
+	}
+	return r.finish(stagesOf(o, trainNow))
+}
+
+// finish tests every fold's best model, aggregates the folds, and brings
+// the experiment's database and TensorBoard session up to date.
+func (r *started) finish(st stages) error {
+	if err := testFolds(r.env, r.folder, r.splits, st, r.log); err != nil {
 		return err
 	}
-	if err := env.sync(); err != nil {
+	if err := r.env.sync(); err != nil {
 		return err
 	}
-	return writeExperimentEvents(folder, schemes, hparams, env.spec.PrimaryMetric)
+	return writeExperimentEvents(r.folder, schemeNames(r.splits), r.hparams, r.env.spec.PrimaryMetric)
+}
+
+func schemeNames(splits []data.Split) []string {
+	names := make([]string, len(splits))
+	for i, sp := range splits {
+		names[i] = sp.Name
+	}
+	return names
+}
+
+// Prepare does what a run does before training: check the config and
+// create the experiment folder with its configs and splits (or open it, to
+// resume). A launcher prepares the experiment before its jobs start; it
+// shares the experiment's lock with them, as some may still run.
+func Prepare(o experiment.Options) (*record.Folder, []data.Split, error) {
+	r, err := start(o, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.folder, r.splits, r.release()
+}
+
+// started is an experiment whose folder is ready, and locked: exclusively
+// by a run of every fold, shared by a job of one fold (--fold), so that
+// the jobs of one experiment's folds run together but never beside a run
+// of the whole experiment.
+type started struct {
+	env     *env
+	folder  *record.Folder
+	splits  []data.Split
+	hparams map[string]any
+	log     *logger
+	release func() error
+}
+
+// start opens the experiment (see started), locked shared or exclusively.
+func start(o experiment.Options, shared bool) (_ *started, err error) {
+	if o.ExperimentName == "" {
+		return nil, errors.New("--experiment_name is required")
+	}
+	if err := config.CheckName("--experiment_name", o.ExperimentName); err != nil {
+		return nil, err
+	}
+	lock := func(dir string) (func() error, error) {
+		if shared {
+			return record.LockShared(filepath.Join(dir, record.LockFile), "experiment folder "+dir)
+		}
+		return record.LockExperiment(dir)
+	}
+	release := func() error { return nil }
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	// An existing experiment is locked before its saved config is read; a
+	// missing one is left to Resolve to report.
+	if _, err := record.Open(o.Folder()); o.Existing() && err == nil {
+		r, err := lock(o.Folder())
+		if err != nil {
+			return nil, err
+		}
+		release = r
+		// Under a shared lock, other jobs' temporary files are in use.
+		if !shared {
+			if err := record.RemoveTemp(o.Folder()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	tree, spec, err := experiment.Resolve(o)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := spec.Dataset(o.DatasetRoot)
+	if err != nil {
+		return nil, err
+	}
+	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	if err != nil {
+		return nil, err
+	}
+	if o.EpochLimits != nil && len(o.EpochLimits) != len(splits) {
+		return nil, fmt.Errorf("%s: the config change was recorded for %d split schemes, the config makes %d", o.ReproduceResults, len(o.EpochLimits), len(splits))
+	}
+	env, err := newEnv(spec, ds)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.checkMemory(); err != nil {
+		return nil, err
+	}
+	log := newLogger(o.Log, o.Out, o.Progress)
+	env.bars = o.Progress
+	var folder *record.Folder
+	if o.Existing() {
+		if folder, err = openFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+	} else {
+		// What only the data can tell (image sizes against the model, the
+		// sampler against the classes, loss shapes) is found here, before
+		// the experiment folder exists: a bad config writes nothing.
+		if _, err := newFold(env, &record.Folder{Path: o.Folder()}, splits[0], log); err != nil {
+			return nil, fmt.Errorf("split scheme %s: %w", splits[0].Name, err)
+		}
+		if folder, err = createFolder(o, tree, splits); err != nil {
+			return nil, err
+		}
+		r, err := lock(folder.Path)
+		if err != nil {
+			return nil, err
+		}
+		release = r
+	}
+	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
+	hparams := tree.Flat()
+	env.sync = func() error {
+		return record.WriteExperimentDB(folder, schemeNames(splits), hparams, o.GlobalDBPath)
+	}
+	return &started{env, folder, splits, hparams, log, release}, nil
 }
 
 // writeExperimentEvents writes the experiment's TensorBoard session: its
@@ -158,113 +246,110 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 	return record.WriteExperimentEvents(filepath.Join(folder.Path, "tensorboard"), filepath.Base(folder.Path), hparams, scalars)
 }
 
-// openFolder creates (and locks) the experiment folder and saves the resolved config
-// first, so that a run is reproducible from its folder even if it dies; or
-// opens the existing one, recording any config change as a diff.
-func openFolder(o experiment.Options, tree *config.Tree) (*record.Folder, error) {
-	if !o.Existing() {
-		f, err := record.Create(o.RootExperimentFolder, o.ExperimentName)
-		if err != nil {
-			return nil, err
-		}
-		// The configs folder appears whole: a folder without it is no
-		// experiment, which the next run with the same name replaces.
-		if err := record.WriteDirAtomic(f.ConfigsDir(), func(dir string) error { return saveConfigs(tree, dir) }); err != nil {
-			return nil, errors.Join(err, f.Close())
-		}
-		return f, nil
-	}
+// openFolder opens the existing experiment folder. (createFolder makes a
+// new one.) Resuming with a changed config keeps the saved configs and
+// records the change, as powerful_benchmarker does, in
+// configs/resume_training_config_diffs_<epochs of each split scheme>/,
+// which --reproduce_results replays; --evaluate changes nothing.
+func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	f, err := record.Open(o.Folder())
 	if err != nil {
 		return nil, err
 	}
-	// The accepted copy is the config the experiment runs with; the saved
-	// files differ from it when edited by hand. (Experiments from before
-	// the copy have their saved files only.)
-	accepted := filepath.Join(f.ConfigsDir(), acceptedDir)
-	if _, err := os.Stat(accepted); err != nil {
-		accepted = f.ConfigsDir()
+	if o.Fold == "" {
+		if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
+			return nil, err
+		}
 	}
-	saved, err := config.LoadSaved(accepted, nil)
+	if o.ResumeTraining == "" {
+		return f, nil
+	}
+	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
 	if err != nil {
 		return nil, err
 	}
-	if !o.MergeArgsWhenResuming {
-		if edits := config.Diff(saved, tree); len(edits) > 0 {
-			return nil, fmt.Errorf("the saved config in %s was edited since the experiment started (%s); undo the edit, or give --merge_argparse_when_resuming to continue with it (the change is then recorded)",
-				f.ConfigsDir(), describeChanges(edits))
-		}
-		return f, nil
-	}
-	changes := config.Diff(saved, tree)
-	if len(changes) == 0 {
-		return f, nil
-	}
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	if err := record.WriteJSON(filepath.Join(f.ConfigsDir(), "diffs", stamp+".json"), changes); err != nil {
+	epochs, err := latestEpochs(f, splits)
+	if err != nil {
 		return nil, err
 	}
-	return f, saveConfigs(tree, f.ConfigsDir())
+	_, err = config.SaveDiff(f.ConfigsDir(), saved, tree, epochs, record.WriteFileAtomic)
+	return f, err
 }
 
-// acceptedDir, in the configs folder, holds a copy of the config files
-// as the experiment last accepted them, so that a resume finds edits of the
-// files (which would train on other splits, data or models).
-const acceptedDir = ".accepted"
+// latestEpochs reads the epoch of each split scheme's latest checkpoint
+// (0 before the first).
+func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
+	epochs := make([]int, len(splits))
+	for i, sp := range splits {
+		_, st, err := readCheckpoint(checkpointPath(f, sp.Name, "latest"), "latest")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		epochs[i] = st.Fold.Epoch
+	}
+	return epochs, nil
+}
 
-// saveConfigs writes the config, one file per category, into dir and its
-// accepted copy; the copy first, so that a kill in between leaves files
-// that differ from it as an edit would, and the next resume says so.
 func saveConfigs(tree *config.Tree, dir string) error {
-	for _, d := range []string{filepath.Join(dir, acceptedDir), dir} {
-		for _, cat := range config.Categories {
-			text, err := tree.YAML(cat)
-			if err != nil {
-				return err
-			}
-			if err := record.WriteFileAtomic(filepath.Join(d, cat+".yaml"), text); err != nil {
-				return err
-			}
+	for _, cat := range config.Categories {
+		text, err := tree.YAML(cat)
+		if err != nil {
+			return err
+		}
+		if err := record.WriteFileAtomic(filepath.Join(dir, cat+".yaml"), text); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// describeChanges lists the first changes of a diff, for one line.
-func describeChanges(changes []config.Change) string {
-	var parts []string
-	for i, c := range changes {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(changes)-i))
-			break
-		}
-		parts = append(parts, c.String())
-	}
-	return strings.Join(parts, "; ")
 }
 
 // embeddingsDir keeps the test embeddings when save_embeddings is true,
 // named as bench embed names them.
 func embeddingsDir(f *record.Folder) string { return filepath.Join(f.Path, "embeddings") }
 
+// stages are what the test stage computes: after training, all of them;
+// --evaluate the folds' own results (test and splits_to_eval) and
+// --evaluate_ensemble the folds' concatenated embeddings, as
+// powerful_benchmarker's eval and eval_ensemble.
+type stages struct{ separated, ensemble, splitsToEval bool }
+
+func stagesOf(o experiment.Options, trained bool) stages {
+	if trained {
+		return stages{separated: true, ensemble: true}
+	}
+	return stages{separated: o.Evaluate, ensemble: o.EvaluateEnsemble, splitsToEval: o.Evaluate}
+}
+
 // testFolds evaluates each fold's best model on the test set ("separated",
 // mean and 95% CI over folds) and the folds' concatenated embeddings
-// ("concatenated"), and writes both to meta_logs.
-func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger) error {
+// ("concatenated"), and writes both to meta_logs; with splitsToEval, also
+// each best model on its fold's splits_to_eval ("separated_<split>") and
+// the untrained trunk ("untrained_trunk").
+func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, log *logger) error {
 	test := &record.TestResults{}
 	var perFold []map[string]float64
+	perSplit := map[string][]map[string]float64{}
 	var embs [][]float32
 	var dims []int
 	var labels []int
+	trunkOnly := env.spec.Tester.UseTrunkOutput
 	for _, sp := range splits {
-		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, false)
+		emb, dim, lab, err := env.embedBest(folder, sp, sp.Test, trunkOnly)
 		if err != nil {
 			return err
 		}
 		if env.spec.SaveEmbeddings {
+			log.wrote = true
 			if _, err := writeEmbeddings(embeddingsDir(folder), sp.Name+"_test", emb, dim, lab); err != nil {
 				return err
 			}
+		}
+		embs, dims, labels = append(embs, emb), append(dims, dim), lab
+		if !st.separated {
+			continue
 		}
 		res, err := env.evaluate(emb, lab, dim)
 		if err != nil {
@@ -273,43 +358,88 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, log *logger
 		perFold = append(perFold, res)
 		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
 		test.EmbeddingSize = dim
-		embs, dims, labels = append(embs, emb), append(dims, dim), lab
 		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
+		for _, name := range env.spec.SplitsToEval {
+			if !st.splitsToEval {
+				break
+			}
+			items := map[string][]int{"train": sp.Train, "val": sp.Val}[name]
+			emb, dim, lab, err := env.embedBest(folder, sp, items, trunkOnly)
+			if err != nil {
+				return err
+			}
+			res, err := env.evaluate(emb, lab, dim)
+			if err != nil {
+				return err
+			}
+			perSplit[name] = append(perSplit[name], res)
+			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
+		}
 	}
-	results := record.Results{Separated: eval.Aggregate(perFold), Test: test}
-	cat, dim, err := eval.ConcatenateNormalized(embs, dims)
-	if err != nil {
-		return err
+	var results record.Results
+	pm := env.spec.PrimaryMetric
+	var summary []string
+	if st.separated {
+		results.Separated, results.Test = eval.Aggregate(perFold), test
+		summary = append(summary, fmt.Sprintf("separated %v", results.Separated[pm]))
 	}
-	if results.Concatenated, err = env.evaluateWith(cat, labels, dim, env.spec.NormalizeConcatenated); err != nil {
-		return err
-	}
-	if env.spec.SaveEmbeddings {
-		if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+	if st.ensemble {
+		cat, dim, err := eval.Concatenate(embs, dims, env.spec.NormalizeConcatenated)
+		if err != nil {
 			return err
 		}
+		if results.Concatenated, err = env.evaluate(cat, labels, dim); err != nil {
+			return err
+		}
+		if env.spec.SaveEmbeddings {
+			log.wrote = true
+			if _, err := writeEmbeddings(embeddingsDir(folder), "concatenated_test", cat, dim, labels); err != nil {
+				return err
+			}
+		}
+		summary = append(summary, fmt.Sprintf("concatenated %.4f", results.Concatenated[pm]))
+	}
+	extra := map[string]any{} // --evaluate's further results, by file name
+	for name, res := range perSplit {
+		extra["separated_"+name] = eval.Aggregate(res)
 	}
 	if env.spec.CheckUntrained {
 		// The same model before training, on the same test set: the
-		// baseline that training must beat.
+		// baseline that training must beat; every fold starts from it.
 		m, err := env.newModel(len(classIDs(env.ds, splits[0].Train)))
 		if err != nil {
 			return err
 		}
-		emb, dim, lab, err := env.embed(m, splits[0].Test, false)
+		emb, dim, lab, err := env.embed(m, splits[0].Test, trunkOnly)
 		if err != nil {
 			return err
 		}
 		if results.Untrained, err = env.evaluate(emb, lab, dim); err != nil {
 			return err
 		}
-		log.Result("untrained test: %s", formatMetrics(results.Untrained, env.spec.PrimaryMetric))
+		log.Result("untrained test: %s", formatMetrics(results.Untrained, pm))
+		if st.splitsToEval { // powerful_benchmarker's epoch -1
+			if emb, dim, lab, err = env.embed(m, splits[0].Test, true); err != nil {
+				return err
+			}
+			trunk, err := env.evaluate(emb, lab, dim)
+			if err != nil {
+				return err
+			}
+			extra["untrained_trunk"] = trunk
+			log.Result("untrained trunk test: %s", formatMetrics(trunk, pm))
+		}
 	}
+	log.wrote = true
 	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
 	}
-	pm := env.spec.PrimaryMetric
-	log.Result("test %s: separated %v, concatenated %.4f", pm, results.Separated[pm], results.Concatenated[pm])
+	for name, v := range extra {
+		if err := record.WriteJSON(filepath.Join(folder.MetaLogsDir(), name+".json"), v); err != nil {
+			return err
+		}
+	}
+	log.Result("test %s: %s", pm, strings.Join(summary, ", "))
 	log.Result("results: %s", folder.MetaLogsDir())
 	return nil
 }

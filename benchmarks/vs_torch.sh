@@ -1,0 +1,31 @@
+#!/bin/sh
+# Times bench and PyTorch on the reference model, alternating one run of
+# each ROUNDS times per (mode, threads) so that both see the same load, and
+# prints each pair of images/s and CPU ms/step with the medians of their
+# ratios: images/s bench / torch, and CPU time torch / bench (on a loaded
+# machine the wall clock also measures the other work; with one thread the
+# CPU-time ratio is what the throughput ratio would be on a quiet one).
+# Usage: benchmarks/vs_torch.sh BENCH PYTHON [ROUNDS] [THREADS...]
+set -eu
+bench=$1 python=$2 rounds=${3:-3}
+shift 2; [ $# -gt 0 ] && shift
+threads=${*:-1 2}
+dir=$(dirname "$0")
+field() { awk -v key="$1" 'index($0, key ": ") == 1 { print $NF }'; }
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for mode in train embed; do
+	for t in $threads; do
+		ratios= cpus=
+		for r in $(seq "$rounds"); do
+			b=$("$bench" benchmark "$mode" --threads "$t")
+			p=$("$python" "$dir/torch_reference.py" "$mode" --threads "$t")
+			bi=$(echo "$b" | field images/s) pi=$(echo "$p" | field images/s)
+			bc=$(echo "$b" | field "CPU ms/step") pc=$(echo "$p" | field "CPU ms/step")
+			ratio=$(awk -v b="$bi" -v p="$pi" 'BEGIN { printf "%.2f", b / p }')
+			cpu=$(awk -v b="$bc" -v p="$pc" 'BEGIN { printf "%.2f", p / b }')
+			echo "$mode threads=$t round $r: bench $bi images/s ($bc CPU ms/step), torch $pi images/s ($pc CPU ms/step): ratio $ratio, CPU-time ratio $cpu"
+			ratios="$ratios $ratio" cpus="$cpus $cpu"
+		done
+		echo "$mode threads=$t: median over $rounds rounds: images/s bench/torch $(echo "$ratios" | median), CPU time torch/bench $(echo "$cpus" | median)"
+	done
+done

@@ -1,0 +1,241 @@
+// Package gemm is a float32 matrix product, C = A B + beta C, for the
+// convolutions and linear layers of internal/nn and the kNN of internal/eval.
+// It packs A into panels of mr rows and B into panels of nr columns, each
+// laid out so that the micro-kernel reads them sequentially, and blocks K so
+// that a B panel stays in L1 and a block of A panels in L2 while the
+// micro-kernel (AVX2+FMA Go assembly where the CPU has it) runs over them.
+//
+// Sgemm is serial: its callers split their work over cores in fixed chunks,
+// and every element of C is summed in the same order whatever the chunking,
+// so results do not depend on the number of threads.
+package gemm
+
+// The micro-kernel's tile (mr x nr, held in registers) and the cache blocks.
+const (
+	mr = 6
+	nr = 16
+	kc = 256  // depth of a block: a B panel (kc x nr) is 16 KB, in L1
+	mc = 96   // rows of A per block: mc x kc is 96 KB, in L2
+	nc = 2048 // columns of B per block: kc x nc is 2 MB, in L3
+)
+
+// Matrix is a row-major matrix as stored: element (i, j) of the matrix it
+// stands for is Data[i*Stride+j], or Data[j*Stride+i] when Trans is set.
+type Matrix struct {
+	Data   []float32
+	Stride int
+	Trans  bool
+}
+
+// at returns element (i, j) of the matrix m stands for.
+func (m Matrix) at(i, j int) float32 {
+	if m.Trans {
+		return m.Data[j*m.Stride+i]
+	}
+	return m.Data[i*m.Stride+j]
+}
+
+// Sgemm sets C (m x n, row stride ldc) to A B + beta C, with A m x k and B
+// k x n. With beta 0, C's previous contents are ignored (NaN included).
+func Sgemm(m, n, k int, a, b Matrix, beta float32, c []float32, ldc int) {
+	ws := getWorkspace()
+	defer putWorkspace(ws)
+	run(m, n, k, func(i0, mb, l0, kb int) []float32 {
+		packA(ws.a, a, i0, mb, l0, kb)
+		return ws.a
+	}, func(dst []float32, l0, kb, j0, nb int) { packB(dst, b, l0, kb, j0, nb) }, beta, c, ldc, ws)
+}
+
+// PackedA is a left-hand matrix packed once for several products, such as
+// a convolution's weight, multiplied with every image of a batch.
+type PackedA struct {
+	m, k, mpad int
+	data       []float32
+}
+
+// Pack packs A (m x k), reusing p's memory.
+func (p *PackedA) Pack(m, k int, a Matrix) {
+	p.m, p.k, p.mpad = m, k, (m+mr-1)/mr*mr
+	if cap(p.data) < p.mpad*k {
+		p.data = make([]float32, p.mpad*k)
+	}
+	p.data = p.data[:p.mpad*k]
+	for l0 := 0; l0 < k; l0 += kc {
+		packA(p.data[l0*p.mpad:], a, 0, m, l0, min(kc, k-l0))
+	}
+}
+
+// SgemmPacked is Sgemm with the A packed in p. It only reads p, so that
+// several goroutines may share it.
+func SgemmPacked(p *PackedA, n int, b Matrix, beta float32, c []float32, ldc int) {
+	ws := getWorkspace()
+	defer putWorkspace(ws)
+	run(p.m, n, p.k, p.block, func(dst []float32, l0, kb, j0, nb int) { packB(dst, b, l0, kb, j0, nb) }, beta, c, ldc, ws)
+}
+
+func (p *PackedA) block(i0, _, l0, kb int) []float32 { return p.data[l0*p.mpad+i0*kb:] }
+
+// run is the blocked product: blockA returns the packed panels of rows
+// i0..i0+mb, columns l0..l0+kb of A, and blockB packs rows l0..l0+kb,
+// columns j0..j0+nb of B into dst (as packB does).
+func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst []float32, l0, kb, j0, nb int), beta float32, c []float32, ldc int, ws *workspace) {
+	if m == 0 || n == 0 {
+		return
+	}
+	scale(m, n, beta, c, ldc)
+	if k == 0 {
+		return
+	}
+	for j0 := 0; j0 < n; j0 += nc {
+		nb := min(nc, n-j0)
+		for l0 := 0; l0 < k; l0 += kc {
+			kb := min(kc, k-l0)
+			blockB(ws.b, l0, kb, j0, nb)
+			for i0 := 0; i0 < m; i0 += mc {
+				mb := min(mc, m-i0)
+				ap := blockA(i0, mb, l0, kb)
+				for j := 0; j < nb; j += nr {
+					panelB := ws.b[j*kb:]
+					for i := 0; i < mb; i += mr {
+						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j))
+					}
+				}
+			}
+		}
+	}
+}
+
+// tile adds the product of one A panel and one B panel to the rows x cols
+// corner of the tile at c; a partial tile goes through a register-sized
+// buffer so that the kernel never writes past C.
+func tile(k int, a, b, c []float32, ldc, rows, cols int) {
+	if rows == mr && cols == nr {
+		kernel(k, a, b, c, ldc)
+		return
+	}
+	var t [mr * nr]float32
+	kernel(k, a, b, t[:], nr)
+	for i := range rows {
+		row := c[i*ldc : i*ldc+cols]
+		for j := range row {
+			row[j] += t[i*nr+j]
+		}
+	}
+}
+
+// scale multiplies C by beta; beta 0 clears it.
+func scale(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA lays out rows i0..i0+mb, columns l0..l0+kb of A as panels of mr
+// rows: within a panel, the mr values of column l are adjacent. Rows past
+// the matrix are zero.
+func packA(dst []float32, a Matrix, i0, mb, l0, kb int) {
+	for p := 0; p < mb; p += mr {
+		panel := dst[p*kb : (p+mr)*kb]
+		rows := min(mr, mb-p)
+		if !a.Trans {
+			for i := range rows {
+				src := a.Data[(i0+p+i)*a.Stride+l0:][:kb]
+				for l, v := range src {
+					panel[l*mr+i] = v
+				}
+			}
+		} else {
+			for l := range kb {
+				src := a.Data[(l0+l)*a.Stride+i0+p:][:rows]
+				copy(panel[l*mr:], src)
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for l := range kb {
+				panel[l*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB lays out rows l0..l0+kb, columns j0..j0+nb of B as panels of nr
+// columns: within a panel, the nr values of row l are adjacent. Columns past
+// nb are zero.
+func packB(dst []float32, b Matrix, l0, kb, j0, nb int) {
+	for j := 0; j < nb; j += nr {
+		panel := dst[j*kb : (j+nr)*kb]
+		cols := min(nr, nb-j)
+		if !b.Trans {
+			for l := range kb {
+				row := panel[l*nr : (l+1)*nr]
+				copy(row, b.Data[(l0+l)*b.Stride+j0+j:][:cols])
+				clear(row[cols:])
+			}
+		} else {
+			for jj := range cols {
+				src := b.Data[(j0+j+jj)*b.Stride+l0:][:kb]
+				for l, v := range src {
+					panel[l*nr+jj] = v
+				}
+			}
+			for l := range kb {
+				clear(panel[l*nr+cols : (l+1)*nr])
+			}
+		}
+	}
+}
+
+// workspace holds one call's packed panels, at their largest size. A free
+// list keeps them between calls, so that a training step allocates none; a
+// sync.Pool would drop them at every garbage collection.
+type workspace struct{ a, b []float32 }
+
+var workspaces = make(chan *workspace, 64)
+
+func getWorkspace() *workspace {
+	select {
+	case w := <-workspaces:
+		return w
+	default:
+		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
+	}
+}
+
+func putWorkspace(w *workspace) {
+	select {
+	case workspaces <- w:
+	default:
+	}
+}
+
+// kernelGo is the portable micro-kernel: c[i*ldc+j] += sum over l of
+// a[l*mr+i] * b[l*nr+j], for i < mr, j < nr.
+func kernelGo(k int, a, b, c []float32, ldc int) {
+	var acc [mr][nr]float32
+	for l := range k {
+		av := a[l*mr : l*mr+mr]
+		bv := b[l*nr : l*nr+nr]
+		for i, x := range av {
+			row := &acc[i]
+			for j, y := range bv {
+				row[j] += x * y
+			}
+		}
+	}
+	for i := range mr {
+		row := c[i*ldc : i*ldc+nr]
+		for j := range row {
+			row[j] += acc[i][j]
+		}
+	}
+}

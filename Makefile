@@ -6,7 +6,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test slurm bench bench-large bench-vs-torch vet chromium
+.PHONY: build run smoke test slurm bench bench-large bench-vs-torch vet chromium fuzz
 
 build:
 	go build -buildvcs=auto -o bench ./cmd/bench
@@ -52,3 +52,15 @@ bench-vs-torch: build
 vet:
 	go vet ./...
 	test -z "$$(gofmt -l .)"
+
+# Each fuzz target for FUZZTIME (go test fuzzes one target at a time); the
+# seed corpora alone run in make test.
+FUZZTIME ?= 30s
+FUZZ = internal/arrayio:FuzzReadNPY internal/arrayio:FuzzReadCSV internal/config:FuzzLoadYAML \
+	internal/data:FuzzParseMAT internal/data:FuzzDecodeImage internal/record:FuzzDecodeCheckpoint
+
+fuzz:
+	@for t in $(FUZZ); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*} || exit 1; \
+	done

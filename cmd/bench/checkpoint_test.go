@@ -12,13 +12,14 @@ import (
 	"github.com/bench-ml/bench/internal/record"
 )
 
-// snapshot maps every file of dir but the lock file to a hash of its
+// snapshot maps every file of dir but the lock and provenance to a hash of its
 // content, to check that a refused command wrote nothing.
 func snapshot(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == record.LockFile {
+		// provenance.json records every process, failed ones too.
+		if err != nil || d.IsDir() || d.Name() == record.LockFile || d.Name() == "provenance.json" {
 			return err
 		}
 		data, err := os.ReadFile(path)
@@ -117,4 +118,5 @@ func TestDamagedCheckpoint(t *testing.T) {
 	if out, err := bench(t, eval...); err != nil {
 		t.Fatalf("the restored checkpoints: %v\n%s", err, out)
 	}
+
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bench-ml/bench/internal/arrayio"
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/limits"
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/miner"
 )
@@ -192,7 +193,14 @@ func buildFlag[T any](r *config.Registry[T], flag, value string) (T, error) {
 // the trainer does, then loads the file given with --weights.
 func setWeights(l loss.Loss, path string, labels []int, d int, rng *rand.Rand) error {
 	if s, ok := l.(loss.Shaped); ok {
-		if err := s.SetShape(slices.Max(labels)+1, d); err != nil {
+		// One weight row per class up to the largest label: a huge label is
+		// a huge matrix (values, gradient and a spare copy).
+		classes := slices.Max(labels) + 1
+		if err := limits.CheckMemory(fmt.Sprintf("--labels: the largest label, %d, sizes the loss's weights to %d x %d values",
+			classes-1, classes, d), 3*8*float64(classes)*float64(d)); err != nil {
+			return err
+		}
+		if err := s.SetShape(classes, d); err != nil {
 			return fmt.Errorf("--loss: %w", err)
 		}
 		s.InitWeights(rng)

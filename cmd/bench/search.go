@@ -97,6 +97,8 @@ func searchFlags(o *experiment.Options) (iters, numInit int, err error) {
 	switch {
 	case o.ExperimentName == "":
 		return 0, 0, fmt.Errorf("--experiment_name is required")
+	case config.CheckName("--experiment_name", o.ExperimentName) != nil:
+		return 0, 0, config.CheckName("--experiment_name", o.ExperimentName)
 	case o.ResumeTraining != "":
 		return 0, 0, fmt.Errorf("search does not take --resume_training: run the same search command again to continue it")
 	case o.ReproduceResults != "" || o.MergeArgsWhenResuming || o.Evaluate || o.EvaluateEnsemble:

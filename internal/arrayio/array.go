@@ -1,19 +1,14 @@
 package arrayio
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/sbinet/npyio"
 )
 
 // ReadArray reads a float32 or float64 .npy array of any number of
@@ -25,37 +20,17 @@ func ReadArray(path string) (data []float64, shape []int, err error) {
 	if err != nil {
 		return fail(unwrapPath(err))
 	}
-	r, err := npyio.NewReader(bytes.NewReader(b))
+	h, data, err := decodeNPY(b)
 	if err != nil {
 		return fail(err)
 	}
-	h := r.Header.Descr
-	if h.Fortran && len(h.Shape) > 1 {
+	if t := h.descr[1:]; t != "f4" && t != "f8" {
+		return fail(fmt.Errorf("dtype %q; want float32 or float64", h.descr))
+	}
+	if h.fortran && len(h.shape) > 1 {
 		return fail(errors.New("Fortran-ordered array; save it in C order"))
 	}
-	var kind reflect.Kind
-	if rt := npyio.TypeFrom(h.Type); rt != nil {
-		kind = rt.Kind()
-	}
-	switch kind {
-	case reflect.Float32:
-		data, err = npyValues[float32](r)
-	case reflect.Float64:
-		data, err = npyValues[float64](r)
-	default:
-		return fail(fmt.Errorf("dtype %q; want float32 or float64", h.Type))
-	}
-	if err != nil {
-		return fail(err)
-	}
-	n := 1
-	for _, d := range h.Shape {
-		n *= d
-	}
-	if len(data) != n {
-		return fail(fmt.Errorf("%d values for shape %v", len(data), h.Shape))
-	}
-	return data, slices.Clone(h.Shape), nil
+	return data, h.shape, nil
 }
 
 // WriteArray32 writes float32 values of any shape (row-major) as a .npy

@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -32,7 +31,7 @@ type matrix struct {
 // numbers of rows and columns (a 1-D .npy array is one column). A .npy
 // file may hold any real or integer dtype, in C or Fortran order; a .csv
 // file has one row per line, comma-separated, and may start with a header
-// line with no number in it.
+// line with no number in it. Every value must be finite.
 func ReadMatrix(path string) (data []float64, rows, cols int, err error) {
 	data, rows, cols, _, err = ReadMatrixPrecision(path)
 	return data, rows, cols, err
@@ -135,10 +134,22 @@ func readMatrix(path string) (matrix, error) {
 	if err != nil {
 		return matrix{}, unwrapPath(err)
 	}
+	m := matrix{}
 	if ext == ".npy" {
-		return readNPY(b)
+		m, err = readNPY(b)
+	} else {
+		m, err = readCSV(b)
 	}
-	return readCSV(b)
+	if err != nil {
+		return m, err
+	}
+	// Every metric and loss turns NaN or Inf into a plausible number.
+	for i, v := range m.data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return matrix{}, fmt.Errorf("row %d, column %d is %v: values must be finite", i/m.cols+1, i%m.cols+1, v)
+		}
+	}
+	return m, nil
 }
 
 // unwrapPath drops the path that os errors repeat, since callers prefix it.
@@ -147,84 +158,6 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func readNPY(b []byte) (matrix, error) {
-	r, err := npyio.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return matrix{}, err
-	}
-	h := r.Header.Descr
-	var m matrix
-	switch len(h.Shape) {
-	case 1:
-		m.rows, m.cols = h.Shape[0], 1
-	case 2:
-		m.rows, m.cols = h.Shape[0], h.Shape[1]
-	default:
-		return matrix{}, fmt.Errorf("array of shape %v, want 1 or 2 dimensions", h.Shape)
-	}
-	var t reflect.Kind
-	if rt := npyio.TypeFrom(h.Type); rt != nil {
-		t = rt.Kind()
-	}
-	switch t {
-	case reflect.Float32:
-		m.data, err = npyValues[float32](r)
-		m.float32 = true
-	case reflect.Float64:
-		m.data, err = npyValues[float64](r)
-	case reflect.Int8:
-		m.data, err = npyValues[int8](r)
-	case reflect.Int16:
-		m.data, err = npyValues[int16](r)
-	case reflect.Int32:
-		m.data, err = npyValues[int32](r)
-	case reflect.Int64:
-		m.data, err = npyValues[int64](r)
-	case reflect.Uint8:
-		m.data, err = npyValues[uint8](r)
-	case reflect.Uint16:
-		m.data, err = npyValues[uint16](r)
-	case reflect.Uint32:
-		m.data, err = npyValues[uint32](r)
-	case reflect.Uint64:
-		m.data, err = npyValues[uint64](r)
-	default:
-		return matrix{}, fmt.Errorf("unsupported dtype %q, want a real or integer type", h.Type)
-	}
-	if err != nil {
-		return matrix{}, err
-	}
-	if len(m.data) != m.rows*m.cols {
-		return matrix{}, fmt.Errorf("%d values for shape %v", len(m.data), h.Shape)
-	}
-	if h.Fortran && len(h.Shape) == 2 {
-		t := make([]float64, len(m.data))
-		for j := range m.cols {
-			for i := range m.rows {
-				t[i*m.cols+j] = m.data[j*m.rows+i]
-			}
-		}
-		m.data = t
-	}
-	return m, nil
-}
-
-type npyElem interface {
-	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
-}
-
-func npyValues[E npyElem](r *npyio.Reader) ([]float64, error) {
-	var v []E
-	if err := r.Read(&v); err != nil && err != io.EOF {
-		return nil, err
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out, nil
 }
 
 func readCSV(b []byte) (matrix, error) {

@@ -129,7 +129,9 @@ func TestErrors(t *testing.T) {
 		{path: write("empty.csv", ""), want: "empty.csv: no data"},
 		{path: write("frac.csv", "1\n2.5\n"), labels: true, want: "frac.csv: label 1 is 2.5, not an integer"},
 		{path: write("wide.csv", "1,2\n3,4\n"), labels: true, want: "wide.csv: 2 x 2 array, want one row or one column"},
-		{path: write("bad.npy", "not numpy"), want: "bad.npy: npy: not a valid NumPy file format"},
+		{path: write("nan.csv", "1,2\n3,nan\n"), want: "nan.csv: row 2, column 2 is NaN: values must be finite"},
+		{path: write("inf.npy", string(npyBytes("<f8", false, "(2,)", []float64{1, math.Inf(-1)}))), want: "inf.npy: row 2, column 1 is -Inf"},
+		{path: write("bad.npy", "not numpy"), want: "bad.npy: not a .npy file"},
 		{path: write("cube.npy", string(npyBytes("<f8", false, "(1, 1, 1)", []float64{1}))), want: "cube.npy: array of shape [1 1 1]"},
 		{path: write("complex.npy", string(npyBytes("<c8", false, "(1,)", []float32{1, 2}))), want: `complex.npy: unsupported dtype "<c8"`},
 	} {
@@ -145,6 +147,73 @@ func TestErrors(t *testing.T) {
 	}
 	if err := arrayio.WriteMatrix(filepath.Join(dir, "m.csv"), []float64{1}, 2, 2); err == nil {
 		t.Error("writing 1 value as 2 x 2: no error")
+	}
+}
+
+// npyFile is a .npy file of the given version and header, followed by data.
+func npyFile(version byte, hdr string, data []byte) []byte {
+	b := []byte("\x93NUMPY")
+	b = append(b, version, 0)
+	if version == 1 {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(hdr)))
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(hdr)))
+	}
+	return append(append(b, hdr...), data...)
+}
+
+// Headers as numpy writes and reads them: any key order, versions 1 to 3.
+func TestReadNPYHeaders(t *testing.T) {
+	dir := t.TempDir()
+	two := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, math.Float64bits(1.5)), math.Float64bits(-2))
+	for _, tc := range []struct {
+		name string
+		file []byte
+	}{
+		{"keys in another order", npyFile(1, "{'shape': (2,), 'fortran_order': False, 'descr': '<f8'}\n", two)},
+		{"version 2", npyFile(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n", two)},
+		{"version 3, double quotes", npyFile(3, `{"descr": "<f8", "fortran_order": False, "shape": (2, 1)}`+"\n", two)},
+	} {
+		p := filepath.Join(dir, "x.npy")
+		if err := os.WriteFile(p, tc.file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, rows, cols, err := arrayio.ReadMatrix(p)
+		if err != nil || rows != 2 || cols != 1 || !slices.Equal(got, []float64{1.5, -2}) {
+			t.Errorf("%s: got %v %dx%d, %v", tc.name, got, rows, cols, err)
+		}
+	}
+}
+
+// Hostile .npy files: what the header claims is checked against the file
+// before anything is allocated.
+func TestReadNPYHostile(t *testing.T) {
+	dir := t.TempDir()
+	hdr := "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }\n"
+	two := make([]byte, 16)
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"3e8 rows in 152 bytes", npyFile(1, fmt.Sprintf(hdr, "300000000, 4"), two), "declares shape [300000000 4]"},
+		{"overflowing shape", npyFile(1, fmt.Sprintf(hdr, "4611686018427387904, 8"), two), "declares shape"},
+		{"truncated", npyFile(1, fmt.Sprintf(hdr, "3,"), two), "holds 16 bytes of data"},
+		{"trailing bytes", npyFile(1, fmt.Sprintf(hdr, "1,"), two), "holds 16 bytes of data"},
+		{"header length past the end", append([]byte("\x93NUMPY\x01\x00\xff\xff"), "{'descr'"...), "header length 65535 runs past the end"},
+		{"version 4", npyFile(4, fmt.Sprintf(hdr, "2,"), two), "version 4"},
+		{"missing key", npyFile(1, "{'descr': '<f8', 'shape': (2,)}", two), "want the keys"},
+		{"duplicate key", npyFile(1, "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (2,)}", two), "twice"},
+		{"negative dim", npyFile(1, fmt.Sprintf(hdr, "-2,"), two), "shape"},
+	} {
+		p := filepath.Join(dir, "x.npy")
+		if err := os.WriteFile(p, tc.file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, err := arrayio.ReadMatrix(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "x.npy") {
+			t.Errorf("%s: got %v; want an error naming the file with %q", tc.name, err, tc.want)
+		}
 	}
 }
 

@@ -77,6 +77,9 @@ func (t *Tree) mergeCategory(root, c string, names []string, defaults map[string
 		names = []string{"default"}
 	}
 	for _, name := range names {
+		if err := CheckName("--"+c, name); err != nil {
+			return err
+		}
 		data, file, err := readConfig(root, c, name)
 		if err != nil && optional {
 			return nil
@@ -295,7 +298,8 @@ func parseYAML(data []byte, source string, lines bool) (*node, error) {
 	if len(doc.Content) == 0 {
 		return &node{kind: scalarNode, source: source}, nil // empty input is null
 	}
-	return parser{source: source, lines: lines}.node(&doc, 1)
+	budget := MaxYAMLNodes
+	return parser{source: source, lines: lines, budget: &budget}.node(&doc, 1)
 }
 
 // yamlError turns a yaml.v3 error into one that names the file and line.
@@ -325,9 +329,15 @@ func yamlError(err error, data []byte, source string, lines bool) error {
 	return &Error{Source: source, Msg: "bad YAML: " + msg}
 }
 
+// MaxYAMLNodes bounds the values one YAML file or flag may expand to.
+// Aliases make a YAML text expand exponentially (a 470-byte "billion
+// laughs" is 10^9 values); a config has hundreds.
+var MaxYAMLNodes = 100_000
+
 type parser struct {
 	source string
 	lines  bool
+	budget *int // values left to expand
 }
 
 func (p parser) fail(line int, format string, args ...any) error {
@@ -340,6 +350,9 @@ func (p parser) fail(line int, format string, args ...any) error {
 
 // node converts a yaml.Node; line is that of the key it is the value of.
 func (p parser) node(y *yaml.Node, line int) (*node, error) {
+	if *p.budget--; *p.budget < 0 {
+		return nil, p.fail(line, "expands to more than %d values (aliases that repeat themselves?); config.MaxYAMLNodes is the limit", MaxYAMLNodes)
+	}
 	n := &node{source: p.source}
 	if p.lines {
 		n.line = line

@@ -485,15 +485,21 @@ func toFloat(v any) (float64, bool) {
 	case uint64:
 		return float64(x), true
 	case float64:
-		return x, true
+		// NaN and Inf are no hyperparameter: they pass every range check
+		// or poison every number they touch.
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
 	case float32:
-		return float64(x), true
+		return toFloat(float64(x))
 	}
 	return 0, false
 }
 
 func describe(v any) string {
 	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprintf("%v (not finite)", x)
+		}
 	case string:
 		return fmt.Sprintf("%q", x)
 	case map[string]any:

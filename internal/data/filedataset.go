@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"path/filepath"
 )
 
 // fileDataset reads an image from its file each time it is asked for:
@@ -21,14 +22,9 @@ func (d *fileDataset) Shape() Shape { return Shape{C: 3} }
 
 func (d *fileDataset) Image(i int) (image.Image, error) {
 	path := d.sources[i]
-	f, err := os.Open(path)
+	img, err := decodeImage(os.DirFS(filepath.Dir(path)), filepath.Base(path))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.where, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s: cannot decode image: %w", d.where, path, err)
+		return nil, fmt.Errorf("%s: %s: %w", d.where, path, err)
 	}
 	return img, nil
 }

@@ -53,19 +53,62 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
-// RemoveTemp removes the temporary files that killed writes left in the
-// folder dir and below. Only a process holding the folder's lock may call
-// it: another process's temporary files would be in use.
+// WriteDirAtomic creates the folder path, which must not exist, by letting
+// write fill a temporary folder beside it and renaming that into place:
+// the folder appears whole or not at all.
+func WriteDirAtomic(path string, write func(dir string) error) (err error) {
+	parent := filepath.Dir(path)
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(path)+tempMark+"*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(parent)
+}
+
+// syncDir makes a rename in dir durable: without it a power cut can undo
+// the rename after the data it points to is on disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// RemoveTemp removes the temporary files and folders that killed writes
+// left in the folder dir and below. Only a process holding the folder's
+// lock may call it: another process's temporary files would be in use.
 func RemoveTemp(dir string) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if name := d.Name(); d.Type().IsRegular() && strings.HasPrefix(name, ".") && strings.Contains(name, tempMark) {
-			return os.Remove(path)
+		if name := d.Name(); path != dir && strings.HasPrefix(name, ".") && strings.Contains(name, tempMark) {
+			if err := os.RemoveAll(path); err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return fs.SkipDir
+			}
 		}
 		return nil
 	})

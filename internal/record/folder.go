@@ -20,8 +20,8 @@ type Folder struct {
 	unlock func() error // set by Create, which locks the folder
 }
 
-// Create makes a new experiment folder and locks it (see LockExperiment)
-// until Close. An existing non-empty folder is an error: a finished
+// Create makes a new experiment folder, without its configs folder, and
+// locks it (see LockExperiment) until Close. An existing non-empty folder is an error: a finished
 // experiment is never overwritten. Whether it is empty is checked under the
 // lock, so of two runs creating one experiment exactly one goes on.
 func Create(root, name string) (*Folder, error) {
@@ -40,12 +40,14 @@ func Create(root, name string) (*Folder, error) {
 		return nil, err
 	}
 	f := &Folder{Path: path, unlock: unlock}
-	empty, err := Empty(path)
+	// What a run killed while creating the folder left is not an experiment.
+	err = RemoveTemp(path)
+	var empty bool
+	if err == nil {
+		empty, err = Empty(path)
+	}
 	if err == nil && !empty {
 		err = fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
-	}
-	if err == nil {
-		err = os.MkdirAll(f.ConfigsDir(), 0o755)
 	}
 	if err != nil {
 		f.Close()

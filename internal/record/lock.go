@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // LockFile is the name of the lock file in an experiment folder. It stays
@@ -35,10 +36,9 @@ func Lock(path, what string) (release func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The PID is for messages only; the flock is the lock.
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
+	// The PID is for messages only; the flock is the lock. One write of a
+	// fixed width replaces an earlier holder's PID whole.
+	f.WriteAt(fmt.Appendf(nil, "%-20d\n", os.Getpid()), 0)
 	return f.Close, nil // closing the file releases the lock
 }
 
@@ -59,11 +59,17 @@ func flock(path, what string, how int) (*os.File, error) {
 	return f, nil
 }
 
-// holder describes the process holding the lock file path.
+// holder describes the process holding the lock file path. Right after
+// taking the lock the holder has not written its PID yet: the file is empty
+// or holds the PID of an earlier holder, now gone. Then it waits a little.
 func holder(path string) string {
-	data, err := os.ReadFile(path)
-	if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil {
-		return "process " + strconv.Itoa(pid)
+	for range 50 {
+		data, err := os.ReadFile(path)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err == nil && perr == nil && pid > 0 && syscall.Kill(pid, 0) != syscall.ESRCH {
+			return "process " + strconv.Itoa(pid)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return "another process" // it has the lock but has not written its PID yet
+	return "another process"
 }

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,15 +10,47 @@ import (
 
 func TestCreateRefusesNonEmptyFolder(t *testing.T) {
 	root := t.TempDir()
-	if _, err := Create(root, "x"); err != nil {
+	f, err := Create(root, "x")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "x", "configs", "a.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "x", "splits.json"), []byte("[]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Create(root, "x")
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "x")) {
+	f.Close()
+	_, err = Create(root, "x")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "x")+" already exists and is not empty") {
 		t.Fatalf("want an error naming the folder, got %v", err)
+	}
+}
+
+// A run killed while it created the experiment left a lock file and a
+// half-written configs folder: the same name is free again.
+func TestCreateClearsAKilledCreation(t *testing.T) {
+	root := t.TempDir()
+	f, err := Create(root, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = WriteDirAtomic(f.ConfigsDir(), func(dir string) error {
+		if err := WriteFileAtomic(filepath.Join(dir, "a.yaml"), []byte("a: 1\n")); err != nil {
+			t.Fatal(err)
+		}
+		return errors.New("killed")
+	})
+	if err == nil {
+		t.Fatal("want the error of write")
+	}
+	// As a kill leaves it: the temporary folder is not removed.
+	if err := os.Mkdir(filepath.Join(root, "x", ".configs.tmp123"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if f, err = Create(root, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(f.Path); len(entries) != 1 || entries[0].Name() != LockFile {
+		t.Errorf("left %v", entries)
 	}
 }
 

@@ -129,6 +129,9 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	if o.ExperimentName == "" {
 		return nil, errors.New("--experiment_name is required")
 	}
+	if err := config.CheckName("--experiment_name", o.ExperimentName); err != nil {
+		return nil, err
+	}
 	lock := func(dir string) (func() error, error) {
 		if shared {
 			return record.LockShared(filepath.Join(dir, record.LockFile), "experiment folder "+dir)
@@ -173,6 +176,9 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	}
 	env, err := newEnv(spec, ds)
 	if err != nil {
+		return nil, err
+	}
+	if err := env.checkMemory(); err != nil {
 		return nil, err
 	}
 	log := newLogger(o.Log, o.Out, o.Progress)

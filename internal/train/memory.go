@@ -1,0 +1,92 @@
+package train
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/bench-ml/bench/internal/limits"
+)
+
+// checkMemory refuses a config whose training would need more memory
+// than the machine has, before anything is allocated, naming the key that
+// asks for it. The estimate is a lower bound from the sizes a config
+// states: the batches (batch_size images of the transforms' size, with the
+// next batch prefetched and the model's copy and gradient), the first
+// blocks of a ConvNet trunk, and the per-class weights of losses. A
+// config it lets pass can still need more.
+func (e *env) checkMemory() error {
+	s := e.spec
+	shape := e.trainData.Shape()
+	pixels := float64(shape.H) * float64(shape.W)
+	batch := float64(s.BatchSize)
+	check := func(key, what string, bytes float64) error {
+		return limits.CheckMemory(fmt.Sprintf("%s: %s", key, what), bytes)
+	}
+	if err := check("batch_size and transforms", fmt.Sprintf("%d images of %s", s.BatchSize, shape),
+		4*4*batch*float64(shape.C)*pixels); err != nil {
+		return err
+	}
+	if channels, ok := numbers(s.Trunk.Params["channels"]); ok && s.Trunk.Type == "ConvNet" {
+		// Each block's activations, normalised, activated and their
+		// gradients, at the block's resolution (each block halves it).
+		bytes := 0.0
+		for i, c := range channels {
+			bytes += 4 * 4 * batch * c * pixels / float64(int(1)<<(2*min(i, 30)))
+		}
+		if err := check(s.Trunk.Where+".ConvNet.channels", fmt.Sprintf("%v channels on batches of %d %s images", channels, s.BatchSize, shape), bytes); err != nil {
+			return err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.LossFuncs)) {
+		c := s.LossFuncs[name]
+		classes, ok := number(c.Params["num_classes"])
+		if !ok {
+			continue
+		}
+		// The embedding size, when the config states it: the loss's, or
+		// the last layer of an MLP embedder.
+		dim := 1.0
+		if sizes, ok := numbers(s.Embedder.Params["layer_sizes"]); ok && len(sizes) > 0 && s.Embedder.Type == "MLP" {
+			dim = sizes[len(sizes)-1]
+		}
+		if d, ok := number(c.Params["embedding_size"]); ok && d > 0 {
+			dim = d
+		}
+		// Values, gradient and an optimiser's two moments.
+		if err := check("loss_funcs."+name+"."+c.Type+".num_classes", fmt.Sprintf("%.0f classes of weights", classes), 4*8*classes*dim); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// number reads a config number.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// numbers reads a config list of numbers.
+func numbers(v any) ([]float64, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]float64, len(list))
+	for i, e := range list {
+		if out[i], ok = number(e); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}

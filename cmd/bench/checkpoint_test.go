@@ -119,4 +119,28 @@ func TestDamagedCheckpoint(t *testing.T) {
 		t.Fatalf("the restored checkpoints: %v\n%s", err, out)
 	}
 
+	// A saved config edited by hand (other splits): refused by resume and
+	// eval, then accepted by a resume with --merge_argparse_when_resuming,
+	// which records it as a config change and puts the original back.
+	dataset := filepath.Join(exp, "configs", "config_dataset.yaml")
+	original := readFile(t, dataset)
+	if !strings.Contains(original, "shuffle: false") {
+		t.Fatalf("%s has no shuffle: false:\n%s", dataset, original)
+	}
+	os.WriteFile(dataset, []byte(strings.Replace(original, "shuffle: false", "shuffle: true", 1)), 0o644)
+	refused(t, exp, resume, "was edited since bench wrote it", "shuffle", "--merge_argparse_when_resuming")
+	refused(t, exp, eval, "was edited since bench wrote it")
+	if out, err := bench(t, append(resume, "--merge_argparse_when_resuming")...); err != nil {
+		t.Fatalf("accepting the edit: %v\n%s", err, out)
+	}
+	if got := readFile(t, dataset); got != original {
+		t.Errorf("the edited file was not put back:\n%s", got)
+	}
+	diffs, _ := filepath.Glob(filepath.Join(exp, "configs", "resume_training_config_diffs_*", "config_dataset.yaml"))
+	if len(diffs) != 1 || !strings.Contains(readFile(t, diffs[0]), "shuffle: true") {
+		t.Errorf("the accepted edit was not recorded: %v", diffs)
+	}
+	if out, err := bench(t, eval...); err != nil {
+		t.Fatalf("eval after accepting the edit: %v\n%s", err, out)
+	}
 }

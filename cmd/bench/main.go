@@ -87,6 +87,7 @@ Every flag may be written --snake_case or --kebab-case.`,
 	root.SetVersionTemplate("bench {{.Version}}\n")
 	root.PersistentFlags().Bool("quiet", false, "log only warnings and errors; no progress bars")
 	root.PersistentFlags().Bool("verbose", false, "log debugging detail too")
+	addLimitFlags(root)
 	root.AddCommand(newRunCmd(), newEvalCmd(), newConfigsCmd(), newDatasetsCmd(), newMetricsCmd(), newLossCmd(), newReportCmd(), newSearchCmd(), newEmbedCmd(), newBenchmarkCmd(), newAggregateCmd(), newStatusCmd(), newModelsCmd(), newFeaturesCmd())
 	root.SetGlobalNormalizationFunc(snakeCase)
 	root.SetFlagErrorFunc(flagError)

@@ -18,7 +18,8 @@ import (
 // line is a config override, which is why cobra does not parse them.
 var (
 	valueFlags = []string{"experiment_name", "root_experiment_folder", "dataset_root", "root_config_folder",
-		"resume_training", "reproduce_results", "global_db_path", "fold", "pytorch_home"}
+		"resume_training", "reproduce_results", "global_db_path", "fold", "pytorch_home",
+		"max_yaml_nodes", "max_image_pixels", "max_memory_gib"}
 	boolFlags = []string{"merge_argparse_when_resuming", "evaluate", "evaluate_ensemble", "help", "quiet", "verbose"}
 )
 
@@ -48,6 +49,9 @@ const runUsage = `Flags:
                                    (special suffixes ~OVERRIDE~ ~APPLY~N ~SWAP~N ~DELETE~)
   --set a.b.c=VALUE                override one nested key
   --quiet, --verbose               log only warnings, or debugging detail too
+  --max_yaml_nodes N, --max_image_pixels N, --max_memory_gib G
+                                   raise the input limits (100000 values, 8192x8192,
+                                   the machine's memory)
 Flags may also be written --kebab-case (--experiment-name).
 `
 
@@ -180,6 +184,20 @@ func helpOr(cmd *cobra.Command, help bool, err error) error {
 // read in snake_case, whatever their spelling.
 func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, error) {
 	args = snakeCaseArgs(args)
+	// The limits bound the parsing of the overrides too, so they come first.
+	if err := setLimits(func(name string) (string, bool) {
+		for i, arg := range args {
+			if v, ok := strings.CutPrefix(arg, "--"+name+"="); ok {
+				return v, true
+			}
+			if arg == "--"+name && i+1 < len(args) {
+				return args[i+1], true
+			}
+		}
+		return "", false
+	}); err != nil {
+		return experiment.Options{}, false, err
+	}
 	a, err := config.ParseArgs(args, valueFlags, boolFlags)
 	if err != nil {
 		return experiment.Options{}, false, err

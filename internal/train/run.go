@@ -5,11 +5,14 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -261,24 +264,113 @@ func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*
 	if err != nil {
 		return nil, err
 	}
+	accepted, edited, err := handEdits(f, o.MergeArgsWhenResuming && o.ResumeTraining != "")
+	if err != nil {
+		return nil, err
+	}
 	if o.Fold == "" {
-		if err := record.WriteJSON(filepath.Join(f.Path, splitsFile), splits); err != nil {
+		if err := checkSplits(f, splits, o.MergeArgsWhenResuming && o.ResumeTraining != ""); err != nil {
 			return nil, err
 		}
 	}
 	if o.ResumeTraining == "" {
 		return f, nil
 	}
-	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
-	if err != nil {
-		return nil, err
-	}
 	epochs, err := latestEpochs(f, splits)
 	if err != nil {
 		return nil, err
 	}
-	_, err = config.SaveDiff(f.ConfigsDir(), saved, tree, epochs, record.WriteFileAtomic)
-	return f, err
+	// Against the config the experiment ran with: a hand edit accepted by
+	// --merge_argparse_when_resuming is recorded as a change like any
+	// other, and the saved files go back to the originals.
+	write := func(path string, data []byte) error {
+		rel, err := filepath.Rel(f.ConfigsDir(), path)
+		if err != nil {
+			return err
+		}
+		return errors.Join(record.WriteFileAtomic(filepath.Join(f.ConfigsDir(), acceptedDir, rel), data), record.WriteFileAtomic(path, data))
+	}
+	if _, err := config.SaveDiff(f.ConfigsDir(), accepted, tree, epochs, write); err != nil {
+		return nil, err
+	}
+	if !edited {
+		return f, nil
+	}
+	for _, cat := range config.Categories {
+		data, err := os.ReadFile(filepath.Join(f.ConfigsDir(), acceptedDir, cat+".yaml"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := record.WriteFileAtomic(filepath.Join(f.ConfigsDir(), cat+".yaml"), data); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// acceptedDir, in the configs folder, is a copy of the saved configs and
+// recorded changes as bench wrote them, so that an edit by hand, which
+// would train or test on other splits, data or models, is found.
+const acceptedDir = ".accepted"
+
+// handEdits compares the saved configs with their accepted copy and
+// returns the config the experiment ran with. An edit is refused in one
+// line unless accept (a resume with --merge_argparse_when_resuming).
+// Experiments saved before the copy existed have their saved files only.
+func handEdits(f *record.Folder, accept bool) (*config.Tree, bool, error) {
+	saved, err := config.LoadSaved(f.ConfigsDir(), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	dir := filepath.Join(f.ConfigsDir(), acceptedDir)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return saved, false, nil
+	}
+	accepted, err := config.LoadSaved(dir, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	edits := config.Diff(accepted, saved)
+	if len(edits) > 0 && !accept {
+		return nil, false, fmt.Errorf("the saved config in %s was edited since bench wrote it (%s); undo the edit, or resume with --merge_argparse_when_resuming to continue with it (the change is then recorded)",
+			f.ConfigsDir(), describeChanges(edits))
+	}
+	return accepted, len(edits) > 0, nil
+}
+
+// describeChanges lists the first changes of a diff, for one line.
+func describeChanges(changes []config.Change) string {
+	var parts []string
+	for i, c := range changes {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(changes)-i))
+			break
+		}
+		parts = append(parts, c.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// checkSplits compares the split schemes the config makes with the saved
+// ones: other splits (a changed dataset, or a config changed around the
+// copy) are refused unless accept, which saves the new ones.
+func checkSplits(f *record.Folder, splits []data.Split, accept bool) error {
+	path := filepath.Join(f.Path, splitsFile)
+	var saved []data.Split
+	err := record.ReadJSON(path, &saved)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err == nil && sameJSON(saved, splits) {
+		return nil
+	}
+	if err == nil && !accept {
+		return fmt.Errorf("%s: the config and dataset now make other split schemes than the experiment was trained on; undo the change, or resume with --merge_argparse_when_resuming to continue with them", path)
+	}
+	return record.WriteJSON(path, splits)
 }
 
 // latestEpochs reads the epoch of each split scheme's latest checkpoint
@@ -298,14 +390,30 @@ func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
 	return epochs, nil
 }
 
+// sameJSON reports whether a and b read back from JSON as the same value.
+func sameJSON(a, b any) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	if erra != nil || errb != nil {
+		return false
+	}
+	var va, vb any
+	return json.Unmarshal(ja, &va) == nil && json.Unmarshal(jb, &vb) == nil && reflect.DeepEqual(va, vb)
+}
+
+// saveConfigs writes the config, one file per category, into dir and its
+// accepted copy (the copy first: a kill in between leaves files that differ
+// from it as an edit would, and the next resume says so).
 func saveConfigs(tree *config.Tree, dir string) error {
-	for _, cat := range config.Categories {
-		text, err := tree.YAML(cat)
-		if err != nil {
-			return err
-		}
-		if err := record.WriteFileAtomic(filepath.Join(dir, cat+".yaml"), text); err != nil {
-			return err
+	for _, d := range []string{filepath.Join(dir, acceptedDir), dir} {
+		for _, cat := range config.Categories {
+			text, err := tree.YAML(cat)
+			if err != nil {
+				return err
+			}
+			if err := record.WriteFileAtomic(filepath.Join(d, cat+".yaml"), text); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -96,7 +96,7 @@ func TestSlurmRun(t *testing.T) {
 func TestSlurmRequeueAndResubmit(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
-	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "6", "--iterations_per_epoch", "10", "--patience", "9"}
+	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "15", "--iterations_per_epoch", "10", "--patience", "99"}
 	out, err := bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--launcher", "slurm"}, slow...)...)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -114,17 +114,21 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 	if out, err := exec.Command("scontrol", "requeue", requeued).CombinedOutput(); err != nil {
 		t.Fatalf("scontrol requeue %s: %v\n%s", requeued, err, out)
 	}
-	// Slurm holds a requeued job back for two minutes (its EligibleTime);
-	// the test lets it go at once.
+	// Slurm holds a requeued job back for two minutes (its EligibleTime).
 	waitFor(t, "fold 0's job to be requeued", time.Minute, func() bool { return slurmState(t, requeued).State == "PENDING" })
-	if out, err := exec.Command("scontrol", "update", "jobid="+requeued, "starttime=now").CombinedOutput(); err != nil {
-		t.Fatalf("scontrol update %s starttime=now: %v\n%s", requeued, err, out)
-	}
 	waitFor(t, "fold 1's first checkpoint", 2*time.Minute, checkpointed("Test50_50_Partitions2_1"))
 	if out, err := exec.Command("scancel", cancelled).CombinedOutput(); err != nil {
 		t.Fatalf("scancel %s: %v\n%s", cancelled, err, out)
 	}
 	waitFor(t, "fold 1's job to be cancelled", time.Minute, func() bool { return slurmState(t, cancelled).State == "CANCELLED" })
+	// Released at once, the job can reach slurmd before slurmd has finished
+	// killing its first run, and slurmd then refuses it ("already killed, do
+	// not launch batch job") and it fails. A cluster holds a requeued job for
+	// two minutes; the test lets it go after a few seconds.
+	time.Sleep(5 * time.Second)
+	if out, err := exec.Command("scontrol", "update", "jobid="+requeued, "starttime=now").CombinedOutput(); err != nil {
+		t.Fatalf("scontrol update %s starttime=now: %v\n%s", requeued, err, out)
+	}
 
 	out, err = bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "x", "--resume_training", "latest", "--launcher", "slurm")
 	if err != nil {
@@ -154,8 +158,8 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 		}
 		var done struct{ Epoch int }
 		readJSON(t, filepath.Join(dir, fold, "done.json"), &done)
-		if done.Epoch != 6 {
-			t.Errorf("%s ended at epoch %d, want 6", fold, done.Epoch)
+		if done.Epoch != 15 {
+			t.Errorf("%s ended at epoch %d, want 15", fold, done.Epoch)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "meta_logs", "separated.json")); err != nil {

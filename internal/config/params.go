@@ -140,7 +140,7 @@ func (p *Params) check(key string, v float64, checks []Check) {
 func (p *Params) Float(key string, def float64, checks ...Check) float64 {
 	v := def
 	if raw, ok := p.lookup(key); ok {
-		f, ok := toFloat(raw)
+		f, ok := Number(raw)
 		if !ok {
 			p.Fail(key, "want a number, got %s", describe(raw))
 		} else {
@@ -160,7 +160,7 @@ func (p *Params) OptFloat(key string, checks ...Check) *float64 {
 		p.resolved[key] = nil
 		return nil
 	}
-	f, ok := toFloat(raw)
+	f, ok := Number(raw)
 	if !ok {
 		p.Fail(key, "want a number or null, got %s", describe(raw))
 		return nil
@@ -186,7 +186,7 @@ func (p *Params) NullableInt(key string, def int, checks ...Check) *int {
 func (p *Params) Int(key string, def int, checks ...Check) int {
 	v := def
 	if raw, ok := p.lookup(key); ok {
-		f, ok := toFloat(raw)
+		f, ok := Number(raw)
 		if !ok || f != math.Trunc(f) {
 			p.Fail(key, "want an integer, got %s", describe(raw))
 		} else {
@@ -206,7 +206,7 @@ func (p *Params) CountOr(key, word string) int {
 		p.resolved[key] = word
 		return 0
 	}
-	f, isNum := toFloat(v)
+	f, isNum := Number(v)
 	if !isNum || f != math.Trunc(f) || f < 1 {
 		p.Fail(key, "want a positive integer or %q, got %s", word, describe(v))
 		return 0
@@ -294,7 +294,7 @@ func (p *Params) Floats(key string, def []float64, checks ...Check) []float64 {
 		} else {
 			v = make([]float64, len(list))
 			for i, e := range list {
-				f, ok := toFloat(e)
+				f, ok := Number(e)
 				if !ok {
 					p.Fail(fmt.Sprintf("%s[%d]", key, i), "want a number, got %s", describe(e))
 				}
@@ -476,7 +476,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func toFloat(v any) (float64, bool) {
+// Number reads a config value as a finite number.
+func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
 		return float64(x), true
@@ -489,7 +490,7 @@ func toFloat(v any) (float64, bool) {
 		// or poison every number they touch.
 		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
 	case float32:
-		return toFloat(float64(x))
+		return Number(float64(x))
 	}
 	return 0, false
 }

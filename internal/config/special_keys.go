@@ -112,8 +112,8 @@ func checkSearch(kind string, bounds *node) (lo, hi float64, err error) {
 	if bounds.kind != listNode || len(bounds.items) != 2 {
 		return 0, 0, fmt.Errorf("~%s~ wants a range [low, high], got %s", kind, bounds.describe())
 	}
-	lo, okLo := toFloat(bounds.items[0].value)
-	hi, okHi := toFloat(bounds.items[1].value)
+	lo, okLo := Number(bounds.items[0].value)
+	hi, okHi := Number(bounds.items[1].value)
 	switch {
 	case bounds.items[0].kind != scalarNode || bounds.items[1].kind != scalarNode || !okLo || !okHi:
 		return 0, 0, fmt.Errorf("~%s~ wants a range of two numbers, got %s", kind, bounds.describe())

@@ -152,8 +152,8 @@ func (n *node) plain(path string) any {
 		}
 		return l
 	case searchNode:
-		lo, _ := toFloat(n.items[0].value)
-		hi, _ := toFloat(n.items[1].value)
+		lo, _ := Number(n.items[0].value)
+		hi, _ := Number(n.items[1].value)
 		return Search{Path: path, Kind: n.search, Low: lo, High: hi, Source: n.origin()}
 	}
 	return n.value
@@ -352,8 +352,8 @@ func equal(a, b *node) bool {
 			return false
 		}
 	}
-	if fa, ok := toFloat(a.value); ok {
-		fb, ok := toFloat(b.value)
+	if fa, ok := Number(a.value); ok {
+		fb, ok := Number(b.value)
 		return ok && fa == fb
 	}
 	return a.value == b.value

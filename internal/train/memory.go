@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/limits"
 )
 
@@ -40,7 +41,7 @@ func (e *env) checkMemory() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.LossFuncs)) {
 		c := s.LossFuncs[name]
-		classes, ok := number(c.Params["num_classes"])
+		classes, ok := config.Number(c.Params["num_classes"])
 		if !ok {
 			continue
 		}
@@ -50,7 +51,7 @@ func (e *env) checkMemory() error {
 		if sizes, ok := numbers(s.Embedder.Params["layer_sizes"]); ok && len(sizes) > 0 && s.Embedder.Type == "MLP" {
 			dim = sizes[len(sizes)-1]
 		}
-		if d, ok := number(c.Params["embedding_size"]); ok && d > 0 {
+		if d, ok := config.Number(c.Params["embedding_size"]); ok && d > 0 {
 			dim = d
 		}
 		// Values, gradient and an optimiser's two moments.
@@ -61,21 +62,6 @@ func (e *env) checkMemory() error {
 	return nil
 }
 
-// number reads a config number.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
-
 // numbers reads a config list of numbers.
 func numbers(v any) ([]float64, bool) {
 	list, ok := v.([]any)
@@ -84,7 +70,7 @@ func numbers(v any) ([]float64, bool) {
 	}
 	out := make([]float64, len(list))
 	for i, e := range list {
-		if out[i], ok = number(e); !ok {
+		if out[i], ok = config.Number(e); !ok {
 			return nil, false
 		}
 	}

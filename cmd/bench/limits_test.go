@@ -25,7 +25,7 @@ func TestLimitFlags(t *testing.T) {
 	}{
 		{[]string{"datasets", "prepare", "{Omniglot: {}}", "--dataset_root", datasets, "--max_image_pixels", "100"}, "more than the 100 allowed"},
 		{[]string{"configs", "show", "--max-yaml-nodes", "5"}, "expands to more than 5 values"},
-		{runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke", "--max_memory_gib", "0.000001"), "memory"},
+		{runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke", "--max_memory_gib", "0.000001"), "of memory"},
 		{[]string{"configs", "show", "--max_memory_gib", "-1"}, "--max_memory_gib: want a positive number"},
 		{[]string{"metrics", "--max_image_pixels", "lots"}, "max_image_pixels"},
 	} {

@@ -394,19 +394,27 @@ func (m *machine) pushString(op byte) error {
 	return nil
 }
 
-func (m *machine) appendItems(many bool) error {
-	var items []any
+// popItems pops what APPENDS/SETITEMS (many) take, the items above the
+// mark, or what APPEND/SETITEM take, the top n items, in stack order.
+func (m *machine) popItems(many bool, n int) ([]any, error) {
 	if many {
-		var err error
-		if items, err = m.popMark(); err != nil {
-			return err
-		}
-	} else {
+		return m.popMark()
+	}
+	items := make([]any, n)
+	for i := n - 1; i >= 0; i-- {
 		v, err := m.pop()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		items = []any{v}
+		items[i] = v
+	}
+	return items, nil
+}
+
+func (m *machine) appendItems(many bool) error {
+	items, err := m.popItems(many, 1)
+	if err != nil {
+		return err
 	}
 	top, err := m.top()
 	if err != nil {
@@ -421,19 +429,9 @@ func (m *machine) appendItems(many bool) error {
 }
 
 func (m *machine) setItems(many bool) error {
-	var items []any
-	if many {
-		var err error
-		if items, err = m.popMark(); err != nil {
-			return err
-		}
-	} else {
-		v, err1 := m.pop()
-		k, err2 := m.pop()
-		if err := errors.Join(err1, err2); err != nil {
-			return err
-		}
-		items = []any{k, v}
+	items, err := m.popItems(many, 2)
+	if err != nil {
+		return err
 	}
 	if len(items)%2 != 0 {
 		return fmt.Errorf("SETITEMS with an odd number of items at byte %d", m.pos)

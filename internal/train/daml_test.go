@@ -82,4 +82,3 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	}
 	return f
 }
-

@@ -26,12 +26,11 @@ func newCircle(p *config.Params) Loss {
 }
 
 func (l *circle) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) {
+	pr, ok := pairsOf(b, l.dist, false)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
+	t, mat, a1, p, a2, n := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
 	size := mat.Rows
 	posMask, negMask := pairMasks(size, a1, p, a2, n)
 	// The detached weights, -gamma a_p and gamma a_n, as constants.

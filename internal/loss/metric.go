@@ -224,10 +224,11 @@ func pairsOf(b *batch, dist Distance, needBoth bool) (pr pairs, ok bool) {
 }
 
 // maskedPairs is the distance matrix of the batch with masks of its
-// positive and negative pairs, for the losses that log-sum-exp over each row
-// (MultiSimilarity, GeneralizedLiftedStructure).
-func maskedPairs(b *batch, dist Distance) (mat *ad.Node, pos, neg []bool, ok bool) {
-	pr, ok := pairsOf(b, dist, false)
+// positive and negative pairs, for the losses that work on whole rows
+// (MultiSimilarity, GeneralizedLiftedStructure, Circle, SupCon); ok as
+// pairsOf's.
+func maskedPairs(b *batch, dist Distance, needBoth bool) (mat *ad.Node, pos, neg []bool, ok bool) {
+	pr, ok := pairsOf(b, dist, needBoth)
 	if !ok {
 		return nil, nil, nil, false
 	}

@@ -21,13 +21,11 @@ func newSupCon(p *config.Params) Loss {
 }
 
 func (l *supCon) subLosses(b *batch) ([]subLoss, error) {
-	pr, ok := pairsOf(b, l.dist, true)
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist, true)
 	if !ok {
 		return nil, nil
 	}
-	t, mat, a1, p, a2, n := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
-	size := mat.Rows
-	posMask, negMask := pairMasks(size, a1, p, a2, n)
+	t, size := b.t, mat.Rows
 	scale := 1 / l.temperature
 	if !l.dist.Inverted() {
 		scale = -scale

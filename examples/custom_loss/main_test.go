@@ -74,10 +74,10 @@ func TestGradient(t *testing.T) {
 // TestParams: parameters are validated as a built-in loss's are.
 func TestParams(t *testing.T) {
 	for yaml, want := range map[string]string{
-		"{CenterContrastiveLoss: {neg_margin: -1}}":                  "CenterContrastiveLoss.neg_margin",
+		"{CenterContrastiveLoss: {neg_margin: -1}}":                   "CenterContrastiveLoss.neg_margin",
 		"{CenterContrastiveLoss: {pos_margin: 0.5, neg_margin: 0.2}}": "must be above pos_margin",
-		"{CenterContrastiveLoss: {margin: 1}}":                       "margin",
-		"{CenterContrastiveLoss: {distance: {NoSuchDistance: {}}}}":  "unknown distance",
+		"{CenterContrastiveLoss: {margin: 1}}":                        "margin",
+		"{CenterContrastiveLoss: {distance: {NoSuchDistance: {}}}}":   "unknown distance",
 	} {
 		if _, err := component.Losses.New(yaml); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want one naming %q", yaml, err, want)

@@ -5,14 +5,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
 
 // newEmbedCmd is `bench embed`: the embeddings of a trained experiment's
 // best models, for bench metrics or any other tool.
 func newEmbedCmd() *cobra.Command {
-	o := experiment.Options{}
+	o := spec.Options{}
 	var r train.EmbedRequest
 	cmd := &cobra.Command{
 		Use:   "embed --experiment_name NAME [--split test|val|train] [--fold N|all] [--use_trunk_output] --out DIR",

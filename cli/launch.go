@@ -9,9 +9,9 @@ import (
 	"sync"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
 
@@ -94,7 +94,7 @@ func parseLaunchArgs(args []string) (launchOptions, []string, error) {
 // prepared folder, from its saved configs, and continues from the latest
 // checkpoint whatever ran before it (a killed or requeued job). Paths are
 // absolute, as a Slurm job may start elsewhere.
-func jobArgs(command string, o experiment.Options) []string {
+func jobArgs(command string, o spec.Options) []string {
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
 		if err != nil {
@@ -116,7 +116,7 @@ func jobArgs(command string, o experiment.Options) []string {
 
 // launchRun prepares the experiment, then trains its unfinished folds as
 // jobs and aggregates them.
-func launchRun(ctx context.Context, o experiment.Options, l launchOptions) error {
+func launchRun(ctx context.Context, o spec.Options, l launchOptions) error {
 	switch {
 	case o.Fold != "":
 		return &config.Error{Source: "--fold", Msg: "runs one fold in this process; a launcher runs every fold itself"}

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/search"
+	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
 
@@ -20,7 +20,7 @@ var slurmPoll = 2 * time.Second
 
 // trialObjective runs the trials of a search in this process, or, with a
 // launcher, as jobs, several at once.
-func trialObjective(ctx context.Context, o experiment.Options, space search.Space, l launchOptions) (search.Objective, int, error) {
+func trialObjective(ctx context.Context, o spec.Options, space search.Space, l launchOptions) (search.Objective, int, error) {
 	if l.Launcher == "" {
 		if l.Parallel > 1 {
 			return nil, 0, &config.Error{Source: "--parallel", Msg: "runs trials as jobs: add --launcher local or --launcher slurm"}
@@ -40,7 +40,7 @@ func trialObjective(ctx context.Context, o experiment.Options, space search.Spac
 // resubmitted job continues from its checkpoints.
 type jobTrainer struct {
 	ctx   context.Context // cancelled: stop waiting (the jobs go on)
-	o     experiment.Options
+	o     spec.Options
 	space search.Space
 	slurm bool
 	s     launch.Slurm

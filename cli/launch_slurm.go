@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/bench-ml/bench/internal/data"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // submitRun submits the unfinished folds (indices into splits) as one job
@@ -19,7 +19,7 @@ import (
 // fold whose job is still queued or running is left to it, so that a
 // second launcher, or one resubmitting after a failure, never trains a
 // fold twice; the experiment lock keeps two launchers from deciding at once.
-func submitRun(o experiment.Options, s launch.Slurm, folder *record.Folder, splits []data.Split, indices []int) (err error) {
+func submitRun(o spec.Options, s launch.Slurm, folder *record.Folder, splits []data.Split, indices []int) (err error) {
 	unlock, err := lockExperiment(folder)
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
 
@@ -115,7 +115,7 @@ prints the resolved YAML, one document per category.
 			if err != nil || help {
 				return helpOr(cmd, help, err)
 			}
-			tree, _, err := experiment.Resolve(o)
+			tree, _, err := spec.Resolve(o)
 			if err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func helpOr(cmd *cobra.Command, help bool, err error) error {
 // parseRunArgs parses the command line of run, eval, configs show and
 // search, which cobra leaves alone, as it holds config overrides. Flags are
 // read in snake_case, whatever their spelling.
-func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, error) {
+func parseRunArgs(cmd *cobra.Command, args []string) (spec.Options, bool, error) {
 	args = snakeCaseArgs(args)
 	// The limits bound the parsing of the overrides too, so they come first.
 	if err := setLimits(func(name string) (string, bool) {
@@ -196,16 +196,16 @@ func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, 
 		}
 		return "", false
 	}); err != nil {
-		return experiment.Options{}, false, err
+		return spec.Options{}, false, err
 	}
 	a, err := config.ParseArgs(args, valueFlags, boolFlags)
 	if err != nil {
-		return experiment.Options{}, false, err
+		return spec.Options{}, false, err
 	}
 	for _, ov := range a.Overrides {
 		// Every other flag is a config key: one close to a flag is a typo.
 		if c, ok := config.Closest(ov.Key, append(slices.Clip(valueFlags), boolFlags...)); ok {
-			return experiment.Options{}, false, fmt.Errorf("unknown flag %s (did you mean --%s?)", ov.Source, c)
+			return spec.Options{}, false, fmt.Errorf("unknown flag %s (did you mean --%s?)", ov.Source, c)
 		}
 	}
 	get := func(name, def string) string {
@@ -217,11 +217,11 @@ func parseRunArgs(cmd *cobra.Command, args []string) (experiment.Options, bool, 
 	// torch.hub's variable, so that bench finds checkpoints where PyTorch does.
 	if home := get("pytorch_home", ""); home != "" {
 		if err := os.Setenv("TORCH_HOME", home); err != nil {
-			return experiment.Options{}, false, err
+			return spec.Options{}, false, err
 		}
 	}
 	u := newUI(cmd, a.Bools["quiet"], a.Bools["verbose"])
-	o := experiment.Options{
+	o := spec.Options{
 		ExperimentName:        get("experiment_name", ""),
 		RootExperimentFolder:  get("root_experiment_folder", "experiments"),
 		DatasetRoot:           get("dataset_root", "datasets"),

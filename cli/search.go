@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/search"
+	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
 
@@ -93,7 +93,7 @@ NAME/trials.csv lists all of them, best first.
 // searchFlags checks a search's command line, parsed as run's, and takes
 // out the flags that only search has, which run's parser read as config
 // overrides.
-func searchFlags(o *experiment.Options) (iters, numInit int, err error) {
+func searchFlags(o *spec.Options) (iters, numInit int, err error) {
 	switch {
 	case o.ExperimentName == "":
 		return 0, 0, fmt.Errorf("--experiment_name is required")
@@ -133,7 +133,7 @@ func searchFlags(o *experiment.Options) (iters, numInit int, err error) {
 // returns its search ranges, with the Spec of the config whose ranges are
 // all at their low end: it gives the seed and the primary metric, and
 // checks everything but the ranges before a trial starts.
-func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
+func loadSearch(o spec.Options) (search.Space, *spec.Spec, error) {
 	t, err := config.Load(o.RootConfigFolder, o.ConfigNames, o.Overrides)
 	if err != nil {
 		return nil, nil, err
@@ -150,7 +150,7 @@ func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	spec, err := experiment.Decode(t)
+	spec, err := spec.Decode(t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +162,7 @@ func loadSearch(o experiment.Options) (search.Space, *experiment.Spec, error) {
 // the validation metric.
 type trainer struct {
 	ctx   context.Context
-	o     experiment.Options // the search's command line
+	o     spec.Options // the search's command line
 	space search.Space
 }
 
@@ -177,7 +177,7 @@ func (tr trainer) Evaluate(name string, values map[string]float64) (float64, err
 // trialOptions are the options of a trial's experiment: in the search
 // folder, with the trial's values. A trial whose folder exists was cut
 // short by a stopped search: it continues from its checkpoints.
-func trialOptions(o experiment.Options, space search.Space, name string, values map[string]float64) experiment.Options {
+func trialOptions(o spec.Options, space search.Space, name string, values map[string]float64) spec.Options {
 	o.RootExperimentFolder = o.Folder()
 	o.ExperimentName = name
 	o.Overrides = append(slices.Clip(o.Overrides), space.Overrides(values, "search "+name)...)

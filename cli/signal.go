@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // signalContext is cancelled by the first SIGINT or SIGTERM, with a cause
@@ -31,7 +31,7 @@ func signalContext() context.Context {
 
 // howToResume adds to the error of an interrupted run the command that
 // continues it.
-func howToResume(err error, o experiment.Options) error {
+func howToResume(err error, o spec.Options) error {
 	if !errors.Is(err, context.Canceled) {
 		return err
 	}

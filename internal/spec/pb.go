@@ -1,4 +1,4 @@
-package experiment
+package spec
 
 import (
 	"fmt"
@@ -63,7 +63,7 @@ func liftNested(rawMap map[string]any, p *config.Params) (map[string]lifted, err
 				}
 				switch {
 				case slices.Contains(h.settings, top):
-					path := h.key + "." + typ + "." + k
+					path := config.JoinPath(h.key, typ, k)
 					if _, twice := rawMap[top]; twice {
 						return nil, &config.Error{Source: p.Source(path), Path: path,
 							Msg: fmt.Sprintf("is also set as the top-level key %s (%s); write it in one place", top, p.Source(top))}
@@ -71,7 +71,7 @@ func liftNested(rawMap map[string]any, p *config.Params) (map[string]lifted, err
 					p.Move(top, path, v)
 					out[top], nested = home, true
 				case slices.Contains(h.only, k):
-					p.Move(k, h.key+"."+typ+"."+k, v)
+					p.Move(k, config.JoinPath(h.key, typ, k), v)
 				default:
 					rest[k] = v
 				}

@@ -5,57 +5,17 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"sort"
 
-	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
-	"github.com/bench-ml/bench/internal/loss"
-	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/nn"
-	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/trainer"
 )
 
-// fold is the training of one split scheme.
-type fold struct {
-	env      *env
-	split    data.Split
-	folder   *record.Folder
-	log      *logger
-	classIDs map[int]int // dataset label -> 0..numClasses-1 over the training classes
-
-	model     *nn.Model[float32]
-	losses    map[string]loss.Loss   // by the trainer's loss names (metric_loss, ...)
-	miners    map[string]miner.Miner // by name (tuple_miner, ...)
-	rngs      map[string]*rand.PCG   // the random streams a checkpoint keeps: sampling miners', g_triplets
-	modelOpts []modelOpt
-	lossOpt   *optim.Optimizer[float64]
-	sampler   data.Sampler
-	daml      *daml // DeepAdversarialMetricLearning only
-
-	records    *record.Records
-	lossTable  *record.Table
-	accuracies map[string]*record.Table // by split name
-
-	state foldState
-	saved int // the epoch of the latest checkpoint, 0 before the first
-}
-
-// modelOpt is the optimiser of one parameter group of the model.
-type modelOpt struct {
-	group string // trunk, embedder, classifier, generator
-	*optim.Optimizer[float32]
-}
-
-// foldState is what a checkpoint needs besides tensors.
-type foldState struct {
-	Epoch      int     `json:"epoch"`
-	BestEpoch  int     `json:"best_epoch"`
-	BestMetric float64 `json:"best_metric"`
-}
+// Training a fold built by newFold (fold_build.go): epochs of steps, each
+// evaluation, checkpoints and early stopping.
 
 // trainFold trains one split scheme, keeping the latest and the best
 // checkpoints, and stops after numEpochs (num_epochs_train) or when
@@ -113,163 +73,6 @@ func (f *fold) iterations() int {
 	return f.sampler.Len()
 }
 
-func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
-	s := e.spec
-	f := &fold{env: e, split: sp, folder: folder, log: log, classIDs: classIDs(e.ds, sp.Train),
-		state: foldState{BestMetric: math.Inf(-1)}}
-	var err error
-	if f.model, err = e.newModel(len(f.classIDs)); err != nil {
-		return nil, err
-	}
-	f.model.SetFreezeTrunkBatchNorm(s.FreezeTrunkBatchNorm)
-	rng := rand.New(rand.NewPCG(s.Seed, 1))
-	f.losses = map[string]loss.Loss{}
-	for _, name := range slices.Sorted(maps.Keys(s.LossFuncs)) {
-		dim := f.model.EmbeddingSize()
-		if name == "classifier_loss" {
-			dim = f.model.NumClasses()
-		}
-		if f.losses[name], err = buildLoss(s.LossFuncs[name], len(f.classIDs), dim, rng); err != nil {
-			return nil, err
-		}
-	}
-	f.rngs = map[string]*rand.PCG{}
-	f.miners = map[string]miner.Miner{}
-	for _, name := range slices.Sorted(maps.Keys(s.Miners)) {
-		if f.miners[name], _, err = miner.Miners.Build(s.Miners[name]); err != nil {
-			return nil, err
-		}
-		if r, ok := f.miners[name].(miner.Random); ok {
-			// The run's seed drives a sampling miner; the checkpoint keeps
-			// its generator's state so a resumed run draws on.
-			f.rngs[name] = rand.NewPCG(s.Seed, streamOf(name))
-			r.SetRand(rand.New(f.rngs[name]))
-		}
-	}
-	if err := f.checkTrainer(); err != nil {
-		return nil, err
-	}
-	if err := f.buildOptimizers(); err != nil {
-		return nil, err
-	}
-	if s.Trainer.DAML != nil {
-		f.daml = newDAML(*s.Trainer.DAML, s.Seed)
-		f.rngs["g_triplets"] = f.daml.rng
-	}
-	if f.sampler, err = s.Sampler(e.ds, sp.Train, s.BatchSize, s.Seed); err != nil {
-		return nil, fmt.Errorf("sampler: %w", err)
-	}
-	f.records = record.NewRecords(folder.RecordsDir(sp.Name))
-	f.lossTable = f.records.Table("losses", "iteration")
-	f.accuracies = map[string]*record.Table{}
-	for _, name := range s.SplitsToEval {
-		f.accuracies[name] = f.records.Table("accuracies_"+name, "epoch")
-	}
-	return f, nil
-}
-
-// buildLoss builds a loss and, for a loss with per-class weights, sizes and
-// initialises them from the fold's training classes.
-func buildLoss(c config.Component, numClasses, dim int, rng *rand.Rand) (loss.Loss, error) {
-	l, _, err := loss.Losses.Build(c)
-	if err != nil {
-		return nil, err
-	}
-	if sh, ok := l.(loss.Shaped); ok {
-		if err := sh.SetShape(numClasses, dim); err != nil {
-			return nil, &config.Error{Source: c.Source, Path: c.Where + "." + c.Type, Msg: err.Error()}
-		}
-		sh.InitWeights(rng)
-	}
-	return l, nil
-}
-
-// checkTrainer checks what the trainer needs of the built model and losses.
-func (f *fold) checkTrainer() error {
-	t := f.env.spec.Trainer
-	if t.Cascaded != nil {
-		if msg := t.Cascaded.CheckSize(f.model.EmbeddingSize()); msg != "" {
-			return &config.Error{Path: "trainer.CascadedEmbeddings.embedding_sizes", Msg: msg}
-		}
-	}
-	if t.DAML != nil {
-		for _, name := range slices.Sorted(maps.Keys(f.losses)) {
-			if len(f.losses[name].Weights()) > 0 {
-				return &config.Error{Path: "loss_funcs." + name, Msg: "has learnable weights, which DeepAdversarialMetricLearning never " +
-					"steps (PML's step_optimizers steps the models' optimisers only); use a loss without weights"}
-			}
-		}
-	}
-	return nil
-}
-
-// weight is a loss's weight in this step: its loss_weights entry, or 0
-// when the DAML phase leaves the loss out.
-func (f *fold) weight(name string) float64 {
-	if f.daml != nil && !f.daml.phase.uses(name) {
-		return 0
-	}
-	return f.env.spec.LossWeights[name]
-}
-
-// streamOf is the PCG stream of a named random generator of the fold; the
-// seed is the run's. Stream 1 initialises loss weights.
-func streamOf(name string) uint64 {
-	switch name {
-	case "tuple_miner":
-		return 2
-	case "g_triplets":
-		return 3
-	}
-	var i uint64
-	fmt.Sscanf(name, "tuple_miner_%d", &i)
-	return 100 + i
-}
-
-// buildOptimizers gives each parameter group its configured optimiser.
-func (f *fold) buildOptimizers() error {
-	s := f.env.spec
-	groups := f.model.Groups()
-	for _, key := range []string{"trunk_optimizer", "embedder_optimizer", "classifier_optimizer", "generator_optimizer"} {
-		group := key[:len(key)-len("_optimizer")]
-		c, ok := s.Optimizers[key]
-		if !ok || len(groups[group]) == 0 {
-			continue
-		}
-		cfg, _, err := optim.Optimizers.Build(c)
-		if err != nil {
-			return err
-		}
-		f.modelOpts = append(f.modelOpts, modelOpt{group, optim.New(cfg, groups[group])})
-	}
-	weights := f.lossWeights()
-	c, ok := s.Optimizers["metric_loss_optimizer"]
-	switch {
-	case len(weights) > 0 && !ok:
-		return &config.Error{Path: "optimizers.metric_loss_optimizer",
-			Msg: "is required: the metric loss has learnable weights (" + weights[0].Name + ")"}
-	case len(weights) > 0:
-		cfg, _, err := optim.Optimizers.Build(c)
-		if err != nil {
-			return err
-		}
-		f.lossOpt = optim.New(cfg, weights)
-	}
-	return nil
-}
-
-// lossWeights exposes the losses' learnable tensors to an optimiser, named
-// after their loss; the params alias the losses' storage.
-func (f *fold) lossWeights() []*optim.Param[float64] {
-	var out []*optim.Param[float64]
-	for _, name := range slices.Sorted(maps.Keys(f.losses)) {
-		for _, w := range f.losses[name].Weights() {
-			out = append(out, &optim.Param[float64]{Name: name + "." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
-		}
-	}
-	return out
-}
-
 // optimizers lists every optimiser, for the scheduler hooks.
 func (f *fold) optimizers() []interface {
 	EndIteration()
@@ -305,9 +108,7 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 		return f.sampler.Batch(step)
 	})
 	defer batches.Close()
-	if f.daml != nil {
-		f.daml.startEpoch(epoch, f.model, s.FreezeTrunkBatchNorm)
-	}
+	f.behaviour.StartEpoch(epoch)
 	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
 	defer bar.Done()
 	for step := first; step < last; step++ {
@@ -363,26 +164,16 @@ func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 	for i, l := range b.Labels {
 		labels[i] = f.classIDs[l]
 	}
-	if f.daml != nil {
-		if err := f.daml.sampleTriplets(f.model, labels); err != nil {
-			return 0, nil, err
-		}
+	if err := f.behaviour.BeforeStep(labels); err != nil {
+		return 0, nil, err
 	}
 	var total float64
 	var parts map[string]float64
-	err := f.model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
-		l := newStepLosses(f, out, labels)
-		var err error
-		switch {
-		case f.daml != nil:
-			err = f.daml.losses(l)
-		case f.env.spec.Trainer.Cascaded != nil:
-			err = l.cascaded(f.env.spec.Trainer.Cascaded.EmbeddingSizes)
-		default:
-			err = l.metricAndClassifier()
-		}
-		total, parts = l.total, l.parts
-		return l.grads(), err
+	err := f.Model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
+		st := trainer.NewStep(&f.Fold, f.behaviour, out, labels)
+		err := f.behaviour.Losses(st)
+		total, parts = st.Total, st.Parts
+		return st.Grads(), err
 	})
 	if err != nil {
 		return 0, nil, err
@@ -391,7 +182,7 @@ func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 		return 0, nil, fmt.Errorf("the loss is %v: lower the learning rate or check the loss parameters", total)
 	}
 	for _, o := range f.modelOpts {
-		if f.daml == nil || f.daml.phase.steps(o.group) {
+		if f.behaviour.Steps(o.group) {
 			o.Step()
 		}
 		o.EndIteration()
@@ -487,7 +278,7 @@ func (f *fold) evaluateSplits(trunkOnly bool) (map[string]map[string]float64, er
 		if name == "train" {
 			items = f.split.Train
 		}
-		emb, dim, labels, err := f.env.embed(f.model, items, trunkOnly)
+		emb, dim, labels, err := f.env.embed(f.Model, items, trunkOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -506,23 +297,4 @@ func (f *fold) recordAccuracies(epoch int, metrics map[string]map[string]float64
 		}
 		f.accuracies[name].Add(row, append([]string{"epoch"}, slices.Sorted(maps.Keys(m))...)...)
 	}
-}
-
-// classIDs numbers the classes of the training items 0..C-1 in label
-// order, as losses with per-class weights and the classifier need.
-func classIDs(ds data.Dataset, items []int) map[int]int {
-	seen := map[int]bool{}
-	for _, i := range items {
-		seen[ds.Label(i)] = true
-	}
-	labels := make([]int, 0, len(seen))
-	for l := range seen {
-		labels = append(labels, l)
-	}
-	sort.Ints(labels)
-	ids := make(map[int]int, len(labels))
-	for i, l := range labels {
-		ids[l] = i
-	}
-	return ids
 }

@@ -1,7 +1,7 @@
-// Package experiment turns the merged config into a typed, validated Spec
-// and runs it: split schemes, one training per fold, the final test
-// evaluation and its aggregation over folds.
-package experiment
+// Package spec resolves an experiment's config (files and overrides, or the
+// saved configs of an experiment) into a typed, validated Spec, decoded
+// once: what internal/train runs.
+package spec
 
 import (
 	"maps"
@@ -15,6 +15,7 @@ import (
 	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/nn"
 	"github.com/bench-ml/bench/internal/optim"
+	"github.com/bench-ml/bench/internal/trainer"
 )
 
 // categoryOf places every top-level key in the category whose file it is
@@ -71,11 +72,12 @@ type Tester struct {
 	Metrics []string
 }
 
-// Spec is a validated experiment: what runs. Components are kept as their
-// config so each fold builds fresh instances (new weights, new optimiser
-// state) from the same description.
+// Spec is a validated experiment: what runs. Every component is decoded
+// once: models and optimisers as typed values the folds share (they hold
+// hyperparameters only), losses and miners, which keep state, as factories
+// of each fold's instances.
 type Spec struct {
-	Trainer              Trainer
+	Trainer              config.Built[trainer.Trainer]
 	NumEpochs            int
 	IterationsPerEpoch   int // 0: one pass over the sampler (null, as PML's None)
 	SaveInterval         int
@@ -91,19 +93,22 @@ type Spec struct {
 	Dataset      data.Opener
 	SplitManager data.SplitManager
 
-	Trunk, Embedder config.Component
-	Classifier      config.Component // Type "" = no classifier head
-	Generator       config.Component // DeepAdversarialMetricLearning only
-	BatchSize       int
+	Trunk      config.Built[nn.Trunk]
+	Embedder   config.Built[*nn.MLP]
+	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
+	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)
+	// NumTriplets is the generator's triplets per step.
+	NumTriplets int
+	BatchSize   int
 
-	LossFuncs   map[string]config.Component // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners      map[string]config.Component // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs   map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners      map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
 	TrainTransforms, EvalTransforms []config.Component
 
-	Optimizers map[string]config.Component // trunk_optimizer, embedder_optimizer, ...
+	Optimizers map[string]config.Built[optim.Config] // trunk_optimizer, embedder_optimizer, ...
 
 	Tester        Tester
 	PrimaryMetric string
@@ -134,10 +139,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
-	decodeModels(p, s)
-	decodeLosses(p, s)
+	extra := decodeTrainerComponents(p, s)
 	decodeTransforms(p, s, t)
-	decodeOptimizers(p, s)
+	decodeOptimizers(p, s, extra)
 	decodeEval(p, s)
 	decodePB(p, s)
 	if err := p.Err(); err != nil {
@@ -164,7 +168,7 @@ func Decode(t *config.Tree) (*Spec, error) {
 }
 
 func decodeGeneral(p *config.Params, s *Spec) {
-	s.Trainer = config.BuildNested(p, Trainers, "trainer", config.C(MetricLossOnly, nil))
+	s.Trainer = config.BuildComponent(p, trainer.Trainers, "trainer", config.C("MetricLossOnly", nil))
 	s.NumEpochs = p.Int("num_epochs_train", 6, config.Min(1))
 	if n := p.NullableInt("iterations_per_epoch", 50, config.Min(1)); n != nil {
 		s.IterationsPerEpoch = *n
@@ -183,76 +187,22 @@ func decodeDataset(p *config.Params, s *Spec) {
 	s.SplitManager = config.BuildNested(p, data.SplitManagers, "split_manager", config.C("ClassDisjointSplitManager", nil))
 }
 
-func decodeModels(p *config.Params, s *Spec) {
+// decodeTrainerComponents reads the models, losses, miners, sampler and
+// loss weights: the trunk and embedder here, the rest as the trainer
+// chooses (trainer.Trainer.Decode). It returns the optimiser keys the
+// trainer requires beyond the models'.
+func decodeTrainerComponents(p *config.Params, s *Spec) []string {
 	m := p.Map("models")
-	s.Trunk = buildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
-	s.Embedder = buildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
-	switch s.Trainer.Name {
-	case TrainWithClassifier:
-		s.Classifier = buildComponent(m, nn.Classifiers, "classifier", config.C("MLP", nil))
-	case DeepAdversarialMetricLearning:
-		// The classifier is optional, as in PML's TrainWithClassifier.
-		if slices.Contains(m.Keys(), "classifier") {
-			s.Classifier = buildComponent(m, nn.Classifiers, "classifier", config.Component{})
-		}
-		if !slices.Contains(m.Keys(), "generator") {
-			m.Fail("generator", "is required by DeepAdversarialMetricLearning, e.g. {MLP: {layer_sizes: [1, 1], final_relu: true}}")
-		} else {
-			s.Generator = buildComponent(m, nn.Generators, "generator", config.Component{})
-		}
-	case CascadedEmbeddings:
-		// The embedding size is known here unless the embedder is the
-		// identity; the trainer checks again on the built model.
-		if e, _, err := nn.Embedders.Build(s.Embedder); err == nil && len(e.LayerSizes) > 0 {
-			if msg := s.Trainer.Cascaded.CheckSize(e.LayerSizes[len(e.LayerSizes)-1]); msg != "" {
-				p.Fail("trainer.CascadedEmbeddings.embedding_sizes", "%s", msg)
-			}
-		}
-		for _, k := range m.Keys() {
-			if strings.HasPrefix(k, "classifier") {
-				m.Fail(k, "CascadedEmbeddings with classifier heads is not supported; remove it")
-			}
-		}
-	}
+	s.Trunk = config.BuildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
+	s.Embedder = config.BuildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
 	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
-}
-
-// buildComponent validates a component with its registry and returns its
-// resolved form, from which each fold builds its own instance.
-func buildComponent[T any](p *config.Params, r *config.Registry[T], key string, def config.Component) config.Component {
-	config.BuildNested(p, r, key, def)
-	resolved, _ := p.Resolved()[key].(map[string]any)
-	c := def
-	for typ, params := range resolved {
-		m, _ := params.(map[string]any)
-		c = config.Component{Type: typ, Params: m, Where: p.Where() + "." + key, Source: p.Source(key)}
+	d := &trainer.Decoder{Root: p, Models: m, LossFuncs: p.Map("loss_funcs"), MiningFuncs: p.Map("mining_funcs"),
+		Embedder: s.Embedder, BatchSize: s.BatchSize}
+	if s.Trainer.Value != nil {
+		s.Trainer.Value.Decode(d)
 	}
-	return c
-}
-
-func decodeLosses(p *config.Params, s *Spec) {
-	lf, mf := p.Map("loss_funcs"), p.Map("mining_funcs")
-	s.LossFuncs = map[string]config.Component{}
-	s.Miners = map[string]config.Component{}
-	var extraWeights []string // losses computed by the trainer itself
-	if s.Trainer.Name == CascadedEmbeddings {
-		decodeCascadedLosses(lf, mf, s)
-	} else {
-		s.LossFuncs["metric_loss"] = buildComponent(lf, loss.Losses, "metric_loss", config.C("ContrastiveLoss", nil))
-		if s.Classifier.Type != "" && s.Trainer.Name == DeepAdversarialMetricLearning && !slices.Contains(lf.Keys(), "classifier_loss") {
-			s.Classifier = config.Component{} // as PML's DAML: without a classifier_loss the classifier is unused
-		}
-		if s.Classifier.Type != "" {
-			s.LossFuncs["classifier_loss"] = buildComponent(lf, loss.Losses, "classifier_loss", config.C("CrossEntropyLoss", nil))
-		}
-		if s.Trainer.Name == DeepAdversarialMetricLearning {
-			decodeDAMLLosses(lf, s)
-			extraWeights = []string{"g_hard_loss", "g_reg_loss"}
-		}
-		if slices.Contains(mf.Keys(), "tuple_miner") {
-			s.Miners["tuple_miner"] = buildComponent(mf, miner.Miners, "tuple_miner", config.Component{})
-		}
-	}
+	c := d.Components
+	s.Classifier, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Generator, c.NumTriplets, c.Losses, c.Miners
 	if p.EmptyMap("sampler") {
 		p.Map("sampler")
 		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
@@ -261,9 +211,10 @@ func decodeLosses(p *config.Params, s *Spec) {
 	}
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
-	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), extraWeights) {
+	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), c.ExtraWeights) {
 		s.LossWeights[name] = lw.Float(name, 1, config.Min(0))
 	}
+	return c.Optimizers
 }
 
 func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
@@ -272,30 +223,22 @@ func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
 	s.EvalTransforms = config.BuildOrdered(tr, data.Transforms, "eval", t.Keys("transforms.eval"))
 }
 
-// optimizerKeys name the optimiser of each parameter group; the generator's
-// is known to DeepAdversarialMetricLearning only.
+// optimizerKeys name the optimiser of each parameter group of every
+// trainer; a trainer may require more (the generator's).
 var optimizerKeys = []string{"trunk_optimizer", "embedder_optimizer", "metric_loss_optimizer", "classifier_optimizer"}
 
-func decodeOptimizers(p *config.Params, s *Spec) {
+func decodeOptimizers(p *config.Params, s *Spec, extra []string) {
 	o := p.Map("optimizers")
-	s.Optimizers = map[string]config.Component{}
-	keys := optimizerKeys
-	if s.Trainer.Name == DeepAdversarialMetricLearning {
-		keys = append(slices.Clip(keys), "generator_optimizer")
-	}
-	for _, key := range keys {
+	s.Optimizers = map[string]config.Built[optim.Config]{}
+	for _, key := range slices.Concat(optimizerKeys, extra) {
 		if !slices.Contains(o.Keys(), key) {
 			continue
 		}
-		s.Optimizers[key] = buildComponent(o, optim.Optimizers, key, config.Component{})
+		s.Optimizers[key] = config.BuildComponent(o, optim.Optimizers, key, config.Component{})
 	}
 	// Without a trunk_optimizer the trunk is frozen (and its outputs cached),
 	// as in powerful_benchmarker.
-	required := []string{"embedder_optimizer"}
-	if s.Trainer.Name == DeepAdversarialMetricLearning {
-		required = append(required, "generator_optimizer")
-	}
-	for _, key := range required {
+	for _, key := range slices.Concat([]string{"embedder_optimizer"}, extra) {
 		if _, ok := s.Optimizers[key]; !ok {
 			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
 		}

@@ -1,4 +1,4 @@
-package train
+package trainer
 
 import (
 	"math"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/nn"
 )
@@ -22,17 +21,18 @@ func TestCascadedSlices(t *testing.T) {
 		t.Fatal(err)
 	}
 	build := func(typ string) loss.Loss { return must(loss.Losses.Build(config.C(typ, nil))) }
-	f := &fold{model: m,
-		losses: map[string]loss.Loss{"metric_loss_0": build("ContrastiveLoss"), "metric_loss_1": build("TripletMarginLoss"), "metric_loss_2": build("ContrastiveLoss")},
-		env:    &env{spec: &experiment.Spec{LossWeights: map[string]float64{"metric_loss_0": 0.5, "metric_loss_1": 2, "metric_loss_2": 0}}}}
+	f := &Fold{Model: m,
+		Losses:  map[string]loss.Loss{"metric_loss_0": build("ContrastiveLoss"), "metric_loss_1": build("TripletMarginLoss"), "metric_loss_2": build("ContrastiveLoss")},
+		Weights: map[string]float64{"metric_loss_0": 0.5, "metric_loss_1": 2, "metric_loss_2": 0}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	emb := make([]float32, n*d)
 	for i := range emb {
 		emb[i] = float32(rng.NormFloat64())
 	}
 	labels := []int{0, 0, 1, 1, 2, 2, 3, 3}
-	l := newStepLosses(f, nn.Outputs[float32]{Emb: emb}, labels)
-	if err := l.cascaded(sizes); err != nil {
+	c := CascadedEmbeddings{EmbeddingSizes: sizes}
+	l := NewStep(f, c, nn.Outputs[float32]{Emb: emb}, labels)
+	if err := c.Losses(l); err != nil {
 		t.Fatal(err)
 	}
 	var wantTotal float64
@@ -45,26 +45,26 @@ func TestCascadedSlices(t *testing.T) {
 			}
 		}
 		w := []float64{0.5, 2, 0}[i]
-		v, g, err := f.losses[[]string{"metric_loss_0", "metric_loss_1", "metric_loss_2"}[i]].Compute(slice, n, size, labels, nil)
+		v, g, err := f.Losses[[]string{"metric_loss_0", "metric_loss_1", "metric_loss_2"}[i]].Compute(slice, n, size, labels, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantTotal += w * v
 		// Each loss records its unweighted value; one left out by a zero
 		// weight is not computed, so not recorded.
-		if got, ok := l.parts[[]string{"metric_loss_0", "metric_loss_1", "metric_loss_2"}[i]]; ok != (w != 0) || ok && math.Abs(got-v) > 1e-12 {
+		if got, ok := l.Parts[[]string{"metric_loss_0", "metric_loss_1", "metric_loss_2"}[i]]; ok != (w != 0) || ok && math.Abs(got-v) > 1e-12 {
 			t.Errorf("slice %d: recorded loss %v (%v); want %v (%v)", i, got, ok, v, w != 0)
 		}
 		for r := range n {
 			for c := range size {
-				if got, want := l.dEmb[r*d+start+c], w*g[r*size+c]; math.Abs(got-want) > 1e-12 {
+				if got, want := l.DEmb[r*d+start+c], w*g[r*size+c]; math.Abs(got-want) > 1e-12 {
 					t.Errorf("slice %d, row %d, column %d: gradient %v; want %v", i, r, c, got, want)
 				}
 			}
 		}
 		start += size
 	}
-	if math.Abs(l.total-wantTotal) > 1e-12 || wantTotal == 0 {
-		t.Errorf("total %v; want %v (non-zero)", l.total, wantTotal)
+	if math.Abs(l.Total-wantTotal) > 1e-12 || wantTotal == 0 {
+		t.Errorf("total %v; want %v (non-zero)", l.Total, wantTotal)
 	}
 }

@@ -1,6 +1,6 @@
 // Package component lets a researcher add components to bench from their
-// own Go program: a loss, miner, distance, reducer, trunk, embedder,
-// sampler, transform or dataset, registered under a config name, with its
+// own Go program: a trainer, loss, miner, distance, reducer, trunk,
+// embedder, sampler, transform or dataset, registered under a config name, with its
 // parameters read and validated as the built-in components' are. The
 // program then runs bench's command line, cli.Main, so every command and
 // config knows the new names:
@@ -40,6 +40,7 @@ import (
 	"github.com/bench-ml/bench/internal/loss/ad"
 	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/trainer"
 )
 
 // Params are a component's configured parameters. Float, Int, Bool,
@@ -100,7 +101,33 @@ type (
 	SamplerFactory = data.SamplerFactory
 	// Transform is one step of a transforms pipeline; ImageFunc makes one.
 	Transform = data.Transform
+
+	// Trainer is a training method (config key trainer): in Decode it
+	// chooses its losses, miners and models, in Start it begins a fold.
+	Trainer = trainer.Trainer
+	// Behaviour is a method's training of one fold, step by step; embed
+	// TrainerBase for the steps it leaves as they are.
+	Behaviour = trainer.Behaviour
+	// TrainerBase is the behaviour every method shares (PML's BaseTrainer).
+	TrainerBase = trainer.Base
+	// MetricLossOnly is the built-in method to build on: metric_loss on the
+	// embeddings, on tuple_miner's tuples.
+	MetricLossOnly = trainer.MetricLossOnly
+	// Decoder is what a Trainer reads its components with.
+	Decoder = trainer.Decoder
+	// Fold is a fold's model, losses and miners, given to Trainer.Start.
+	Fold = trainer.Fold
+	// Step is one training step: the model's outputs, the losses added up
+	// so far and their gradients.
+	Step = trainer.Step
+	// Config is a component as a config writes it, {Type: Params}: the
+	// default a Decoder takes for an absent loss or model.
+	Config = config.Component
 )
+
+// Accumulate adds w*g to *dst, allocating it on first use: how a trainer
+// adds a loss's gradient to a Step's.
+func Accumulate(dst *[]float64, g []float64, w float64) { trainer.Accumulate(dst, g, w) }
 
 // ImageFunc makes a Transform of a function that changes an image and keeps
 // its channels and size, drawing any randomness from rng (the item's own
@@ -113,9 +140,10 @@ func ImageFunc(f func(img image.Image, rng *rand.Rand) image.Image) Transform {
 type Registry[T any] struct{ r *config.Registry[T] }
 
 // The registries of every kind of component, by the config key that names
-// one: loss_funcs, mining_funcs, a loss's or miner's distance and reducer,
-// models.trunk, models.embedder, sampler, transforms, dataset.
+// one: trainer, loss_funcs, mining_funcs, a loss's or miner's distance and
+// reducer, models.trunk, models.embedder, sampler, transforms, dataset.
 var (
+	Trainers   = Registry[Trainer]{trainer.Trainers}
 	Losses     = Registry[Loss]{loss.Losses}
 	Miners     = Registry[Miner]{miner.Miners}
 	Distances  = Registry[Distance]{loss.Distances}

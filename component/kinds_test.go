@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 // registerEveryKind adds one component of every kind, as a program outside
 // bench's internal packages does.
 func registerEveryKind() {
+	component.Trainers.Register("NormPenalty", func(p *component.Params) component.Trainer {
+		return normPenalty{weight: p.Float("weight", 0.1, component.Min(0))}
+	})
 	component.Datasets.Register("Stripes", newStripes)
 	component.Trunks.Register("TinyConvNet", func(p *component.Params) component.Trunk {
 		return preset(p, component.Trunks, "{ConvNet: {channels: [8, 16]}}")
@@ -74,11 +77,19 @@ func TestEveryKind(t *testing.T) {
 		}
 		saved.Write(b)
 	}
-	for _, want := range []string{"Stripes:", "per_class: 8", "TinyConvNet:", "Narrow:", "size: 16", "Scaled:", "scale: 2",
+	for _, want := range []string{"NormPenalty:", "weight: 0.05", "Stripes:", "per_class: 8", "TinyConvNet:", "Narrow:", "size: 16", "Scaled:", "scale: 2",
 		"Manhattan:", "SquaredMeanReducer:", "NearestNegativeMiner:", "LpDistance:", "ClassBlockSampler:", "m: 4", "Invert:"} {
 		if !strings.Contains(saved.String(), want) {
 			t.Errorf("saved configs lack %q:\n%s", want, saved.String())
 		}
+	}
+	// The trainer's own loss is recorded beside metric_loss.
+	losses, err := os.ReadFile(filepath.Join(root, "kinds", "Test50_50_Partitions2_0", "records", "losses.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header, _, _ := strings.Cut(string(losses), "\n"); !strings.Contains(header, "norm_penalty") || !strings.Contains(header, "metric_loss") {
+		t.Errorf("losses.csv records %q; want norm_penalty and metric_loss", header)
 	}
 }
 
@@ -116,6 +127,32 @@ func exitCode(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// normPenalty is MetricLossOnly plus weight times the batch's mean squared
+// embedding norm, recorded as norm_penalty.
+type normPenalty struct {
+	component.MetricLossOnly
+	weight float64
+}
+
+func (t normPenalty) Start(*component.Fold) (component.Behaviour, error) { return t, nil }
+
+func (t normPenalty) Losses(s *component.Step) error {
+	if err := t.MetricLossOnly.Losses(s); err != nil {
+		return err
+	}
+	n := float64(len(s.Labels))
+	var sum float64
+	g := make([]float64, len(s.Emb))
+	for i, v := range s.Emb {
+		sum += v * v
+		g[i] = 2 * v / n
+	}
+	s.Total += t.weight * sum / n
+	s.Parts["norm_penalty"] = sum / n
+	component.Accumulate(&s.DEmb, g, t.weight)
+	return nil
 }
 
 // preset builds a built-in component with fixed parameters: a trunk or an

@@ -6,12 +6,12 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sort"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/nn"
@@ -51,11 +51,7 @@ type modelOpt struct {
 }
 
 // foldState is what a checkpoint needs besides tensors.
-type foldState struct {
-	Epoch      int     `json:"epoch"`
-	BestEpoch  int     `json:"best_epoch"`
-	BestMetric float64 `json:"best_metric"`
-}
+type foldState = expfolder.FoldState
 
 // trainFold trains one split scheme, keeping the latest and the best
 // checkpoints, and stops after numEpochs (num_epochs_train) or when
@@ -94,7 +90,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		}
 	}
 	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
-	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
+	return expfolder.WriteDone(folder, sp.Name, f.state)
 }
 
 // patienceLeft reports whether the last evaluation leaves patience to go

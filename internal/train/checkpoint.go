@@ -22,11 +22,6 @@ const (
 	lossGroup       = "metric_loss" // the optimiser of the losses' weights
 )
 
-// checkpointPath is the file of the checkpoint which ("latest", "best").
-func checkpointPath(folder *record.Folder, scheme, which string) string {
-	return expfolder.CheckpointPath(folder, scheme, which)
-}
-
 // save writes the checkpoint which, in one file replaced atomically.
 func (f *fold) save(which string) error {
 	st := expfolder.CheckpointState{Fold: f.state, Optimizers: map[string]optim.State{}, RNGs: map[string][]byte{}}
@@ -60,7 +55,7 @@ func (f *fold) save(which string) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint of %s: %w", f.split.Name, err)
 	}
-	return record.WriteCheckpoint(checkpointPath(f.folder, f.split.Name, which), c)
+	return record.WriteCheckpoint(expfolder.CheckpointPath(f.folder, f.split.Name, which), c)
 }
 
 // restore loads the checkpoint which ("latest" or "best") and cuts the
@@ -71,8 +66,8 @@ func (f *fold) restore(which string) (bool, error) {
 	if which == "" {
 		return false, nil
 	}
-	path := checkpointPath(f.folder, f.split.Name, which)
-	c, st, err := readCheckpoint(path, which)
+	path := expfolder.CheckpointPath(f.folder, f.split.Name, which)
+	c, st, err := expfolder.ReadCheckpoint(path, which)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, f.records.Resume("epoch", func(float64) bool { return false })
 	}
@@ -84,11 +79,6 @@ func (f *fold) restore(which string) (bool, error) {
 	}
 	f.saved = f.state.Epoch
 	return true, f.records.Resume("epoch", func(v float64) bool { return v <= float64(f.state.Epoch) })
-}
-
-// readCheckpoint reads and verifies a checkpoint file and its state.
-func readCheckpoint(path, which string) (*record.Checkpoint, *expfolder.CheckpointState, error) {
-	return expfolder.ReadCheckpoint(path, which)
 }
 
 // load sets the fold's model, optimisers, loss weights, random generators

@@ -124,7 +124,7 @@ func runFold(ctx context.Context, r *started, o experiment.Options) (err error) 
 	if err := record.RemoveTemp(dir); err != nil {
 		return err
 	}
-	latest := checkpointPath(r.folder, sp.Name, "latest")
+	latest := expfolder.CheckpointPath(r.folder, sp.Name, "latest")
 	if _, err := os.Stat(latest); err == nil && o.ResumeTraining == "" {
 		return fmt.Errorf("split scheme %s of %s has started already (%s): continue it with --resume_training latest", sp.Name, r.folder.Path, latest)
 	}

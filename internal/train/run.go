@@ -370,7 +370,7 @@ func checkSplits(f *record.Folder, splits []data.Split, accept bool) error {
 func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
 	epochs := make([]int, len(splits))
 	for i, sp := range splits {
-		_, st, err := readCheckpoint(checkpointPath(f, sp.Name, "latest"), "latest")
+		_, st, err := expfolder.ReadCheckpoint(expfolder.CheckpointPath(f, sp.Name, "latest"), "latest")
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 )
 
-// Folder is an experiment folder (SPEC section 7):
+// Folder is an experiment folder (SPEC section 7; its files' formats are
+// package expfolder's):
 //
 //	<root>/<name>/configs/<category>.yaml
 //	<root>/<name>/<split_scheme>/saved_models/{latest,best}.*

@@ -74,6 +74,12 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
+	// splits.json first: its schema version covers the configs and
+	// records too, which have no version field of their own.
+	schemes, err := splitSchemes(folder)
+	if err != nil {
+		return nil, err
+	}
 	tree, spec, err := experiment.Resolve(experiment.Options{RootExperimentFolder: filepath.Dir(abs),
 		ExperimentName: filepath.Base(abs), Evaluate: true})
 	if err != nil {
@@ -82,10 +88,6 @@ func Load(path string) (*Experiment, error) {
 	e := &Experiment{Path: path, Name: filepath.Base(abs), Trunk: spec.Trunk.Type, PrimaryMetric: spec.PrimaryMetric,
 		Method: method(spec), Dataset: componentType(tree, "dataset"), Hyperparameters: tree.Flat()}
 	if e.Results, err = expfolder.ReadResults(folder.MetaLogsDir()); err != nil {
-		return nil, err
-	}
-	schemes, err := splitSchemes(folder)
-	if err != nil {
 		return nil, err
 	}
 	for _, s := range schemes {

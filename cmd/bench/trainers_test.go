@@ -125,3 +125,39 @@ func TestReportAndSearchEveryTrainer(t *testing.T) {
 		t.Errorf("a finished experiment reported as unfinished:\n%s", stderr)
 	}
 }
+
+// TestReportUnversionedExperiment reports and shows the status of an
+// experiment written by a bench before schema versions: its files, without
+// schema_version and in their old layout, are read as version 1.
+func TestReportUnversionedExperiment(t *testing.T) {
+	const root = "../../testdata/expfolder"
+	exp := filepath.Join(root, "cascaded")
+	dir := filepath.Join(t.TempDir(), "report")
+	if _, stderr, err := benchStreams(t, "report", exp, "--out", dir); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	// The old layout, read here without expfolder: a bare map.
+	var separated map[string]map[string]float64
+	readJSON(t, filepath.Join(exp, "meta_logs", "separated.json"), &separated)
+	rows, err := csv.NewReader(mustRead(t, filepath.Join(dir, "report.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("report.csv has %d rows, want a header and 3", len(rows))
+	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[c] = i
+	}
+	for _, r := range rows[1:] {
+		m, got := r[col["metric"]], r[col["separated_mean"]]
+		if want := strconv.FormatFloat(separated[m]["mean"], 'g', -1, 64); got != want {
+			t.Errorf("report.csv %s: separated mean %s, the old separated.json %s", m, got, want)
+		}
+	}
+	out, err := bench(t, "status", "--root_experiment_folder", root, "--experiment_name", "cascaded")
+	if err != nil || strings.Count(out, " done ") != 3 {
+		t.Errorf("status: %v\n%s\nwant both folds and the aggregate done", err, out)
+	}
+}

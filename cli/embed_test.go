@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // metricsOf runs bench metrics on embeddings written by bench embed and
@@ -64,7 +64,7 @@ func TestEmbedRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, stdout)
 		}
-		res, err := record.ReadResults(filepath.Join(root, name, "meta_logs"))
+		res, err := expfolder.ReadResults(filepath.Join(root, name, "meta_logs"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/record/eventtest"
 )
@@ -92,7 +93,7 @@ func TestExperimentDatabase(t *testing.T) {
 		for dataset := range smokeDatasets {
 			name := method + "_" + dataset
 			exp := filepath.Join(root, name)
-			db := openDB(t, filepath.Join(exp, record.ExperimentDB))
+			db := openDB(t, filepath.Join(exp, expfolder.ExperimentDB))
 			got := queryBest(t, db)
 			if len(got) != 2 {
 				t.Fatalf("%s: best per fold %v, want 2 folds", name, got)
@@ -161,7 +162,7 @@ func checkIterations(t *testing.T, db *sql.DB, name string, miner bool) {
 // with meta_logs.
 func checkResults(t *testing.T, db *sql.DB, exp, name string) {
 	t.Helper()
-	res, err := record.ReadResults(filepath.Join(exp, "meta_logs"))
+	res, err := expfolder.ReadResults(filepath.Join(exp, "meta_logs"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestExperimentTensorBoard(t *testing.T) {
 			if _, ok := hp[wantLoss]; group != name || !ok || hp["num_epochs_train"] != 2.0 {
 				t.Errorf("%s: session %q with hparams %v", name, group, hp)
 			}
-			res, err := record.ReadResults(filepath.Join(exp, "meta_logs"))
+			res, err := expfolder.ReadResults(filepath.Join(exp, "meta_logs"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
@@ -131,7 +132,7 @@ func launchRun(ctx context.Context, o spec.Options, l launchOptions) error {
 	var todo []launch.Job
 	var indices []int
 	for i, sp := range splits {
-		done, err := train.ReadFoldDone(folder, sp.Name)
+		done, err := expfolder.ReadDone(folder, sp.Name)
 		if err != nil {
 			return err
 		}

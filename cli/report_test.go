@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/search"
 )
 
@@ -84,10 +84,10 @@ func TestReportFromSmokeRuns(t *testing.T) {
 	if !strings.Contains(stdout, "All experiments: trunk ConvNet, embedding size 32, folds 2.") {
 		t.Errorf("the caption does not state the shared trunk, embedding size and folds:\n%s", stdout)
 	}
-	results := map[string]record.Results{}
+	results := map[string]expfolder.Results{}
 	for m := range smokeMethods {
 		for d := range smokeDatasets {
-			r, err := record.ReadResults(filepath.Join(root, m+"_"+d, "meta_logs"))
+			r, err := expfolder.ReadResults(filepath.Join(root, m+"_"+d, "meta_logs"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestReportFromSmokeRuns(t *testing.T) {
 
 // checkDifferences checks the differences table against the folds' test
 // results: the lead of the better separated mean, paired by fold.
-func checkDifferences(t *testing.T, md string, results map[string]record.Results, metricOf map[string]string) {
+func checkDifferences(t *testing.T, md string, results map[string]expfolder.Results, metricOf map[string]string) {
 	t.Helper()
 	i := strings.Index(md, "Differences on the test set")
 	if i < 0 {
@@ -389,7 +389,7 @@ func TestReportSearch(t *testing.T) {
 		if got := strings.Trim(row[4], "*"); got != fmt.Sprintf("%.2f", 100**tr.Objective) {
 			t.Errorf("%s: objective %s, want %v", tr.Name, got, *tr.Objective)
 		}
-		res, err := record.ReadResults(filepath.Join(dir, tr.Name, "meta_logs"))
+		res, err := expfolder.ReadResults(filepath.Join(dir, tr.Name, "meta_logs"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/provenance"
 )
 
@@ -91,11 +92,11 @@ func TestSmokeRun(t *testing.T) {
 	for _, fold := range []string{"Test50_50_Partitions2_0", "Test50_50_Partitions2_1"} {
 		checkRecords(t, filepath.Join(exp, fold, "records"))
 	}
-	var separated map[string]map[string]float64
-	readJSON(t, filepath.Join(exp, "meta_logs/separated.json"), &separated)
-	var untrained map[string]float64
-	readJSON(t, filepath.Join(exp, "meta_logs/untrained.json"), &untrained)
-	got, before := separated["mean_average_precision_at_r"]["mean"], untrained["mean_average_precision_at_r"]
+	res, err := expfolder.ReadResults(filepath.Join(exp, "meta_logs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, before := res.Separated["mean_average_precision_at_r"].Mean, res.Untrained["mean_average_precision_at_r"]
 	if !(got > before) {
 		t.Errorf("test MAP@R after training %.4f, untrained %.4f: training did not help", got, before)
 	}

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
+	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/search"
 )
 
@@ -156,10 +158,9 @@ func TestSlurmRequeueAndResubmit(t *testing.T) {
 		if !strings.Contains(log, "msg=resumed fold="+fold+" checkpoint=latest epoch=") {
 			t.Errorf("%s did not resume from its checkpoint:\n%s", fold, log)
 		}
-		var done struct{ Epoch int }
-		readJSON(t, filepath.Join(dir, fold, "done.json"), &done)
-		if done.Epoch != 15 {
-			t.Errorf("%s ended at epoch %d, want 15", fold, done.Epoch)
+		done, err := expfolder.ReadDone(&record.Folder{Path: dir}, fold)
+		if err != nil || done == nil || done.Epoch != 15 {
+			t.Errorf("%s: done.json %+v, %v; want epoch 15", fold, done, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "meta_logs", "separated.json")); err != nil {

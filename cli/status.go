@@ -13,11 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/search"
-	"github.com/bench-ml/bench/internal/train"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -52,8 +51,8 @@ func experimentStatus(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	var splits []data.Split
-	if err := record.ReadJSON(filepath.Join(dir, "splits.json"), &splits); err != nil {
+	splits, err := expfolder.ReadSplits(dir)
+	if err != nil {
 		return err
 	}
 	jobs, err := launch.ReadJobs(dir)
@@ -67,7 +66,7 @@ func experimentStatus(w io.Writer, dir string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "fold\tjob\tstate\tepoch\tbest val")
 	for _, sp := range splits {
-		p, done, started, err := train.FoldProgress(folder, sp.Name)
+		p, done, started, err := expfolder.FoldProgress(folder, sp.Name)
 		if err != nil {
 			return err
 		}
@@ -98,7 +97,7 @@ func experimentStatus(w io.Writer, dir string) error {
 // the fold it is at, and its objective or its best validation metric so far.
 func searchStatus(w io.Writer, dir string) error {
 	var st search.State
-	if err := record.ReadJSON(filepath.Join(dir, "search.json"), &st); err != nil {
+	if err := expfolder.ReadJSON(filepath.Join(dir, "search.json"), &st); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -132,17 +131,17 @@ func searchStatus(w io.Writer, dir string) error {
 }
 
 // trialProgress is the progress of the last fold of a trial that started.
-func trialProgress(folder *record.Folder) (string, train.FoldDone, bool) {
-	var splits []data.Split
-	if record.ReadJSON(filepath.Join(folder.Path, "splits.json"), &splits) != nil {
-		return "", train.FoldDone{}, false
+func trialProgress(folder *record.Folder) (string, expfolder.FoldState, bool) {
+	splits, err := expfolder.ReadSplits(folder.Path)
+	if err != nil {
+		return "", expfolder.FoldState{}, false
 	}
 	for i := len(splits) - 1; i >= 0; i-- {
-		if p, _, started, err := train.FoldProgress(folder, splits[i].Name); err == nil && started {
+		if p, _, started, err := expfolder.FoldProgress(folder, splits[i].Name); err == nil && started {
 			return splits[i].Name, p, true
 		}
 	}
-	return "", train.FoldDone{}, false
+	return "", expfolder.FoldState{}, false
 }
 
 // jobStates asks Slurm about the jobs of a Slurm launch; nil otherwise.
@@ -195,14 +194,14 @@ func jobState(states map[string]launch.JobState, job string) string {
 	return s
 }
 
-func epochText(p train.FoldDone, started bool) string {
+func epochText(p expfolder.FoldState, started bool) string {
 	if !started {
 		return "-"
 	}
 	return strconv.Itoa(p.Epoch)
 }
 
-func bestText(p train.FoldDone, started bool) string {
+func bestText(p expfolder.FoldState, started bool) string {
 	if !started {
 		return "-"
 	}

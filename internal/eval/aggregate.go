@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -10,8 +9,8 @@ import (
 )
 
 // Summary is one metric over cross-validation folds: powerful_benchmarker's
-// "separated" evaluation. It is the one description of a summary in
-// meta_logs/separated.json, written by bench run and read by bench report.
+// "separated" evaluation. (Its files are expfolder's: separated.json and
+// separated.csv.)
 type Summary struct {
 	Mean float64
 	// StdErr is the sample standard deviation over sqrt(N); HalfWidth is
@@ -33,43 +32,6 @@ func (s Summary) String() string {
 		return fmt.Sprintf("%.4f (1 fold, no interval)", s.Mean)
 	}
 	return fmt.Sprintf("%.4f ± %.4f (mean ± 95%% CI half-width, %d folds)", s.Mean, s.HalfWidth, s.N)
-}
-
-// summaryJSON is Summary in JSON, where NaN is null.
-type summaryJSON struct {
-	Mean      float64  `json:"mean"`
-	StdErr    *float64 `json:"stderr"`
-	HalfWidth *float64 `json:"ci95_halfwidth"`
-	CILow     *float64 `json:"ci95_low"`
-	CIHigh    *float64 `json:"ci95_high"`
-	N         int      `json:"n"`
-}
-
-// MarshalJSON writes NaN as null, which JSON can represent.
-func (s Summary) MarshalJSON() ([]byte, error) {
-	num := func(v float64) *float64 {
-		if math.IsNaN(v) {
-			return nil
-		}
-		return &v
-	}
-	return json.Marshal(summaryJSON{s.Mean, num(s.StdErr), num(s.HalfWidth), num(s.CILow), num(s.CIHigh), s.N})
-}
-
-// UnmarshalJSON reads null as NaN.
-func (s *Summary) UnmarshalJSON(b []byte) error {
-	var j summaryJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	val := func(p *float64) float64 {
-		if p == nil {
-			return math.NaN()
-		}
-		return *p
-	}
-	*s = Summary{j.Mean, val(j.StdErr), val(j.HalfWidth), val(j.CILow), val(j.CIHigh), j.N}
-	return nil
 }
 
 // metricRange is the interval a metric's values lie in: every accuracy

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // Job is one run of this binary.
@@ -29,6 +29,7 @@ type Job struct {
 
 // Jobs is jobs.json of an experiment folder.
 type Jobs struct {
+	expfolder.Header
 	Launcher  string            `json:"launcher"`            // local or slurm
 	Folds     map[string]string `json:"folds,omitempty"`     // the job of each split scheme, by name
 	Aggregate string            `json:"aggregate,omitempty"` // the job aggregating the folds
@@ -42,7 +43,7 @@ const JobsFile = "jobs.json"
 // launched.
 func ReadJobs(dir string) (Jobs, error) {
 	var j Jobs
-	err := record.ReadJSON(filepath.Join(dir, JobsFile), &j)
+	err := expfolder.ReadJSON(filepath.Join(dir, JobsFile), &j)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Jobs{}, nil
 	}
@@ -51,7 +52,7 @@ func ReadJobs(dir string) (Jobs, error) {
 
 // WriteJobs saves the jobs of an experiment folder.
 func WriteJobs(dir string, j Jobs) error {
-	return record.WriteJSON(filepath.Join(dir, JobsFile), j)
+	return expfolder.WriteJSON(filepath.Join(dir, JobsFile), &j)
 }
 
 // Executable is this binary, which every job runs.

@@ -5,7 +5,6 @@ package provenance
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -81,6 +81,7 @@ type Run struct {
 // A Record is the provenance file of one experiment folder: every process
 // that worked on it (training, resuming, evaluating), oldest first.
 type Record struct {
+	expfolder.Header
 	Runs   []Run `json:"runs"`
 	path   string
 	before []byte // the file before Start; nil if there was none
@@ -95,15 +96,15 @@ func Start(folder string, command []string) (*Record, error) {
 		return nil, err
 	}
 	if r.before != nil {
-		if err := json.Unmarshal(r.before, r); err != nil {
-			return nil, fmt.Errorf("%s: %w", r.path, err)
+		if err := expfolder.Decode(r.path, r.before, r); err != nil {
+			return nil, err
 		}
 	}
 	r.Runs = append(r.Runs, Run{
 		Build: ReadBuild(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(),
 		Threads: runtime.GOMAXPROCS(0), Command: command, Start: time.Now().UTC(), Outcome: "running",
 	})
-	return r, record.WriteJSON(r.path, r)
+	return r, expfolder.WriteJSON(r.path, r)
 }
 
 // Finish records the end time and the outcome of this process: err nil
@@ -120,7 +121,7 @@ func (r *Record) Finish(err error, interrupted bool) error {
 	default:
 		run.Outcome = "failed: " + err.Error()
 	}
-	return record.WriteJSON(r.path, r)
+	return expfolder.WriteJSON(r.path, r)
 }
 
 // Withdraw puts the file back as Start found it, for a process that

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 func TestBuildString(t *testing.T) {
@@ -48,7 +48,7 @@ func TestStartAndFinishAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	var onDisk Record
-	if err := record.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
+	if err := expfolder.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
 		t.Fatal(err)
 	}
 	if len(onDisk.Runs) != 1 || onDisk.Runs[0].End != nil || onDisk.Runs[0].Outcome != "running" {
@@ -65,7 +65,7 @@ func TestStartAndFinishAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	onDisk = Record{}
-	if err := record.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
+	if err := expfolder.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
 		t.Fatal(err)
 	}
 	if len(onDisk.Runs) != 2 {

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,8 @@ import (
 	"path/filepath"
 )
 
-// Folder is an experiment folder (SPEC section 7):
+// Folder is an experiment folder (SPEC section 7; its files' formats are
+// package expfolder's):
 //
 //	<root>/<name>/configs/<category>.yaml
 //	<root>/<name>/<split_scheme>/saved_models/{latest,best}.*
@@ -108,24 +108,3 @@ func (f *Folder) RecordsDir(scheme string) string {
 
 // MetaLogsDir holds results aggregated over split schemes.
 func (f *Folder) MetaLogsDir() string { return filepath.Join(f.Path, "meta_logs") }
-
-// WriteJSON writes v as indented JSON, atomically.
-func WriteJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, append(data, '\n'))
-}
-
-// ReadJSON reads a file written by WriteJSON.
-func ReadJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}

@@ -16,7 +16,7 @@ import (
 // Rewriting rather than appending keeps the database a copy of the CSV
 // files, so a resumed run's truncation carries over without a rule of its own.
 func writeSQLite(path string, tables []*namedTable) error {
-	return inTransaction(path, func(tx *sql.Tx) error {
+	return InTransaction(path, func(tx *sql.Tx) error {
 		for _, t := range tables {
 			if err := writeSQLiteTable(tx, t); err != nil {
 				return fmt.Errorf("table %s: %w", t.name, err)
@@ -26,13 +26,13 @@ func writeSQLite(path string, tables []*namedTable) error {
 	})
 }
 
-// inTransaction runs fn in one transaction on the database at path,
+// InTransaction runs fn in one transaction on the database at path,
 // committed if fn succeeds, else rolled back; errors name the file. A
 // database may be shared by runs writing at once (a global database): a
 // transaction takes the write lock when it begins (immediate), so that two
 // cannot deadlock upgrading a read lock, and waits for the other's rather
 // than fail.
-func inTransaction(path string, fn func(tx *sql.Tx) error) (err error) {
+func InTransaction(path string, fn func(tx *sql.Tx) error) (err error) {
 	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

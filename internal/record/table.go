@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 )
 
@@ -144,4 +145,45 @@ func (t *Table) Points(x, y string) (xs, ys []float64) {
 		}
 	}
 	return xs, ys
+}
+
+// Each calls fn for every numeric cell of the table outside the key
+// columns, with the row's keys as integers; a row without its keys is
+// skipped, as is an empty cell.
+func (t *Table) Each(keys []string, fn func(key []int64, column string, v float64)) error {
+	idx := make([]int, len(keys))
+	for i, k := range keys {
+		var ok bool
+		if idx[i], ok = t.index[k]; !ok {
+			if len(t.rows) == 0 {
+				return nil
+			}
+			return fmt.Errorf("%s: no column %q", t.path, k)
+		}
+	}
+	key := make([]int64, len(keys))
+rows:
+	for line, row := range t.rows {
+		for i, c := range idx {
+			if c >= len(row) || row[c] == "" {
+				continue rows
+			}
+			v, err := strconv.ParseFloat(row[c], 64)
+			if err != nil || v != math.Trunc(v) {
+				return fmt.Errorf("%s line %d: %s %q is not an integer", t.path, line+2, keys[i], row[c])
+			}
+			key[i] = int64(v)
+		}
+		for c, cell := range row {
+			if cell == "" || slices.Contains(idx, c) {
+				continue
+			}
+			v, err := strconv.ParseFloat(cell, 64)
+			if err != nil {
+				return fmt.Errorf("%s line %d: %s %q is not a number", t.path, line+2, t.columns[c], cell)
+			}
+			fn(key, t.columns[c], v)
+		}
+	}
+	return nil
 }

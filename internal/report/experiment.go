@@ -10,14 +10,14 @@ import (
 	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
 )
 
 // Experiment is what a report shows of one experiment folder, read through
 // the structs bench run writes with: the saved config decoded as a run
-// decodes it, the records as record.Table, the results as record.Results.
+// decodes it, the records as record.Table, the results as expfolder.Results.
 type Experiment struct {
 	Path string
 	// Name is the folder's base name.
@@ -32,7 +32,7 @@ type Experiment struct {
 	Folds         []Fold
 	// Results are the test results in meta_logs; Separated is nil while
 	// the experiment is unfinished.
-	Results record.Results
+	Results expfolder.Results
 	// Hyperparameters is the resolved config, one value per dotted path.
 	Hyperparameters map[string]any
 }
@@ -74,6 +74,12 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
+	// splits.json first: its schema version covers the configs and
+	// records too, which have no version field of their own.
+	schemes, err := splitSchemes(folder)
+	if err != nil {
+		return nil, err
+	}
 	tree, spec, err := spec.Resolve(spec.Options{RootExperimentFolder: filepath.Dir(abs),
 		ExperimentName: filepath.Base(abs), Evaluate: true})
 	if err != nil {
@@ -81,11 +87,7 @@ func Load(path string) (*Experiment, error) {
 	}
 	e := &Experiment{Path: path, Name: filepath.Base(abs), Trunk: spec.Trunk.Type, PrimaryMetric: spec.PrimaryMetric,
 		Method: method(spec), Dataset: componentType(tree, "dataset"), Hyperparameters: tree.Flat()}
-	if e.Results, err = record.ReadResults(folder.MetaLogsDir()); err != nil {
-		return nil, err
-	}
-	schemes, err := splitSchemes(folder)
-	if err != nil {
+	if e.Results, err = expfolder.ReadResults(folder.MetaLogsDir()); err != nil {
 		return nil, err
 	}
 	for _, s := range schemes {
@@ -101,19 +103,11 @@ func Load(path string) (*Experiment, error) {
 // splitSchemes are the split scheme names of splits.json, in order; none
 // before the run wrote it.
 func splitSchemes(folder *record.Folder) ([]string, error) {
-	var splits []data.Split
-	err := record.ReadJSON(filepath.Join(folder.Path, "splits.json"), &splits)
+	splits, err := expfolder.ReadSplits(folder.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(splits))
-	for i, s := range splits {
-		names[i] = s.Name
-	}
-	return names, nil
+	return expfolder.SchemeNames(splits), err
 }
 
 func readFold(folder *record.Folder, scheme, primary string) (Fold, error) {

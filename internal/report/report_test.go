@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/eval"
-	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // finished is an experiment with the given separated means (half-width
@@ -17,7 +17,7 @@ func finished(name, method, dataset, trunk string, size int, means map[string]fl
 		PrimaryMetric: "mean_average_precision_at_r"}
 	e.Results.Separated = map[string]eval.Summary{}
 	e.Results.Concatenated = map[string]float64{}
-	e.Results.Test = &record.TestResults{EmbeddingSize: size}
+	e.Results.Test = &expfolder.TestResults{EmbeddingSize: size}
 	for m, v := range means {
 		e.Results.Separated[m] = eval.Summary{Mean: v, HalfWidth: 0.01, StdErr: 0.004, CILow: v - 0.01, CIHigh: v + 0.01, N: 3}
 		e.Results.Concatenated[m] = v + 0.05
@@ -133,7 +133,7 @@ func TestDifferencesTable(t *testing.T) {
 	withFolds := func(e *Experiment, p1 ...float64) *Experiment {
 		e.Results.Test.Folds = nil
 		for i, v := range p1 {
-			e.Results.Test.Folds = append(e.Results.Test.Folds, record.FoldResult{SplitScheme: "s" + string(rune('0'+i)),
+			e.Results.Test.Folds = append(e.Results.Test.Folds, expfolder.FoldResult{SplitScheme: "s" + string(rune('0'+i)),
 				Metrics: map[string]float64{"precision_at_1": v}})
 		}
 		e.Results.Separated = eval.Aggregate(foldMaps(e.Results.Test.Folds))
@@ -166,7 +166,7 @@ func TestDifferencesTable(t *testing.T) {
 	}
 }
 
-func foldMaps(folds []record.FoldResult) []map[string]float64 {
+func foldMaps(folds []expfolder.FoldResult) []map[string]float64 {
 	out := make([]map[string]float64, len(folds))
 	for i, f := range folds {
 		out[i] = f.Metrics

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -73,7 +74,7 @@ func TestSearchWritesResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	var saved State
-	if err := record.ReadJSON(filepath.Join(o.Dir, stateFile), &saved); err != nil {
+	if err := expfolder.ReadJSON(filepath.Join(o.Dir, stateFile), &saved); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(&saved, st) {
@@ -85,11 +86,11 @@ func TestSearchWritesResults(t *testing.T) {
 			t.Errorf("trial %d: %+v", i, tr)
 		}
 	}
-	var best map[string]any
-	if err := record.ReadJSON(filepath.Join(o.Dir, bestFile), &best); err != nil {
+	var best Best
+	if err := expfolder.ReadJSON(filepath.Join(o.Dir, bestFile), &best); err != nil {
 		t.Fatal(err)
 	}
-	if best["trial"] != ranked[0].Name || best["objective"] != *ranked[0].Objective || best["folder"] != filepath.Join(o.Dir, ranked[0].Name) {
+	if best.Trial != ranked[0].Name || best.Objective != *ranked[0].Objective || best.Folder != filepath.Join(o.Dir, ranked[0].Name) {
 		t.Errorf("best.json %v, want %s with %v", best, ranked[0].Name, *ranked[0].Objective)
 	}
 	csv, err := os.ReadFile(filepath.Join(o.Dir, trialsFile))
@@ -154,7 +155,7 @@ func TestSearchRerunsAnUnfinishedTrial(t *testing.T) {
 		t.Fatalf("want the trial's error, naming it, got %v", err)
 	}
 	var st State
-	if err := record.ReadJSON(filepath.Join(o.Dir, stateFile), &st); err != nil {
+	if err := expfolder.ReadJSON(filepath.Join(o.Dir, stateFile), &st); err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Trials) != 2 || st.Trials[1].Status != Running {
@@ -252,7 +253,7 @@ func TestValidationObjective(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkpoint("f0/saved_models/best.safetensors", `{"fold": {"epoch": 3, "best_epoch": 2, "best_metric": 0.25}, "optimizers": {}}`)
+	checkpoint("f0/saved_models/best.safetensors", `{"fold": {"epoch": 2, "best_epoch": 2, "best_metric": 0.25}, "optimizers": {}}`)
 	if _, err := ValidationObjective(dir); err == nil || !strings.Contains(err.Error(), "f1") {
 		t.Errorf("a fold without a checkpoint: got %v, want an error naming it", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 )
 
@@ -29,6 +30,7 @@ const (
 // State is what a search has done so far, saved as search.json: enough to
 // continue it exactly as if it had not stopped.
 type State struct {
+	expfolder.Header
 	Space   Space   `json:"space"`
 	Seed    uint64  `json:"seed"`
 	NumInit int     `json:"num_init_trials"`
@@ -41,7 +43,7 @@ type Trial struct {
 	Name      string             `json:"name"`   // its experiment folder in the search folder
 	Values    map[string]float64 `json:"values"` // by search range path
 	Status    string             `json:"status"`
-	Objective *float64           `json:"objective,omitempty"` // when Done
+	Objective *float64           `json:"objective"` // when Done; null otherwise
 }
 
 // loadState reads the state of the search in dir; nil when dir is new or
@@ -49,7 +51,7 @@ type Trial struct {
 func loadState(dir string) (*State, error) {
 	path := filepath.Join(dir, stateFile)
 	var st State
-	err := record.ReadJSON(path, &st)
+	err := expfolder.ReadJSON(path, &st)
 	if err == nil {
 		return &st, nil
 	}
@@ -115,7 +117,7 @@ func (st *State) compatible(o Options) error {
 }
 
 func (st *State) save(dir string) error {
-	return record.WriteJSON(filepath.Join(dir, stateFile), st)
+	return expfolder.WriteJSON(filepath.Join(dir, stateFile), st)
 }
 
 // ranked lists the finished trials, best first; diverged ones last.
@@ -169,11 +171,16 @@ func (st *State) writeResults(dir string) (best *Trial, err error) {
 		return nil, nil
 	}
 	best = &ranked[0]
-	return best, record.WriteJSON(filepath.Join(dir, bestFile), map[string]any{
-		"trial":     best.Name,
-		"folder":    filepath.Join(dir, best.Name),
-		"metric":    st.Metric,
-		"objective": *best.Objective,
-		"values":    best.Values,
-	})
+	return best, expfolder.WriteJSON(filepath.Join(dir, bestFile), &Best{Trial: best.Name,
+		Folder: filepath.Join(dir, best.Name), Metric: st.Metric, Objective: *best.Objective, Values: best.Values})
+}
+
+// Best is best.json: the best trial of a finished search.
+type Best struct {
+	expfolder.Header
+	Trial     string             `json:"trial"`
+	Folder    string             `json:"folder"`
+	Metric    string             `json:"metric"`
+	Objective float64            `json:"objective"`
+	Values    map[string]float64 `json:"values"`
 }

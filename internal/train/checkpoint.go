@@ -1,34 +1,20 @@
 package train
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
-	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 
 	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/record"
 )
-
-// checkpointState is the JSON state of a fold's checkpoint: everything a
-// resumed run needs besides tensors to continue as if it had not stopped.
-// The sampler and the transforms need no state: their batches are functions
-// of the step. The tensors are in the same file (record.Checkpoint): the
-// model's under their own names, an optimiser's buffers under
-// "optimizer/<group>/<buffer>", the losses' weights under "loss/<name>".
-type checkpointState struct {
-	Fold       foldState              `json:"fold"`
-	Optimizers map[string]optim.State `json:"optimizers"`     // by parameter group; metric_loss for the losses' weights
-	RNGs       map[string][]byte      `json:"rngs,omitempty"` // the fold's named random generators
-}
 
 const (
 	optimizerPrefix = "optimizer/"
@@ -36,14 +22,9 @@ const (
 	lossGroup       = "metric_loss" // the optimiser of the losses' weights
 )
 
-// checkpointPath is the file of the checkpoint which ("latest", "best").
-func checkpointPath(folder *record.Folder, scheme, which string) string {
-	return filepath.Join(folder.ModelsDir(scheme), which+modelExt)
-}
-
 // save writes the checkpoint which, in one file replaced atomically.
 func (f *fold) save(which string) error {
-	st := checkpointState{Fold: f.state, Optimizers: map[string]optim.State{}, RNGs: map[string][]byte{}}
+	st := expfolder.CheckpointState{Fold: f.state, Optimizers: map[string]optim.State{}, RNGs: map[string][]byte{}}
 	tensors := f.Model.Tensors()
 	addOptimizer := func(group string, s optim.State, f32 bool) {
 		for key, v := range s.Tensors {
@@ -70,11 +51,11 @@ func (f *fold) save(which string) error {
 			return err
 		}
 	}
-	data, err := json.Marshal(st)
+	c, err := expfolder.EncodeCheckpoint(&st, tensors)
 	if err != nil {
 		return fmt.Errorf("checkpoint of %s: %w", f.split.Name, err)
 	}
-	return record.WriteCheckpoint(checkpointPath(f.folder, f.split.Name, which), &record.Checkpoint{State: data, Tensors: tensors})
+	return record.WriteCheckpoint(expfolder.CheckpointPath(f.folder, f.split.Name, which), c)
 }
 
 // restore loads the checkpoint which ("latest" or "best") and cuts the
@@ -85,8 +66,8 @@ func (f *fold) restore(which string) (bool, error) {
 	if which == "" {
 		return false, nil
 	}
-	path := checkpointPath(f.folder, f.split.Name, which)
-	c, st, err := readCheckpoint(path, which)
+	path := expfolder.CheckpointPath(f.folder, f.split.Name, which)
+	c, st, err := expfolder.ReadCheckpoint(path, which)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, f.records.Resume("epoch", func(float64) bool { return false })
 	}
@@ -100,37 +81,10 @@ func (f *fold) restore(which string) (bool, error) {
 	return true, f.records.Resume("epoch", func(v float64) bool { return v <= float64(f.state.Epoch) })
 }
 
-// readCheckpoint reads and verifies a checkpoint file and its state.
-func readCheckpoint(path, which string) (*record.Checkpoint, *checkpointState, error) {
-	c, err := record.ReadCheckpoint(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var st checkpointState
-	if err := json.Unmarshal(c.State, &st); err != nil {
-		return nil, nil, fmt.Errorf("%s: state: %w", path, err)
-	}
-	s := st.Fold
-	switch {
-	case s.Epoch < 0: // epoch 0: the untrained model, which can be the best
-		err = fmt.Errorf("epoch %d: want at least 0", s.Epoch)
-	case s.BestEpoch < 0 || s.BestEpoch > s.Epoch:
-		err = fmt.Errorf("best_epoch %d: want 0 to the epoch, %d", s.BestEpoch, s.Epoch)
-	case math.IsNaN(s.BestMetric) || math.IsInf(s.BestMetric, 1):
-		err = fmt.Errorf("best_metric %v: want a number", s.BestMetric)
-	case which == "best" && s.BestEpoch != s.Epoch:
-		err = fmt.Errorf("a best checkpoint of epoch %d says the best epoch is %d", s.Epoch, s.BestEpoch)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, &st, nil
-}
-
 // load sets the fold's model, optimisers, loss weights, random generators
 // and state from a checkpoint, which must fit the fold exactly. On error
 // the fold is half set: the run stops.
-func (f *fold) load(c *record.Checkpoint, st *checkpointState) error {
+func (f *fold) load(c *record.Checkpoint, st *expfolder.CheckpointState) error {
 	groups := map[string]bool{}
 	weights := map[string]safetensors.TensorView{}
 	for name, t := range c.Tensors {

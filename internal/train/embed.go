@@ -12,6 +12,7 @@ import (
 	"github.com/bench-ml/bench/internal/arrayio"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
 )
@@ -125,8 +126,8 @@ func items(sp data.Split, split string) []int {
 
 // embedBest embeds items with the best model of a split scheme.
 func (e *env) embedBest(folder *record.Folder, sp data.Split, items []int, trunkOnly bool) ([]float32, int, []int, error) {
-	best := checkpointPath(folder, sp.Name, "best")
-	c, _, err := readCheckpoint(best, "best")
+	best := expfolder.CheckpointPath(folder, sp.Name, "best")
+	c, _, err := expfolder.ReadCheckpoint(best, "best")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil, fmt.Errorf("split scheme %s has no best model (%s): train it first", sp.Name, best)
 	}

@@ -13,9 +13,6 @@ import (
 	"github.com/bench-ml/bench/internal/spec"
 )
 
-// modelExt is the file extension of a model checkpoint.
-const modelExt = ".safetensors"
-
 // env is what every fold of an experiment shares: the spec, the dataset and
 // its loaders.
 type env struct {

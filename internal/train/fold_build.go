@@ -10,6 +10,7 @@ import (
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/optim"
@@ -52,11 +53,7 @@ type modelOpt struct {
 }
 
 // foldState is what a checkpoint needs besides tensors.
-type foldState struct {
-	Epoch      int     `json:"epoch"`
-	BestEpoch  int     `json:"best_epoch"`
-	BestMetric float64 `json:"best_metric"`
-}
+type foldState = expfolder.FoldState
 
 func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, error) {
 	s := e.spec

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/nn"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/trainer"
@@ -54,7 +54,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 		}
 	}
 	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
-	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, doneFile), FoldDone(f.state))
+	return expfolder.WriteDone(folder, sp.Name, f.state)
 }
 
 // patienceLeft reports whether the last evaluation leaves patience to go

@@ -14,15 +14,10 @@ import (
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
-)
-
-// The files that let the folds of one experiment run as separate jobs.
-const (
-	splitsFile = "splits.json"
-	doneFile   = "done.json" // in a split scheme's folder: its training finished
 )
 
 // createFolder makes the experiment folder in one rename of a complete
@@ -44,7 +39,7 @@ func createFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*reco
 	if err := saveConfigs(tree, staged.ConfigsDir()); err != nil {
 		return nil, err
 	}
-	if err := record.WriteJSON(filepath.Join(tmp, splitsFile), splits); err != nil {
+	if err := expfolder.WriteSplits(tmp, splits); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -67,7 +62,7 @@ func createFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*reco
 	if o.Fold == "" {
 		return nil, fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
 	}
-	names := []string{splitsFile}
+	names := []string{expfolder.SplitsFile}
 	for _, cat := range config.Categories {
 		names = append(names, filepath.Join("configs", cat+".yaml"))
 	}
@@ -129,7 +124,7 @@ func runFold(ctx context.Context, r *started, o spec.Options) (err error) {
 	if err := record.RemoveTemp(dir); err != nil {
 		return err
 	}
-	latest := checkpointPath(r.folder, sp.Name, "latest")
+	latest := expfolder.CheckpointPath(r.folder, sp.Name, "latest")
 	if _, err := os.Stat(latest); err == nil && o.ResumeTraining == "" {
 		return fmt.Errorf("split scheme %s of %s has started already (%s): continue it with --resume_training latest", sp.Name, r.folder.Path, latest)
 	}
@@ -151,52 +146,6 @@ func runFold(ctx context.Context, r *started, o spec.Options) (err error) {
 	return testFold(r.env, r.folder, sp, r.log)
 }
 
-// FoldDone is what done.json of a trained split scheme holds.
-type FoldDone struct {
-	Epoch      int     `json:"epoch"`
-	BestEpoch  int     `json:"best_epoch"`
-	BestMetric float64 `json:"best_metric"`
-}
-
-// ReadFoldDone reads a split scheme's done.json; nil when it has not
-// finished training.
-func ReadFoldDone(folder *record.Folder, scheme string) (*FoldDone, error) {
-	var d FoldDone
-	err := record.ReadJSON(filepath.Join(folder.Path, scheme, doneFile), &d)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &d, nil
-}
-
-// FoldProgress reads how far a split scheme's training went: its done.json
-// when it finished, else its latest checkpoint; started is false when it
-// has none.
-func FoldProgress(folder *record.Folder, scheme string) (p FoldDone, done, started bool, err error) {
-	d, err := ReadFoldDone(folder, scheme)
-	if err != nil || d != nil {
-		return deref(d), d != nil, d != nil, err
-	}
-	_, st, err := readCheckpoint(checkpointPath(folder, scheme, "latest"), "latest")
-	if errors.Is(err, fs.ErrNotExist) {
-		return FoldDone{}, false, false, nil
-	}
-	if err != nil {
-		return FoldDone{}, false, false, err
-	}
-	return FoldDone(st.Fold), false, true, nil
-}
-
-func deref(d *FoldDone) FoldDone {
-	if d == nil {
-		return FoldDone{}
-	}
-	return *d
-}
-
 // Aggregate tests every fold's best model and aggregates them, as the end
 // of a serial run does, once every fold's job has finished: the same
 // numbers, as testing is deterministic.
@@ -208,13 +157,13 @@ func Aggregate(o spec.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	var splits []data.Split
-	if err := record.ReadJSON(filepath.Join(folder.Path, splitsFile), &splits); err != nil {
+	splits, err := expfolder.ReadSplits(folder.Path)
+	if err != nil {
 		return err
 	}
 	var unfinished []string
 	for _, sp := range splits {
-		d, err := ReadFoldDone(folder, sp.Name)
+		d, err := expfolder.ReadDone(folder, sp.Name)
 		if err != nil {
 			return err
 		}
@@ -247,5 +196,5 @@ func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) error
 		return err
 	}
 	log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
-	return record.WriteJSON(filepath.Join(folder.Path, sp.Name, "test.json"), res)
+	return expfolder.WriteFoldTest(folder, sp.Name, res)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
@@ -91,15 +92,7 @@ func (r *started) finish(st stages) error {
 	if err := r.env.sync(); err != nil {
 		return err
 	}
-	return writeExperimentEvents(r.folder, schemeNames(r.splits), r.hparams, r.env.spec.PrimaryMetric)
-}
-
-func schemeNames(splits []data.Split) []string {
-	names := make([]string, len(splits))
-	for i, sp := range splits {
-		names[i] = sp.Name
-	}
-	return names
+	return writeExperimentEvents(r.folder, expfolder.SchemeNames(r.splits), r.hparams, r.env.spec.PrimaryMetric)
 }
 
 // Prepare does what a run does before training: check the config and
@@ -215,7 +208,7 @@ func start(o spec.Options, shared bool) (_ *started, err error) {
 	log.Info("experiment", "folder", folder.Path, "images", ds.Len(), "classes", len(ds.Classes()), "split_schemes", len(splits))
 	hparams := tree.Flat()
 	env.sync = func() error {
-		return record.WriteExperimentDB(folder, schemeNames(splits), hparams, o.GlobalDBPath)
+		return expfolder.WriteExperimentDB(folder, expfolder.SchemeNames(splits), hparams, o.GlobalDBPath)
 	}
 	return &started{env, folder, splits, hparams, log, release}, nil
 }
@@ -241,7 +234,7 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 	for _, e := range slices.Sorted(maps.Keys(sums)) {
 		scalars = append(scalars, record.Scalar{Tag: "val_mean_over_folds/" + primary, Step: e, Value: sums[e] / float64(counts[e])})
 	}
-	res, err := record.ReadResults(folder.MetaLogsDir())
+	res, err := expfolder.ReadResults(folder.MetaLogsDir())
 	if err != nil {
 		return err
 	}
@@ -358,9 +351,8 @@ func describeChanges(changes []config.Change) string {
 // ones: other splits (a changed dataset, or a config changed around the
 // copy) are refused unless accept, which saves the new ones.
 func checkSplits(f *record.Folder, splits []data.Split, accept bool) error {
-	path := filepath.Join(f.Path, splitsFile)
-	var saved []data.Split
-	err := record.ReadJSON(path, &saved)
+	path := expfolder.SplitsPath(f.Path)
+	saved, err := expfolder.ReadSplits(f.Path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -370,7 +362,7 @@ func checkSplits(f *record.Folder, splits []data.Split, accept bool) error {
 	if err == nil && !accept {
 		return fmt.Errorf("%s: the config and dataset now make other split schemes than the experiment was trained on; undo the change, or resume with --merge_argparse_when_resuming to continue with them", path)
 	}
-	return record.WriteJSON(path, splits)
+	return expfolder.WriteSplits(f.Path, splits)
 }
 
 // latestEpochs reads the epoch of each split scheme's latest checkpoint
@@ -378,7 +370,7 @@ func checkSplits(f *record.Folder, splits []data.Split, accept bool) error {
 func latestEpochs(f *record.Folder, splits []data.Split) ([]int, error) {
 	epochs := make([]int, len(splits))
 	for i, sp := range splits {
-		_, st, err := readCheckpoint(checkpointPath(f, sp.Name, "latest"), "latest")
+		_, st, err := expfolder.ReadCheckpoint(expfolder.CheckpointPath(f, sp.Name, "latest"), "latest")
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -442,7 +434,7 @@ func stagesOf(o spec.Options, trained bool) stages {
 // each best model on its fold's splits_to_eval ("separated_<split>") and
 // the untrained trunk ("untrained_trunk").
 func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, log *logger) error {
-	test := &record.TestResults{}
+	test := &expfolder.TestResults{}
 	var perFold []map[string]float64
 	perSplit := map[string][]map[string]float64{}
 	var embs [][]float32
@@ -469,7 +461,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			return err
 		}
 		perFold = append(perFold, res)
-		test.Folds = append(test.Folds, record.FoldResult{SplitScheme: sp.Name, Metrics: res})
+		test.Folds = append(test.Folds, expfolder.FoldResult{SplitScheme: sp.Name, Metrics: res})
 		test.EmbeddingSize = dim
 		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
 		for _, name := range env.spec.SplitsToEval {
@@ -489,7 +481,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
 		}
 	}
-	var results record.Results
+	var results expfolder.Results
 	pm := env.spec.PrimaryMetric
 	var summary []string
 	if st.separated {
@@ -512,9 +504,11 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 		}
 		summary = append(summary, fmt.Sprintf("concatenated %.4f", results.Concatenated[pm]))
 	}
-	extra := map[string]any{} // --evaluate's further results, by file name
 	for name, res := range perSplit {
-		extra["separated_"+name] = eval.Aggregate(res)
+		if results.SeparatedSplits == nil {
+			results.SeparatedSplits = map[string]map[string]eval.Summary{}
+		}
+		results.SeparatedSplits[name] = eval.Aggregate(res)
 	}
 	if env.spec.CheckUntrained {
 		// The same model before training, on the same test set: the
@@ -539,18 +533,13 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			if err != nil {
 				return err
 			}
-			extra["untrained_trunk"] = trunk
+			results.UntrainedTrunk = trunk
 			log.Result("untrained trunk test: %s", formatMetrics(trunk, pm))
 		}
 	}
 	log.wrote = true
-	if err := record.WriteResults(folder.MetaLogsDir(), results); err != nil {
+	if err := expfolder.WriteResults(folder.MetaLogsDir(), results); err != nil {
 		return err
-	}
-	for name, v := range extra {
-		if err := record.WriteJSON(filepath.Join(folder.MetaLogsDir(), name+".json"), v); err != nil {
-			return err
-		}
 	}
 	log.Result("test %s: %s", pm, strings.Join(summary, ", "))
 	log.Result("results: %s", folder.MetaLogsDir())

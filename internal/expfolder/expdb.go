@@ -1,4 +1,4 @@
-package record
+package expfolder
 
 import (
 	"database/sql"
@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // ExperimentDB is the name of an experiment's database in its folder.
@@ -49,7 +50,7 @@ var experimentTables = []string{"experiments", "hyperparameters", "iterations", 
 // "", into the database global, replacing the experiment's earlier rows
 // there in one transaction. It reads the files rather than the trainer's
 // memory, so a resumed run's truncated records carry over.
-func WriteExperimentDB(f *Folder, schemes []string, hparams map[string]any, global string) error {
+func WriteExperimentDB(f *record.Folder, schemes []string, hparams map[string]any, global string) error {
 	rows, err := experimentRows(f, schemes, hparams)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func (r *dbRows) add(table string, values ...any) {
 	r.tables[table] = append(r.tables[table], append([]any{r.name}, values...))
 }
 
-func experimentRows(f *Folder, schemes []string, hparams map[string]any) (*dbRows, error) {
+func experimentRows(f *record.Folder, schemes []string, hparams map[string]any) (*dbRows, error) {
 	abs, err := filepath.Abs(f.Path)
 	if err != nil {
 		return nil, err
@@ -87,11 +88,11 @@ func experimentRows(f *Folder, schemes []string, hparams map[string]any) (*dbRow
 	}
 	for fold, scheme := range schemes {
 		dir := f.RecordsDir(scheme)
-		losses, err := LoadTable(filepath.Join(dir, "losses.csv"))
+		losses, err := record.LoadTable(filepath.Join(dir, "losses.csv"))
 		if err != nil {
 			return nil, err
 		}
-		err = losses.each([]string{"epoch", "iteration"}, func(key []int64, name string, v float64) {
+		err = losses.Each([]string{"epoch", "iteration"}, func(key []int64, name string, v float64) {
 			r.add("iterations", fold, scheme, key[0], key[1], name, v)
 		})
 		if err != nil {
@@ -103,11 +104,11 @@ func experimentRows(f *Folder, schemes []string, hparams map[string]any) (*dbRow
 		}
 		for _, file := range accs {
 			split := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "accuracies_"), ".csv")
-			t, err := LoadTable(file)
+			t, err := record.LoadTable(file)
 			if err != nil {
 				return nil, err
 			}
-			err = t.each([]string{"epoch"}, func(key []int64, metric string, v float64) {
+			err = t.Each([]string{"epoch"}, func(key []int64, metric string, v float64) {
 				r.add("accuracies", fold, scheme, split, key[0], metric, v)
 			})
 			if err != nil {
@@ -151,47 +152,6 @@ func null(v float64) any {
 	return v
 }
 
-// each calls fn for every numeric cell of the table outside the key
-// columns, with the row's keys as integers; a row without its keys is
-// skipped, as is an empty cell.
-func (t *Table) each(keys []string, fn func(key []int64, column string, v float64)) error {
-	idx := make([]int, len(keys))
-	for i, k := range keys {
-		var ok bool
-		if idx[i], ok = t.index[k]; !ok {
-			if len(t.rows) == 0 {
-				return nil
-			}
-			return fmt.Errorf("%s: no column %q", t.path, k)
-		}
-	}
-	key := make([]int64, len(keys))
-rows:
-	for line, row := range t.rows {
-		for i, c := range idx {
-			if c >= len(row) || row[c] == "" {
-				continue rows
-			}
-			v, err := strconv.ParseFloat(row[c], 64)
-			if err != nil || v != math.Trunc(v) {
-				return fmt.Errorf("%s line %d: %s %q is not an integer", t.path, line+2, keys[i], row[c])
-			}
-			key[i] = int64(v)
-		}
-		for c, cell := range row {
-			if cell == "" || slices.Contains(idx, c) {
-				continue
-			}
-			v, err := strconv.ParseFloat(cell, 64)
-			if err != nil {
-				return fmt.Errorf("%s line %d: %s %q is not a number", t.path, line+2, t.columns[c], cell)
-			}
-			fn(key, t.columns[c], v)
-		}
-	}
-	return nil
-}
-
 // writeExperimentRows replaces the experiment's rows in the database at
 // path, in one transaction. Another experiment of the same name from
 // another folder is an error: a global database names experiments
@@ -200,11 +160,20 @@ func writeExperimentRows(path string, r *dbRows) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return inTransaction(path, func(tx *sql.Tx) error { return replaceRows(tx, r) })
+	return record.InTransaction(path, func(tx *sql.Tx) error { return replaceRows(tx, r) })
 }
 
 func replaceRows(tx *sql.Tx, r *dbRows) error {
-	if _, err := tx.Exec(Schema); err != nil {
+	// The database's schema version is SQLite's user_version; a database
+	// of the bench before versions has 0, read as 1.
+	var version int
+	if err := tx.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version != 0 && version != Version {
+		return fmt.Errorf("schema version %d unknown (this bench reads %d)", version, Version)
+	}
+	if _, err := tx.Exec(Schema + fmt.Sprintf("PRAGMA user_version = %d;", Version)); err != nil {
 		return err
 	}
 	var other string

@@ -1,4 +1,4 @@
-package record
+package expfolder
 
 import (
 	"database/sql"
@@ -10,15 +10,16 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/record"
 )
 
 // smallExperiment writes an experiment folder with two folds' records and
 // its results, as a run leaves it.
-func smallExperiment(t *testing.T, root, name string) *Folder {
+func smallExperiment(t *testing.T, root, name string) *record.Folder {
 	t.Helper()
-	f := &Folder{Path: filepath.Join(root, name)}
+	f := &record.Folder{Path: filepath.Join(root, name)}
 	for i, scheme := range []string{"s0", "s1"} {
-		r := NewRecords(f.RecordsDir(scheme))
+		r := record.NewRecords(f.RecordsDir(scheme))
 		losses := r.Table("losses", "iteration")
 		acc := r.Table("accuracies_val", "epoch")
 		for it := 1; it <= 4; it++ {
@@ -93,7 +94,7 @@ func TestExperimentDB(t *testing.T) {
 
 	// Writing again replaces the experiment's rows (a resumed run's
 	// records were cut back), leaving the others alone.
-	f := &Folder{Path: filepath.Join(root, "a")}
+	f := &record.Folder{Path: filepath.Join(root, "a")}
 	if err := os.Remove(filepath.Join(f.RecordsDir("s1"), "losses.csv")); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
 	"github.com/bench-ml/bench/internal/record"
@@ -96,7 +95,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	splits, err := spec.SplitManager.Splits(ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	if err != nil {
 		return nil, err
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	splits, err := spec.SplitManager.Splits(ds)
 	if err != nil {
 		return nil, err
 	}

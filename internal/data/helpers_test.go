@@ -1,10 +1,6 @@
 package data
 
 import (
-	"errors"
-	"fmt"
-	"image"
-	"slices"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -33,35 +29,16 @@ func buildErr[T any](r *config.Registry[T], typ string, params map[string]any) e
 	return err
 }
 
-// labelsOnly is a dataset of labels without images, for split managers and
-// samplers.
-type labelsOnly []int
-
-func (l labelsOnly) Len() int        { return len(l) }
-func (l labelsOnly) Label(i int) int { return l[i] }
-func (l labelsOnly) Image(int) (image.Image, error) {
-	return nil, errors.New("labelsOnly has no images")
-}
-func (l labelsOnly) Source(i int) string { return fmt.Sprintf("item %d", i) }
-func (l labelsOnly) Shape() Shape        { return Shape{} }
-func (l labelsOnly) Classes() []string {
-	names := make([]string, slices.Max(l)+1)
-	for c := range names {
-		names[c] = fmt.Sprint(c)
-	}
-	return names
-}
-
 // twoLevels is a dataset of labels at two levels: class and super-class.
 type twoLevels struct {
-	labelsOnly
+	labelled
 	super []int
 }
 
 func (d twoLevels) LabelLevels() int { return 2 }
 func (d twoLevels) LabelAt(level, i int) int {
 	if level == 0 {
-		return d.labelsOnly[i]
+		return d.labelled[i]
 	}
 	return d.super[i]
 }
@@ -69,5 +46,5 @@ func (d twoLevels) ClassesAt(level int) []string {
 	if level == 0 {
 		return d.Classes()
 	}
-	return labelsOnly(d.super).Classes()
+	return labelled(d.super).Classes()
 }

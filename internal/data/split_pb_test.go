@@ -17,8 +17,8 @@ func classRange(lo, hi int) []int {
 }
 
 // twoPerClass is a dataset of n classes of two items each.
-func twoPerClass(n int) labelsOnly {
-	var l labelsOnly
+func twoPerClass(n int) labelled {
+	var l labelled
 	for c := range n {
 		l = append(l, c, c)
 	}
@@ -83,7 +83,7 @@ func TestMLRCRefusesOverlappingRanges(t *testing.T) {
 // IndexSplitManager splits items as ClassDisjointSplitManager splits
 // classes: 10 items, the last 5 to test, 5 in 4 KFold folds of 2, 1, 1, 1.
 func TestIndexSplitManager(t *testing.T) {
-	splits, err := build(t, SplitManagers, "IndexSplitManager", nil).Splits(labelsOnly{0, 0, 0, 0, 0, 1, 1, 1, 1, 1})
+	splits, err := build(t, SplitManagers, "IndexSplitManager", nil).Splits(labelled{0, 0, 0, 0, 0, 1, 1, 1, 1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestIndexSplitManager(t *testing.T) {
 
 func TestClosedSetSplitManager(t *testing.T) {
 	// 6 classes of 8 to 13 items.
-	var labels labelsOnly
+	var labels labelled
 	for c := range 6 {
 		for range 8 + c {
 			labels = append(labels, c)
@@ -177,7 +177,7 @@ func TestPredefinedNeedsPartitions(t *testing.T) {
 func TestSplitHierarchyLevel(t *testing.T) {
 	var ds twoLevels
 	for c := range 24 {
-		ds.labelsOnly = append(ds.labelsOnly, c, c)
+		ds.labelled = append(ds.labelled, c, c)
 		ds.super = append(ds.super, c/3, c/3)
 	}
 	splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"hierarchy_level": 1, "num_training_partitions": 2, "num_training_sets": 2}).Splits(ds)

@@ -60,10 +60,10 @@ type Partitioned interface {
 // LabelsAt returns the label of every item at a level of the dataset's
 // label hierarchy; level 0 is Labels.
 func LabelsAt(ds Dataset, level int) ([]int, error) {
-	if level == 0 {
+	h, ok := ds.(Hierarchical)
+	if !ok && level == 0 {
 		return Labels(ds), nil
 	}
-	h, ok := ds.(Hierarchical)
 	if !ok || level >= h.LabelLevels() {
 		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, levels(ds))
 	}
@@ -84,7 +84,7 @@ func levels(ds Dataset) int {
 // AtLevel is ds labelled at a level of its hierarchy: Label and Classes are
 // those of the level, LabelAt still reads every level.
 func AtLevel(ds Dataset, level int) (Dataset, error) {
-	if level == 0 {
+	if _, ok := ds.(*atLevel); !ok && level == 0 {
 		return ds, nil
 	}
 	labels, err := LabelsAt(ds, level)

@@ -195,3 +195,21 @@ func TestSplitHierarchyLevel(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// AtLevel labels a dataset at a coarser level and still reads every level.
+func TestAtLevel(t *testing.T) {
+	ds := twoLevels{labelled: labelled{0, 1, 2, 3}, super: []int{0, 0, 1, 1}}
+	up, err := AtLevel(ds, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Labels(up); !reflect.DeepEqual(got, []int{0, 0, 1, 1}) || !reflect.DeepEqual(up.Classes(), []string{"0", "1"}) {
+		t.Errorf("labels %v, classes %v", got, up.Classes())
+	}
+	if got, _ := LabelsAt(up, 0); !reflect.DeepEqual(got, []int{0, 1, 2, 3}) {
+		t.Errorf("level 0 through AtLevel: %v", got)
+	}
+	if _, err := AtLevel(labelled{0, 1}, 1); err == nil || !strings.Contains(err.Error(), "has 1 level(s)") {
+		t.Errorf("a level the dataset lacks: %v", err)
+	}
+}

@@ -65,6 +65,7 @@ type Tester struct {
 	UseTrunkOutput bool
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
+	LabelLevel     int // the level of the dataset's label hierarchy evaluated
 	Accuracy       eval.Options
 	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
 	// include minus its exclude).
@@ -87,6 +88,9 @@ type Spec struct {
 	FreezeTrunk bool
 	Workers     int // goroutines transforming a batch; 0 = one per CPU
 	Seed        uint64
+	// LabelLevel is the level of the dataset's label hierarchy trained on
+	// (label_hierarchy_level; SOP's super-classes are level 1).
+	LabelLevel int
 
 	Dataset      data.Opener
 	SplitManager data.SplitManager
@@ -318,7 +322,7 @@ func decodeEval(p *config.Params, s *Spec) {
 	if g.Has("dataloader_num_workers") {
 		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
 	}
-	pbTesterParams(g)
+	pbTesterParams(g, &s.Tester)
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),

@@ -35,6 +35,9 @@ type env struct {
 	// evalTransforms are the eval transforms with the trunk's
 	// preprocessing, what the feature cache is keyed by.
 	evalTransforms []config.Component
+	// evalLabels are the dataset's labels at the tester's level of the
+	// label hierarchy; ds is labelled at the trainer's.
+	evalLabels []int
 }
 
 // source makes batches: of images (data.Loader) or of cached trunk
@@ -49,6 +52,13 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 	trunk, _, err := nn.Trunks.Build(spec.Trunk)
 	if err != nil {
 		return nil, err
+	}
+	evalLabels, err := data.LabelsAt(ds, spec.Tester.LabelLevel)
+	if err != nil {
+		return nil, fmt.Errorf("tester label_hierarchy_level: %w", err)
+	}
+	if ds, err = data.AtLevel(ds, spec.LabelLevel); err != nil {
+		return nil, fmt.Errorf("trainer label_hierarchy_level: %w", err)
 	}
 	// A zoo trunk's input normalisation follows the configured transforms.
 	var pre []config.Component
@@ -80,7 +90,7 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 			trainData.Shape(), evalData.Shape())
 	}
 	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
-		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...)}, nil
+		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...), evalLabels: evalLabels}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
@@ -146,7 +156,9 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 			return nil, 0, nil, err
 		}
 		emb = append(emb, out...)
-		labels = append(labels, b.Labels...)
+		for _, i := range idx {
+			labels = append(labels, e.evalLabels[i])
+		}
 		bar.Set(len(labels))
 	}
 	return emb, dim, labels, nil

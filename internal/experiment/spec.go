@@ -328,7 +328,7 @@ func decodeEval(p *config.Params, s *Spec) {
 		K:          ac.String("k", "max_bin_count"),
 		RecallK:    ac.Ints("recall_at_k", []int{1, 2, 4, 8}, config.Min(1)),
 		AvgOfAvgs:  ac.Bool("avg_of_avgs", false),
-		Clustering: ac.Bool("clustering", false),
+		Clustering: ac.Bool("clustering", true), // PML 0.9.92 reports NMI and AMI by default
 		Normalize:  s.Tester.Normalize,
 	}
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",

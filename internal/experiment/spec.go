@@ -66,7 +66,13 @@ type Tester struct {
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	LabelLevel     int // the level of the dataset's label hierarchy evaluated
-	Accuracy       eval.Options
+	// ReferenceSet is what each split to eval is compared with (PML's
+	// reference_set: eval.ReferenceSets).
+	ReferenceSet string
+	// SameParent is WithSameParentLabelTester: each item compared with the
+	// items of its parent label (the next level of the hierarchy) only.
+	SameParent bool
+	Accuracy   eval.Options
 	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
 	// include minus its exclude).
 	Metrics []string
@@ -308,13 +314,20 @@ func decodeOptimizers(p *config.Params, s *Spec) {
 
 func decodeEval(p *config.Params, s *Spec) {
 	tester := p.Map("tester")
-	g := tester.Map("GlobalEmbeddingSpaceTester")
+	name := "GlobalEmbeddingSpaceTester"
 	for _, k := range tester.Keys() {
-		if k != "GlobalEmbeddingSpaceTester" {
-			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester")
+		switch {
+		case k != "GlobalEmbeddingSpaceTester" && k != "WithSameParentLabelTester":
+			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester, WithSameParentLabelTester")
+		case len(tester.Keys()) > 1:
+			tester.Fail(k, "one tester only")
+		default:
+			name = k
 		}
 	}
-	g.String("reference_set", "compared_to_self", "compared_to_self")
+	g := tester.Map(name)
+	s.Tester.SameParent = name == "WithSameParentLabelTester"
+	s.Tester.ReferenceSet = g.String("reference_set", eval.ComparedToSelf, eval.ReferenceSets...)
 	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
 	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
 	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))
@@ -334,7 +347,7 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	decodeIncludeExclude(ac, s)
-	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
+	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val", "test")
 	if !slices.Contains(s.SplitsToEval, "val") {
 		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
 	}

@@ -476,6 +476,9 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 			if !st.splitsToEval {
 				break
 			}
+			if name == "test" {
+				continue // tested above
+			}
 			items := map[string][]int{"train": sp.Train, "val": sp.Val}[name]
 			emb, dim, lab, err := env.embedBest(folder, sp, items, trunkOnly)
 			if err != nil {

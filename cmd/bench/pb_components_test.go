@@ -67,7 +67,8 @@ func TestPBSplitsSamplersAndTestersRun(t *testing.T) {
 	run := func(name string, extra ...string) string {
 		args := runArgs(t, root, append([]string{"--experiment_name", name, "--config_general", "default", "smoke",
 			"--dataset_root", data, "--dataset~OVERRIDE~", "{StanfordOnlineProducts: {root: sop}}",
-			"--iterations_per_epoch", "2", "--num_epochs_train", "1", "--batch_size", "8"}, extra...)...)
+			"--iterations_per_epoch", "2", "--num_epochs_train", "1", "--batch_size", "8",
+			"--transforms~OVERRIDE~", "{train: {CenterCrop: {size: 24}}, eval: {CenterCrop: {size: 24}}}"}, extra...)...)
 		out, err := bench(t, args...)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, out)
@@ -93,7 +94,8 @@ func TestPBSplitsSamplersAndTestersRun(t *testing.T) {
 	if !strings.Contains(out, "Test50_50_Partitions2_0") {
 		t.Errorf("MLRCSplitManager's scheme not named as powerful_benchmarker's:\n%s", out)
 	}
-	run("closed", "--split_manager~OVERRIDE~", "{ClosedSetSplitManager: {test_size: 0.3, num_training_partitions: 2, num_training_sets: 1}}",
+	// Of 3 items per class: 1 to test, 1 to each fold.
+	run("closed", "--split_manager~OVERRIDE~", "{ClosedSetSplitManager: {test_size: 0.33333, num_training_partitions: 2, num_training_sets: 1}}",
 		"--tester~APPLY~2", "{reference_set: compared_to_training_set}", "--sampler", "{MPerClassSampler: {m: 2}}")
 	run("super", "--split_manager~OVERRIDE~", "{PredefinedSplitManager: {}}", "--trainer~APPLY~2", "{label_hierarchy_level: 1}",
 		"--tester~APPLY~2", "{label_hierarchy_level: 1}", "--sampler", "{MPerClassSampler: {m: 4}}")

@@ -107,19 +107,19 @@ type units struct {
 	items func(set []int) []int
 }
 
-func (m ClassDisjoint) units(ds Dataset) (units, []int, error) {
+func (m ClassDisjoint) units(ds Dataset) (units, error) {
 	labels, err := LabelsAt(ds, m.HierarchyLevel)
 	if err != nil {
-		return units{}, nil, err
+		return units{}, err
 	}
 	if m.ByItem {
 		list := make([]int, len(labels))
 		for i := range list {
 			list[i] = i
 		}
-		return units{list, func(set []int) []int { return slices.Sorted(slices.Values(set)) }}, labels, nil
+		return units{list, func(set []int) []int { return slices.Sorted(slices.Values(set)) }}, nil
 	}
-	return units{sortedSet(labels), func(set []int) []int { return itemsOf(labels, set) }}, labels, nil
+	return units{sortedSet(labels), func(set []int) []int { return itemsOf(labels, set) }}, nil
 }
 
 func (m ClassDisjoint) name() string {
@@ -162,7 +162,7 @@ func (m ClassDisjoint) Splits(ds Dataset) ([]Split, error) {
 	if m.Predefined {
 		return predefinedSplit(ds, "predefined", m.name())
 	}
-	u, _, err := m.units(ds)
+	u, err := m.units(ds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name(), err)
 	}

@@ -29,7 +29,7 @@ func newMLRC(p *config.Params) SplitManager { return MLRC{indexParams(p)} }
 // Splits implements SplitManager.
 func (m MLRC) Splits(ds Dataset) ([]Split, error) {
 	const who = "MLRCSplitManager"
-	u, _, err := m.units(ds)
+	u, err := m.units(ds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", who, err)
 	}

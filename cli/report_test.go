@@ -324,7 +324,7 @@ func TestReportUnfinishedAndErrors(t *testing.T) {
 		{"missing folder", []string{"report", filepath.Join(root, "nope")}, filepath.Join(root, "nope")},
 		{"twice", []string{"report", exp, exp}, "is given twice"},
 		{"bad format", []string{"report", exp, "--format", "md,pdf"}, "--format pdf"},
-		{"bad metric", []string{"report", exp, "--metrics", "precision_at_1,map_at_r"}, "--metrics map_at_r: no experiment reports it; they report mean_average_precision,"},
+		{"bad metric", []string{"report", exp, "--metrics", "precision_at_1,map_at_r"}, "--metrics map_at_r: no experiment reports it; they report AMI, NMI, mean_average_precision,"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

@@ -59,7 +59,8 @@ func newRunCmd() *cobra.Command {
 	return experimentCmd("run --experiment_name NAME [flags] [--<config key> <YAML value>]...",
 		"Train and evaluate an experiment",
 		`run trains every split scheme (fold) of an experiment, keeps each fold's best
-model on the validation set, tests it, and aggregates the folds.`, false)
+model on the validation set, tests it, and aggregates the folds. Given
+--bayes_opt_iters (and --reproductions), run is search, as powerful_benchmarker's run.py.`, false)
 }
 
 func newEvalCmd() *cobra.Command {
@@ -78,6 +79,9 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 		DisableFlagParsing: true,
 		ValidArgsFunction:  completeRunArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !evaluate && slices.ContainsFunc(args, isBayesOptIters) {
+				return runSearch(cmd, args) // powerful_benchmarker's run.py --bayes_opt_iters
+			}
 			l, args, err := parseLaunchArgs(args)
 			if err != nil {
 				return err
@@ -93,6 +97,13 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 			return howToResume(train.Run(cmd.Context(), o), o)
 		},
 	}
+}
+
+// isBayesOptIters reports whether a command-line word is the flag
+// --bayes_opt_iters, in any of the spellings flags take.
+func isBayesOptIters(arg string) bool {
+	name, _, _ := strings.Cut(strings.ReplaceAll(arg, "-", "_"), "=")
+	return name == "__bayes_opt_iters"
 }
 
 func newConfigsCmd() *cobra.Command {

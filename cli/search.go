@@ -22,6 +22,10 @@ const searchUsage = `Flags:
   --experiment_name NAME           folder of the search, in the experiment root (required)
   --bayes_opt_iters N              trials in all, counting those of an earlier run (required)
   --num_init_trials K              trials from the initial design (default 5, at most N)
+  --reproductions N | A,B          then re-run the best trial N times (or reproductions
+                                   A..B-1), seeds seed+1+i, and write reproductions.json:
+                                   each test metric's mean and 95% interval over the best
+                                   trial and its reproductions
   --root_experiment_folder DIR     where experiment folders go (default experiments)
   --dataset_root DIR               where datasets are read from (default datasets)
   --root_config_folder DIR         config_<category>/NAME.yaml files that add to, or
@@ -56,77 +60,96 @@ NAME/trials.csv lists all of them, best first.
 ` + searchUsage + launchUsage,
 		DisableFlagParsing: true,
 		ValidArgsFunction:  completeRunArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			l, args, err := parseLaunchArgs(args)
-			if err != nil {
-				return err
-			}
-			o, help, err := parseRunArgs(cmd, args)
-			if err != nil || help {
-				return helpOr(cmd, help, err)
-			}
-			iters, numInit, err := searchFlags(&o)
-			if err != nil {
-				return err
-			}
-			space, spec, err := loadSearch(o)
-			if err != nil {
-				return err
-			}
-			obj, parallel, err := trialObjective(cmd.Context(), o, space, l)
-			if err != nil {
-				return err
-			}
-			_, err = search.Run(search.Options{
-				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel,
-				Out: o.Out, Log: o.Log, Progress: o.Progress,
-			}, obj)
-			if errors.Is(err, context.Canceled) {
-				err = fmt.Errorf("%w; run the same command again to continue the search", err)
-			}
-			return err
-		},
+		RunE:               runSearch,
 	}
+}
+
+// runSearch is bench search, and bench run given --bayes_opt_iters, as
+// powerful_benchmarker's run.py.
+func runSearch(cmd *cobra.Command, args []string) error {
+	l, args, err := parseLaunchArgs(args)
+	if err != nil {
+		return err
+	}
+	o, help, err := parseRunArgs(cmd, args)
+	if err != nil || help {
+		return helpOr(cmd, help, err)
+	}
+	f, err := searchFlags(&o)
+	if err != nil {
+		return err
+	}
+	space, spec, err := loadSearch(o)
+	if err != nil {
+		return err
+	}
+	obj, parallel, err := trialObjective(cmd.Context(), o, space, l)
+	if err != nil {
+		return err
+	}
+	st, err := search.Run(search.Options{
+		Dir: o.Folder(), Space: space, Iters: f.iters, NumInit: f.numInit,
+		Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel,
+		Out: o.Out, Log: o.Log, Progress: o.Progress,
+	}, obj)
+	if err == nil && len(f.reproductions) > 0 {
+		err = reproduce(cmd.Context(), o, space, st, spec.Seed, f.reproductions, o.Out)
+	}
+	if errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("%w; run the same command again to continue the search", err)
+	}
+	return err
+}
+
+// searchFlagValues are the flags only search has.
+type searchFlagValues struct {
+	iters, numInit int
+	reproductions  []int
 }
 
 // searchFlags checks a search's command line, parsed as run's, and takes
 // out the flags that only search has, which run's parser read as config
 // overrides.
-func searchFlags(o *spec.Options) (iters, numInit int, err error) {
+func searchFlags(o *spec.Options) (f searchFlagValues, err error) {
 	switch {
 	case o.ExperimentName == "":
-		return 0, 0, fmt.Errorf("--experiment_name is required")
+		return f, fmt.Errorf("--experiment_name is required")
 	case config.CheckName("--experiment_name", o.ExperimentName) != nil:
-		return 0, 0, config.CheckName("--experiment_name", o.ExperimentName)
+		return f, config.CheckName("--experiment_name", o.ExperimentName)
 	case o.ResumeTraining != "":
-		return 0, 0, fmt.Errorf("search does not take --resume_training: run the same search command again to continue it")
+		return f, fmt.Errorf("search does not take --resume_training: run the same search command again to continue it")
 	case o.ReproduceResults != "" || o.MergeArgsWhenResuming || o.Evaluate || o.EvaluateEnsemble:
-		return 0, 0, fmt.Errorf("search takes none of --reproduce_results, --merge_argparse_when_resuming, --evaluate, --evaluate_ensemble: each trial trains and tests as run does")
+		return f, fmt.Errorf("search takes none of --reproduce_results, --merge_argparse_when_resuming, --evaluate, --evaluate_ensemble: each trial trains and tests as run does")
 	}
-	flags := map[string]*int{"bayes_opt_iters": &iters, "num_init_trials": &numInit}
+	flags := map[string]*int{"bayes_opt_iters": &f.iters, "num_init_trials": &f.numInit}
 	seen := map[string]bool{}
 	var rest []config.Override
 	for _, ov := range o.Overrides {
 		dst, ok := flags[ov.Key]
-		if !ok {
+		switch {
+		case ov.Key == "reproductions" && !seen[ov.Key]:
+			if f.reproductions, err = parseReproductions(ov); err != nil {
+				return f, err
+			}
+			seen[ov.Key] = true
+			continue
+		case !ok && ov.Key != "reproductions":
 			rest = append(rest, ov)
 			continue
+		case seen[ov.Key]:
+			return f, &config.Error{Source: ov.Source, Msg: "given twice"}
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(ov.Value))
-		switch {
-		case seen[ov.Key]:
-			return 0, 0, &config.Error{Source: ov.Source, Msg: "given twice"}
-		case err != nil || n < 1:
-			return 0, 0, &config.Error{Source: ov.Source, Msg: fmt.Sprintf("want a whole number of at least 1, got %q", ov.Value)}
+		if err != nil || n < 1 {
+			return f, &config.Error{Source: ov.Source, Msg: fmt.Sprintf("want a whole number of at least 1, got %q", ov.Value)}
 		}
 		*dst, seen[ov.Key] = n, true
 	}
 	if !seen["bayes_opt_iters"] {
-		return 0, 0, fmt.Errorf("--bayes_opt_iters N is required: the number of trials")
+		return f, fmt.Errorf("--bayes_opt_iters N is required: the number of trials")
 	}
 	o.Overrides = rest
-	return iters, numInit, nil
+	return f, nil
 }
 
 // loadSearch reads the config of a search as run reads a config and

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/search"
 )
@@ -131,5 +133,66 @@ func TestSearchErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "x")); err == nil {
 		t.Error("a search without ranges made its folder")
+	}
+}
+
+// TestSearchReproductions: bench run with --bayes_opt_iters is search, as
+// powerful_benchmarker's run.py; --reproductions re-runs the best trial with
+// other seeds and reports each test metric's mean and 95% interval over the
+// best trial and its reproductions.
+func TestSearchReproductions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end search")
+	}
+	root := t.TempDir()
+	args := searchArgs(root, "--bayes_opt_iters", "1", "--reproductions", "2")
+	args[0] = "run"
+	if out, err := bench(t, args...); err != nil || !strings.Contains(out, "best trial trial_0 and 2 reproductions") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	dir := filepath.Join(root, "s")
+	var st search.State
+	readJSON(t, filepath.Join(dir, "search.json"), &st)
+	rep, err := expfolder.ReadReproductions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"trial_0", "trial_0_reproduction0", "trial_0_reproduction1"}
+	if len(st.Trials) != 1 || rep.BestTrial != "trial_0" || !reflect.DeepEqual(rep.Experiments, want) {
+		t.Fatalf("%d trials; report of %s over %v, want %v", len(st.Trials), rep.BestTrial, rep.Experiments, want)
+	}
+	means := map[string]float64{}
+	for i, name := range want {
+		saved, err := config.LoadSaved(filepath.Join(dir, name, "configs"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seed, _ := saved.Get("seed"); seed != i { // the smoke config's seed is 0
+			t.Errorf("%s ran with seed %v, want %d", name, seed, i)
+		}
+		for p, v := range st.Trials[0].Values {
+			if got, _ := saved.Get(p); got != v {
+				t.Errorf("%s ran with %s = %v, the best trial with %v", name, p, got, v)
+			}
+		}
+		res, err := expfolder.ReadResults(filepath.Join(dir, name, "meta_logs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		means[name] = res.Separated[st.Metric].Mean
+	}
+	if means["trial_0"] == means["trial_0_reproduction0"] {
+		t.Errorf("the reproduction repeated the trial's result %v: its seed should differ", means["trial_0"])
+	}
+	s := rep.Separated[st.Metric]
+	mean := (means["trial_0"] + means["trial_0_reproduction0"] + means["trial_0_reproduction1"]) / 3
+	if s["n"] != 3 || math.Abs(s["mean"]-mean) > 1e-12 || !(s["ci95_low"] < s["mean"] && s["mean"] < s["ci95_high"]) {
+		t.Errorf("separated %s over the 3: %+v, want mean %v inside its interval", st.Metric, s, mean)
+	}
+	if rep.Concatenated[st.Metric]["n"] != 3 {
+		t.Errorf("concatenated %s: %+v, want 3 experiments", st.Metric, rep.Concatenated[st.Metric])
+	}
+	if _, err := bench(t, searchArgs(root, "--bayes_opt_iters", "1", "--reproductions", "x")...); err == nil || !strings.Contains(err.Error(), "--reproductions: want N or A,B") {
+		t.Errorf("bad --reproductions: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 )
 
@@ -37,6 +38,81 @@ type Dataset interface {
 	Classes() []string
 	// Shape is 1 or 3 channels and the image size (0x0 if sizes differ).
 	Shape() Shape
+}
+
+// Hierarchical is a dataset whose items have labels at several levels:
+// level 0 is Label, level 1 a coarser class containing it (SOP's
+// super-class), and so on. Every dataset here implements it, most with one
+// level.
+type Hierarchical interface {
+	LabelLevels() int
+	LabelAt(level, i int) int
+	ClassesAt(level int) []string
+}
+
+// Partitioned is a dataset that comes divided by its authors (SOP's
+// Ebay_train and Ebay_test lists): item indices by partition name, nil when
+// it does not.
+type Partitioned interface {
+	Partitions() map[string][]int
+}
+
+// LabelsAt returns the label of every item at a level of the dataset's
+// label hierarchy; level 0 is Labels.
+func LabelsAt(ds Dataset, level int) ([]int, error) {
+	h, ok := ds.(Hierarchical)
+	if !ok && level == 0 {
+		return Labels(ds), nil
+	}
+	if !ok || level >= h.LabelLevels() {
+		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, levels(ds))
+	}
+	labels := make([]int, ds.Len())
+	for i := range labels {
+		labels[i] = h.LabelAt(level, i)
+	}
+	return labels, nil
+}
+
+func levels(ds Dataset) int {
+	if h, ok := ds.(Hierarchical); ok {
+		return h.LabelLevels()
+	}
+	return 1
+}
+
+// AtLevel is ds labelled at a level of its hierarchy: Label and Classes are
+// those of the level, LabelAt still reads every level.
+func AtLevel(ds Dataset, level int) (Dataset, error) {
+	if _, ok := ds.(*atLevel); !ok && level == 0 {
+		return ds, nil
+	}
+	labels, err := LabelsAt(ds, level)
+	if err != nil {
+		return nil, err
+	}
+	return &atLevel{Dataset: ds, labels: labels, classes: ds.(Hierarchical).ClassesAt(level)}, nil
+}
+
+type atLevel struct {
+	Dataset
+	labels  []int
+	classes []string
+}
+
+func (d *atLevel) Label(i int) int              { return d.labels[i] }
+func (d *atLevel) Classes() []string            { return d.classes }
+func (d *atLevel) LabelLevels() int             { return d.Dataset.(Hierarchical).LabelLevels() }
+func (d *atLevel) LabelAt(level, i int) int     { return d.Dataset.(Hierarchical).LabelAt(level, i) }
+func (d *atLevel) ClassesAt(level int) []string { return d.Dataset.(Hierarchical).ClassesAt(level) }
+func (d *atLevel) Partitions() map[string][]int { return partitions(d.Dataset) }
+
+// partitions is a dataset's predefined partitions, nil when it has none.
+func partitions(ds Dataset) map[string][]int {
+	if p, ok := ds.(Partitioned); ok {
+		return p.Partitions()
+	}
+	return nil
 }
 
 // Opener opens a configured dataset under the dataset root folder
@@ -68,6 +144,12 @@ type item struct {
 	class  string
 	source string
 	img    image.Image
+	// parents are the item's coarser class names, level 1 first (SOP's
+	// super-class); every item of a dataset has as many.
+	parents []string
+	// part names the partition the dataset's authors put the item in
+	// (SOP's "train" and "test" lists); "" when it has none.
+	part string
 }
 
 // catalog is the part every dataset here shares: items ordered by (class,
@@ -76,7 +158,34 @@ type catalog struct {
 	classes []string
 	labels  []int
 	sources []string
+	// upper holds the labels of the levels above 0, upper[level-1][i],
+	// each level numbered in the sorted order of its class names.
+	upper      [][]int
+	upperNames [][]string
+	parts      map[string][]int // item indices of each predefined partition
 }
+
+// LabelLevels implements Hierarchical.
+func (c *catalog) LabelLevels() int { return 1 + len(c.upper) }
+
+// LabelAt implements Hierarchical.
+func (c *catalog) LabelAt(level, i int) int {
+	if level == 0 {
+		return c.labels[i]
+	}
+	return c.upper[level-1][i]
+}
+
+// ClassesAt implements Hierarchical.
+func (c *catalog) ClassesAt(level int) []string {
+	if level == 0 {
+		return c.classes
+	}
+	return c.upperNames[level-1]
+}
+
+// Partitions implements Partitioned.
+func (c *catalog) Partitions() map[string][]int { return c.parts }
 
 func (c *catalog) Len() int            { return len(c.labels) }
 func (c *catalog) Label(i int) int     { return c.labels[i] }
@@ -112,7 +221,27 @@ func newCatalog(where string, items []item) (catalog, []item, error) {
 		}
 		c.labels = append(c.labels, len(c.classes)-1)
 		c.sources = append(c.sources, it.source)
+		if it.part != "" {
+			if c.parts == nil {
+				c.parts = map[string][]int{}
+			}
+			c.parts[it.part] = append(c.parts[it.part], len(kept))
+		}
 		kept = append(kept, it)
+	}
+	if len(kept) > 0 {
+		for level := range kept[0].parents {
+			names := make([]string, len(kept))
+			for i, it := range kept {
+				names[i] = it.parents[level]
+			}
+			set := sortedSet(names)
+			labels := make([]int, len(kept))
+			for i, n := range names {
+				labels[i], _ = slices.BinarySearch(set, n)
+			}
+			c.upper, c.upperNames = append(c.upper, labels), append(c.upperNames, set)
+		}
 	}
 	if len(skipped) > 0 {
 		slog.Warn("skipped classes with a single image", "dataset", where, "count", len(skipped), "first", skipped[0])

@@ -28,3 +28,23 @@ func buildErr[T any](r *config.Registry[T], typ string, params map[string]any) e
 	_, _, err := r.Build(config.Component{Type: typ, Params: params, Where: "test"})
 	return err
 }
+
+// twoLevels is a dataset of labels at two levels: class and super-class.
+type twoLevels struct {
+	labelled
+	super []int
+}
+
+func (d twoLevels) LabelLevels() int { return 2 }
+func (d twoLevels) LabelAt(level, i int) int {
+	if level == 0 {
+		return d.labelled[i]
+	}
+	return d.super[i]
+}
+func (d twoLevels) ClassesAt(level int) []string {
+	if level == 0 {
+		return d.Classes()
+	}
+	return labelled(d.super).Classes()
+}

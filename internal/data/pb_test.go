@@ -48,7 +48,7 @@ func TestNormalizeByDefault(t *testing.T) {
 // powerful_benchmarker names them.
 func TestShuffledSplitNames(t *testing.T) {
 	labels := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-	splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"shuffle": true, "num_training_partitions": 2, "num_training_sets": 2}).Splits(labels)
+	splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"shuffle": true, "num_training_partitions": 2, "num_training_sets": 2}).Splits(labelled(labels))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,10 @@ func init() {
 	Datasets.Register("FashionMNIST", newFashionMNIST)
 
 	SplitManagers.Register("ClassDisjointSplitManager", newClassDisjoint)
+	SplitManagers.Register("IndexSplitManager", newIndex)
+	SplitManagers.Register("MLRCSplitManager", newMLRC)
+	SplitManagers.Register("ClosedSetSplitManager", newClosedSet)
+	SplitManagers.Register("PredefinedSplitManager", newPredefined)
 
 	Samplers.Register("MPerClassSampler", newMPerClass)
 

@@ -11,6 +11,8 @@ const (
 	streamGlyph
 	streamSplit
 	streamRandomSampler
+	streamFixedTriplets
+	streamHierarchical
 )
 
 // newRNG returns a generator that depends on keys alone. Every random choice

@@ -24,7 +24,11 @@ type SamplerFactory func(ds Dataset, indices []int, batchSize int, seed uint64) 
 // MPerClass is PML's MPerClassSampler: every batch holds M items of each of
 // batchSize/M classes, the classes drawn without replacement, and the items
 // of a class without replacement unless it has fewer than M (then with
-// replacement, as PML's safe_random_choice).
+// replacement, as PML's safe_random_choice). A pass is
+// length_before_new_iter items, by default the training set's size as
+// powerful_benchmarker passes it ("dataset_length" in its older configs),
+// rounded down to whole rounds of M items of every class as PML does when
+// the sampler is not given the batch size (powerful_benchmarker does not).
 type MPerClass struct {
 	classes  [][]int // dataset indices of each class
 	m, batch int
@@ -34,7 +38,7 @@ type MPerClass struct {
 
 func newMPerClass(p *config.Params) SamplerFactory {
 	m := p.Int("m", 4, config.Min(1))
-	length := p.Int("length_before_new_iter", 100000, config.Min(1))
+	length := p.CountOr("length_before_new_iter", "dataset_length") // 0: the training set's size
 	where, source := p.Where(), p.Source("m")
 	fail := func(format string, args ...any) error {
 		return &config.Error{Source: source, Path: where, Msg: fmt.Sprintf(format, args...)}
@@ -58,10 +62,18 @@ func newMPerClass(p *config.Params) SamplerFactory {
 			return nil, fail("batch_size %d must be a positive multiple of m (%d)", batchSize, m)
 		case m*len(labels) < batchSize:
 			return nil, fail("m (%d) times the %d classes of the training set is less than batch_size %d", m, len(labels), batchSize)
-		case length < batchSize:
-			return nil, fail("length_before_new_iter %d is less than batch_size %d", length, batchSize)
 		}
-		s.batches = length / batchSize
+		n := length
+		if n == 0 {
+			n = len(indices)
+		}
+		if round := m * len(labels); round < n {
+			n -= n % round
+		}
+		if n < batchSize {
+			return nil, fail("length_before_new_iter %d (rounded to whole rounds of m items per class: %d) is less than batch_size %d", length, n, batchSize)
+		}
+		s.batches = n / batchSize
 		return s, nil
 	}
 }

@@ -4,19 +4,26 @@ import (
 	"image"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// labelled is a dataset of labels only, for samplers.
+// labelled is a dataset of labels only, for split managers and samplers.
 type labelled []int
 
 func (d labelled) Len() int                       { return len(d) }
 func (d labelled) Label(i int) int                { return d[i] }
 func (d labelled) Image(int) (image.Image, error) { return nil, nil }
 func (d labelled) Source(int) string              { return "" }
-func (d labelled) Classes() []string              { return nil }
 func (d labelled) Shape() Shape                   { return Shape{} }
+func (d labelled) Classes() []string {
+	names := make([]string, slices.Max(d)+1)
+	for c := range names {
+		names[c] = strconv.Itoa(c)
+	}
+	return names
+}
 
 func TestMPerClass(t *testing.T) {
 	// 12 classes; class c has c+1 items, so some have fewer than m=4.
@@ -42,8 +49,19 @@ func TestMPerClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Len() != 1000/32 {
-		t.Errorf("Len %d, want %d", s.Len(), 1000/32)
+	// As PML without a batch size: 1000 rounded down to whole rounds of
+	// 4 items of the 12 classes is 960, 30 batches of 32.
+	if s.Len() != 30 {
+		t.Errorf("Len %d, want 30", s.Len())
+	}
+	// By default a pass is the training set, as powerful_benchmarker.
+	def, err := build(t, Samplers, "MPerClassSampler", map[string]any{"m": 4})(ds, train, 8, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 42 training items, fewer than a round of 48, are not rounded: 5 batches of 8.
+	if len(train) != 42 || def.Len() != 5 {
+		t.Errorf("default Len %d of %d training items, want 5 of 42", def.Len(), len(train))
 	}
 	sawReplacement := false
 	for step := range 200 {

@@ -62,6 +62,18 @@ func TestStanfordOnlineProducts(t *testing.T) {
 		t.Errorf("source 4 %s, want %s", got, want)
 	}
 	checkImages(t, ds, size)
+	// Level 1 is the super-class; the lists are the predefined partitions.
+	if got, err := LabelsAt(ds, 1); err != nil || !reflect.DeepEqual(got, []int{0, 0, 0, 0, 1, 1}) {
+		t.Errorf("super-class labels %v (%v), want [0 0 0 0 1 1]", got, err)
+	}
+	splits, err := build(t, SplitManagers, "PredefinedSplitManager", nil).Splits(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Split{{Name: "PredefinedSplitScheme_0", Train: []int{0, 1, 2, 3}, Val: []int{4, 5}, Test: []int{4, 5}}}
+	if !reflect.DeepEqual(splits, want) {
+		t.Errorf("predefined splits %+v, want %+v", splits, want)
+	}
 }
 
 func TestStanfordOnlineProductsBadData(t *testing.T) {

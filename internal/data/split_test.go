@@ -46,7 +46,7 @@ func TestClassDisjointInvariants(t *testing.T) {
 		t.Run(fmt.Sprintf("%d_%v", tc.classes, tc.params), func(t *testing.T) {
 			labels := labelsFor(tc.classes)
 			m := build(t, SplitManagers, "ClassDisjointSplitManager", tc.params)
-			splits, err := m.Splits(labels)
+			splits, err := m.Splits(labelled(labels))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestClassDisjointInvariants(t *testing.T) {
 					t.Errorf("val sets cover %d classes, want %d", len(valSeen), want)
 				}
 			}
-			again, err := m.Splits(labels)
+			again, err := m.Splits(labelled(labels))
 			if err != nil || !reflect.DeepEqual(again, splits) {
 				t.Errorf("a second call gave different splits")
 			}
@@ -123,7 +123,7 @@ func TestClassDisjointKnown(t *testing.T) {
 			[]string{"Test30_20_Partitions2_0", "Test30_20_Partitions2_1"},
 			[]int{0, 8, 9}, [][]int{{1, 2, 3, 4}, {5, 6, 7}}},
 	} {
-		splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", tc.params).Splits(labels)
+		splits, err := build(t, SplitManagers, "ClassDisjointSplitManager", tc.params).Splits(labelled(labels))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestClassDisjointKnown(t *testing.T) {
 		}
 	}
 
-	old, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"special_split_scheme_name": "old_approach"}).Splits(labels)
+	old, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"special_split_scheme_name": "old_approach"}).Splits(labelled(labels))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestClassDisjointKnown(t *testing.T) {
 func TestClassDisjointShuffleSeed(t *testing.T) {
 	labels := labelsFor(40)
 	split := func(seed int) []Split {
-		s, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"shuffle": true, "random_seed": seed}).Splits(labels)
+		s, err := build(t, SplitManagers, "ClassDisjointSplitManager", map[string]any{"shuffle": true, "random_seed": seed}).Splits(labelled(labels))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestClassDisjointErrors(t *testing.T) {
 		}
 	}
 	// 5 classes: 3 go to test, 2 are left for 4 partitions.
-	_, err := build(t, SplitManagers, "ClassDisjointSplitManager", nil).Splits([]int{0, 1, 2, 3, 4})
+	_, err := build(t, SplitManagers, "ClassDisjointSplitManager", nil).Splits(labelled{0, 1, 2, 3, 4})
 	if err == nil || !strings.Contains(err.Error(), "fewer than num_training_partitions") {
 		t.Errorf("too few classes: got %v", err)
 	}

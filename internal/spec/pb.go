@@ -122,7 +122,7 @@ func writeBack(resolved map[string]any, key string, v any, from map[string]lifte
 // bench cannot honour are errors saying why (README "powerful_benchmarker
 // settings").
 func decodePB(p *config.Params, s *Spec) {
-	p.Int("label_hierarchy_level", 0, config.Min(0), config.Max(0))
+	s.LabelLevel = p.Int("label_hierarchy_level", 0, config.Min(0))
 	if !p.Bool("set_min_label_to_zero", true) {
 		p.Fail("set_min_label_to_zero", "only true is supported: bench numbers a fold's training classes 0..C-1")
 	}
@@ -183,8 +183,9 @@ func decodeFactories(f *config.Params) {
 }
 
 // pbTesterParams reads the tester parameters of powerful_benchmarker that
-// bench accepts with one value, when a config writes them.
-func pbTesterParams(g *config.Params) {
+// bench accepts with one value, when a config writes them, and the level of
+// the label hierarchy evaluated.
+func pbTesterParams(g *config.Params, t *Tester) {
 	if g.Has("pca") {
 		g.Null("pca", "bench scores the embeddings themselves")
 	}
@@ -194,7 +195,7 @@ func pbTesterParams(g *config.Params) {
 		}
 	}
 	if g.Has("label_hierarchy_level") {
-		g.Int("label_hierarchy_level", 0, config.Min(0), config.Max(0))
+		t.LabelLevel = g.Int("label_hierarchy_level", 0, config.Min(0))
 	}
 }
 

@@ -66,7 +66,14 @@ type Tester struct {
 	UseTrunkOutput bool
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
-	Accuracy       eval.Options
+	LabelLevel     int // the level of the dataset's label hierarchy evaluated
+	// ReferenceSet is what each split to eval is compared with (PML's
+	// reference_set: eval.ReferenceSets).
+	ReferenceSet string
+	// SameParent is WithSameParentLabelTester: each item compared with the
+	// items of its parent label (the next level of the hierarchy) only.
+	SameParent bool
+	Accuracy   eval.Options
 	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
 	// include minus its exclude).
 	Metrics []string
@@ -89,6 +96,9 @@ type Spec struct {
 	FreezeTrunk bool
 	Workers     int // goroutines transforming a batch; 0 = one per CPU
 	Seed        uint64
+	// LabelLevel is the level of the dataset's label hierarchy trained on
+	// (label_hierarchy_level; SOP's super-classes are level 1).
+	LabelLevel int
 
 	Dataset      data.Opener
 	SplitManager data.SplitManager
@@ -247,13 +257,20 @@ func decodeOptimizers(p *config.Params, s *Spec, extra []string) {
 
 func decodeEval(p *config.Params, s *Spec) {
 	tester := p.Map("tester")
-	g := tester.Map("GlobalEmbeddingSpaceTester")
+	name := "GlobalEmbeddingSpaceTester"
 	for _, k := range tester.Keys() {
-		if k != "GlobalEmbeddingSpaceTester" {
-			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester")
+		switch {
+		case k != "GlobalEmbeddingSpaceTester" && k != "WithSameParentLabelTester":
+			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester, WithSameParentLabelTester")
+		case len(tester.Keys()) > 1:
+			tester.Fail(k, "one tester only")
+		default:
+			name = k
 		}
 	}
-	g.String("reference_set", "compared_to_self", "compared_to_self")
+	g := tester.Map(name)
+	s.Tester.SameParent = name == "WithSameParentLabelTester"
+	s.Tester.ReferenceSet = g.String("reference_set", eval.ComparedToSelf, eval.ReferenceSets...)
 	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
 	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
 	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))
@@ -261,19 +278,19 @@ func decodeEval(p *config.Params, s *Spec) {
 	if g.Has("dataloader_num_workers") {
 		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
 	}
-	pbTesterParams(g)
+	pbTesterParams(g, &s.Tester)
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),
 		RecallK:    ac.Ints("recall_at_k", []int{1, 2, 4, 8}, config.Min(1)),
 		AvgOfAvgs:  ac.Bool("avg_of_avgs", false),
-		Clustering: ac.Bool("clustering", false),
+		Clustering: ac.Bool("clustering", true), // PML 0.9.92 reports NMI and AMI by default
 		Normalize:  s.Tester.Normalize,
 	}
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	decodeIncludeExclude(ac, s)
-	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val")
+	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val", "test")
 	if !slices.Contains(s.SplitsToEval, "val") {
 		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
 )
@@ -64,7 +63,7 @@ func tinyFold(t *testing.T, overrides ...config.Override) *fold {
 	if err != nil {
 		t.Fatal(err)
 	}
-	splits, err := s.SplitManager.Splits(data.Labels(ds))
+	splits, err := s.SplitManager.Splits(ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func openExperiment(o spec.Options) (*env, []data.Split, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	splits, err := spec.SplitManager.Splits(ds)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,6 +32,12 @@ type env struct {
 	// evalTransforms are the eval transforms with the trunk's
 	// preprocessing, what the feature cache is keyed by.
 	evalTransforms []config.Component
+	// evalLabels are the dataset's labels at the tester's level of the
+	// label hierarchy; ds is labelled at the trainer's.
+	evalLabels []int
+	// parentOf maps an evaluated label to its parent label, for
+	// WithSameParentLabelTester.
+	parentOf map[int]int
 }
 
 // source makes batches: of images (data.Loader) or of cached trunk
@@ -43,6 +49,19 @@ type source interface {
 }
 
 func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
+	evalLabels, err := data.LabelsAt(ds, s.Tester.LabelLevel)
+	if err != nil {
+		return nil, fmt.Errorf("tester label_hierarchy_level: %w", err)
+	}
+	var parentOf map[int]int
+	if s.Tester.SameParent {
+		if parentOf, err = parentLabels(ds, s.Tester.LabelLevel, evalLabels); err != nil {
+			return nil, err
+		}
+	}
+	if ds, err = data.AtLevel(ds, s.LabelLevel); err != nil {
+		return nil, fmt.Errorf("trainer label_hierarchy_level: %w", err)
+	}
 	// A zoo trunk's input normalisation follows the configured transforms.
 	var pre []config.Component
 	if z, ok := s.Trunk.Value.(*nn.Zoo); ok {
@@ -73,7 +92,7 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 			trainData.Shape(), evalData.Shape())
 	}
 	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
-		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...)}, nil
+		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
@@ -126,25 +145,67 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 			return nil, 0, nil, err
 		}
 		emb = append(emb, out...)
-		labels = append(labels, b.Labels...)
+		for _, i := range idx {
+			labels = append(labels, e.evalLabels[i])
+		}
 		bar.Set(len(labels))
 	}
 	return emb, dim, labels, nil
 }
 
-// evaluate computes the tester's metrics, the query set compared to itself.
+// evaluate computes the tester's metrics of one set compared to itself (the
+// final test, the ensemble, the untrained baseline).
 func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64, error) {
-	opt := e.spec.Tester.Accuracy
-	opt.Seed = int64(e.spec.Seed)
-	bar := e.bars.Bar("neighbour search", len(labels), "queries", 1, nil)
-	opt.Progress = bar.Set
-	res, err := eval.Evaluate(emb, labels, nil, nil, dim, opt)
+	out, err := e.test(map[string][]float32{"": emb}, map[string][]int{"": labels}, []string{""}, dim, eval.ComparedToSelf)
+	return out[""], err
+}
+
+// test computes the tester's metrics of each split of toEval, compared with
+// the reference set; embs and labels hold the splits the tester needs.
+func (e *env) test(embs map[string][]float32, labels map[string][]int, toEval []string, dim int, reference string) (map[string]map[string]float64, error) {
+	t := eval.Tester{Reference: reference, SameParent: e.spec.Tester.SameParent, Options: e.spec.Tester.Accuracy}
+	t.Options.Seed = int64(e.spec.Seed)
+	sets := map[string]eval.Set{}
+	n := 0
+	for name, emb := range embs {
+		set := eval.Set{Emb: emb, Labels: labels[name]}
+		if t.SameParent {
+			for _, l := range set.Labels {
+				set.Parents = append(set.Parents, e.parentOf[l])
+			}
+		}
+		sets[name] = set
+		n += len(set.Labels)
+	}
+	bar := e.bars.Bar("neighbour search", n, "queries", 1, nil)
+	t.Options.Progress = bar.Set
+	out, err := t.Test(sets, toEval, dim)
 	bar.Done()
 	if err != nil {
 		return nil, err
 	}
 	if keep := e.spec.Tester.Metrics; len(keep) > 0 {
-		maps.DeleteFunc(res.Metrics, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
+		for _, m := range out {
+			maps.DeleteFunc(m, func(m string, _ float64) bool { return !slices.Contains(keep, m) })
+		}
 	}
-	return res.Metrics, nil
+	return out, nil
+}
+
+// parentLabels maps each label at the tester's level to its parent label,
+// for WithSameParentLabelTester: the next level of a hierarchy in which
+// every class has one parent (SOP's product and super-class).
+func parentLabels(ds data.Dataset, level int, labels []int) (map[int]int, error) {
+	parents, err := data.LabelsAt(ds, level+1)
+	if err != nil {
+		return nil, fmt.Errorf("WithSameParentLabelTester compares items within their parent label, level %d: %w", level+1, err)
+	}
+	parentOf := map[int]int{}
+	for i, l := range labels {
+		if p, ok := parentOf[l]; ok && p != parents[i] {
+			return nil, fmt.Errorf("WithSameParentLabelTester: class %d of level %d has the parent labels %d and %d", l, level, p, parents[i])
+		}
+		parentOf[l] = parents[i]
+	}
+	return parentOf, nil
 }

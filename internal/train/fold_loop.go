@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/nn"
 	"github.com/bench-ml/bench/internal/record"
@@ -269,22 +270,24 @@ func (f *fold) flush() error {
 	return f.env.sync()
 }
 
-// evaluateSplits computes the metrics of each split to eval. val always
-// counts, as the best epoch is chosen on it.
+// evaluateSplits computes the metrics of each split to eval, compared with
+// the tester's reference set. val always counts, as the best epoch is
+// chosen on it.
 func (f *fold) evaluateSplits(trunkOnly bool) (map[string]map[string]float64, error) {
-	out := map[string]map[string]float64{}
-	for _, name := range slices.Sorted(maps.Keys(f.accuracies)) {
-		items := f.split.Val
-		if name == "train" {
-			items = f.split.Train
-		}
-		emb, dim, labels, err := f.env.embed(f.Model, items, trunkOnly)
-		if err != nil {
+	s := f.env.spec
+	toEval := slices.Sorted(maps.Keys(f.accuracies))
+	embs, labels := map[string][]float32{}, map[string][]int{}
+	var dim int
+	for _, name := range (eval.Tester{Reference: s.Tester.ReferenceSet}).Needs(toEval) {
+		items := map[string][]int{"train": f.split.Train, "val": f.split.Val, "test": f.split.Test}[name]
+		var err error
+		if embs[name], dim, labels[name], err = f.env.embed(f.Model, items, trunkOnly); err != nil {
 			return nil, err
 		}
-		if out[name], err = f.env.evaluate(emb, labels, dim); err != nil {
-			return nil, fmt.Errorf("evaluating %s: %w", name, err)
-		}
+	}
+	out, err := f.env.test(embs, labels, toEval, dim, s.Tester.ReferenceSet)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %w", err)
 	}
 	return out, nil
 }

@@ -163,7 +163,7 @@ func start(o spec.Options, shared bool) (_ *started, err error) {
 	if err != nil {
 		return nil, err
 	}
-	splits, err := s.SplitManager.Splits(data.Labels(ds))
+	splits, err := s.SplitManager.Splits(ds)
 	if err != nil {
 		return nil, err
 	}
@@ -467,6 +467,9 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 		for _, name := range env.spec.SplitsToEval {
 			if !st.splitsToEval {
 				break
+			}
+			if name == "test" {
+				continue // tested above
 			}
 			items := map[string][]int{"train": sp.Train, "val": sp.Val}[name]
 			emb, dim, lab, err := env.embedBest(folder, sp, items, trunkOnly)

@@ -79,7 +79,7 @@ NAME/trials.csv lists all of them, best first.
 			}
 			_, err = search.Run(search.Options{
 				Dir: o.Folder(), Space: space, Iters: iters, NumInit: numInit,
-				Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel,
+				Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel, Liar: l.Liar,
 				Out: o.Out, Log: o.Log, Progress: o.Progress,
 			}, obj)
 			if errors.Is(err, context.Canceled) {

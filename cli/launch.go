@@ -12,6 +12,7 @@ import (
 	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/search"
 	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/train"
 )
@@ -24,15 +25,20 @@ Launchers (run and search):
                                    aggregation as a job depending on it (afterok)
   --slurm '<sbatch options>'       added to every sbatch, e.g. '--partition=gpu --time=2:00:00'
   --parallel Q                     search only: trials in flight at once (default --jobs, or 1)
+  --liar kriging_believer|constant_liar
+                                   search only: a trial in flight is held, while a new one is
+                                   chosen, at the Gaussian process's mean there (default), or
+                                   at the best objective so far
 `
 
 // launchOptions are the flags of a launcher, taken out of a run's or a
 // search's command line before the rest is parsed.
 type launchOptions struct {
-	Launcher string   // "", local or slurm
-	Jobs     int      // local: processes at once
-	Slurm    []string // extra sbatch options
-	Parallel int      // search: trials in flight
+	Launcher string      // "", local or slurm
+	Jobs     int         // local: processes at once
+	Slurm    []string    // extra sbatch options
+	Parallel int         // search: trials in flight
+	Liar     search.Liar // search: how trials in flight are held
 }
 
 // parseLaunchArgs takes the launcher flags out of args. --slurm's value
@@ -43,7 +49,7 @@ func parseLaunchArgs(args []string) (launchOptions, []string, error) {
 	seen := map[string]bool{}
 	for i := 0; i < len(args); i++ {
 		name, value, inline := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
-		if !strings.HasPrefix(args[i], "--") || !map[string]bool{"launcher": true, "jobs": true, "slurm": true, "parallel": true}[name] {
+		if !strings.HasPrefix(args[i], "--") || !map[string]bool{"launcher": true, "jobs": true, "slurm": true, "parallel": true, "liar": true}[name] {
 			rest = append(rest, args[i])
 			continue
 		}
@@ -67,6 +73,11 @@ func parseLaunchArgs(args []string) (launchOptions, []string, error) {
 			l.Launcher = value
 		case "slurm":
 			l.Slurm = strings.Fields(value)
+		case "liar":
+			l.Liar = search.Liar(value)
+			if err := l.Liar.Check(); err != nil {
+				return l, nil, &config.Error{Source: flag, Msg: err.Error()}
+			}
 		case "jobs", "parallel":
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 1 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bench-ml/bench/internal/search"
 )
 
 // tinyArgs is the smallest experiment that trains: 2 folds of 2 epochs.
@@ -129,6 +131,9 @@ func TestLaunchFlags(t *testing.T) {
 		{[]string{"--launcher", "slurm", "--jobs", "2"}, "--jobs"},
 		{[]string{"--launcher", "local", "--launcher", "slurm"}, "given twice"},
 		{[]string{"--launcher"}, "needs a value"},
+		{[]string{"--liar", "pessimist"}, "want kriging_believer or constant_liar"},
+		{[]string{"--liar", "constant_liar"}, "are for bench search"},
+		{[]string{"--launcher", "local", "--parallel", "2"}, "are for bench search"},
 	} {
 		_, err := bench(t, runArgs(t, t.TempDir(), append([]string{"--experiment_name", "x"}, c.args...)...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -138,5 +143,8 @@ func TestLaunchFlags(t *testing.T) {
 	l, rest, err := parseLaunchArgs([]string{"--experiment_name", "x", "--launcher=slurm", "--slurm", "--time=5 --partition=a", "--patience", "2"})
 	if err != nil || l.Launcher != "slurm" || strings.Join(l.Slurm, "|") != "--time=5|--partition=a" || strings.Join(rest, " ") != "--experiment_name x --patience 2" {
 		t.Errorf("parseLaunchArgs: %+v %v %v", l, rest, err)
+	}
+	if l, _, err := parseLaunchArgs([]string{"--liar=constant_liar", "--parallel", "3"}); err != nil || l.Liar != search.ConstantLiar || l.Parallel != 3 {
+		t.Errorf("parseLaunchArgs --liar: %+v %v", l, err)
 	}
 }

@@ -91,6 +91,9 @@ func experimentCmd(use, short, long string, evaluate bool) *cobra.Command {
 				return helpOr(cmd, help, err)
 			}
 			o.Evaluate = o.Evaluate || evaluate
+			if l.Parallel != 0 || l.Liar != "" {
+				return &config.Error{Source: "--parallel/--liar", Msg: "are for bench search"}
+			}
 			if l.Launcher != "" {
 				return launchRun(cmd.Context(), o, l)
 			}

@@ -9,10 +9,15 @@ import (
 )
 
 // How propose searches the unit cube: the expected improvement is cheap
-// next to a trial, so many random candidates, then the best few refined.
+// next to a trial, so many random candidates, as many again around the best
+// observations (where the maximum often is, in a bump too narrow for
+// uniform candidates to find), then the best few refined.
 const (
 	proposalCandidates = 2000
-	proposalRefined    = 5
+	proposalLocal      = 2000
+	proposalLocalBest  = 5    // observations the local candidates are around
+	proposalLocalSD    = 0.05 // their spread, in the unit cube
+	proposalRefined    = 10
 )
 
 // expectedImprovement is E[max(f - best, 0)] for f ~ N(mean, sd^2): the
@@ -25,6 +30,27 @@ func expectedImprovement(mean, sd, best float64) float64 {
 	cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
 	pdf := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
 	return (mean-best)*cdf + sd*pdf
+}
+
+// logExpectedImprovement is the logarithm of expectedImprovement, accurate
+// where the improvement underflows: far from the best, the expected
+// improvement of every point is 0 in floating point, and the search would
+// have no direction. EI = sd h(z) with h(z) = z cdf(z) + pdf(z); for very
+// negative z, h(z) = pdf(z)/z^2 (1 - 3/z^2 + 15/z^4 - ...), the asymptotic
+// series of the normal tail.
+func logExpectedImprovement(mean, sd, best float64) float64 {
+	if sd <= 0 {
+		return math.Log(math.Max(mean-best, 0))
+	}
+	z := (mean - best) / sd
+	if z > -10 {
+		cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
+		pdf := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
+		return math.Log(sd) + math.Log(z*cdf+pdf)
+	}
+	z2 := z * z
+	logPDF := -z2/2 - 0.5*math.Log(2*math.Pi)
+	return math.Log(sd) + logPDF - math.Log(z2) + math.Log1p(-3/z2+15/(z2*z2)-105/(z2*z2*z2))
 }
 
 // propose fits a Gaussian process to the observations y at the points x
@@ -49,30 +75,44 @@ func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar
 	best := slices.Max(y)
 	// Integer coordinates are snapped first so that the improvement is that
 	// of the value a trial would actually run.
-	ei := func(u []float64) float64 {
+	acq := func(u []float64) float64 {
 		m, sd := g.predict(s.snap(u))
-		return expectedImprovement(m, sd, best)
+		return logExpectedImprovement(m, sd, best)
 	}
 	type candidate struct {
-		u  []float64
-		ei float64
+		u   []float64
+		acq float64
 	}
-	cands := make([]candidate, proposalCandidates)
-	for i := range cands {
+	cands := make([]candidate, 0, proposalCandidates+proposalLocal)
+	for range proposalCandidates {
 		u := make([]float64, len(s))
 		for j := range u {
 			u[j] = rng.Float64()
 		}
-		cands[i] = candidate{u, ei(u)}
+		cands = append(cands, candidate{u, acq(u)})
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.ei, a.ei) })
+	order := make([]int, len(y))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(y[b], y[a]) })
+	centres := order[:min(proposalLocalBest, len(order))]
+	for i := range proposalLocal {
+		c := x[centres[i%len(centres)]]
+		u := make([]float64, len(s))
+		for j := range u {
+			u[j] = math.Min(math.Max(c[j]+proposalLocalSD*rng.NormFloat64(), 0), 1)
+		}
+		cands = append(cands, candidate{u, acq(u)})
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.acq, a.acq) })
 	lo, hi := make([]float64, len(s)), make([]float64, len(s))
 	for j := range hi {
 		hi[j] = 1
 	}
 	top := cands[0]
 	for _, c := range cands[:proposalRefined] {
-		if u, v := compass(ei, c.u, lo, hi, 0.05, 200); v > top.ei {
+		if u, v := compass(acq, c.u, lo, hi, 0.05, 200); v > top.acq {
 			top = candidate{u, v}
 		}
 	}
@@ -92,6 +132,14 @@ const (
 	// did much worse on the regret benchmark.
 	ConstantLiar Liar = "constant_liar"
 )
+
+// Check refuses a liar other than these two.
+func (l Liar) Check() error {
+	if l != KrigingBeliever && l != ConstantLiar {
+		return fmt.Errorf("want %s or %s, got %q", KrigingBeliever, ConstantLiar, string(l))
+	}
+	return nil
+}
 
 func (l Liar) value(g *gp, u []float64, y []float64) float64 {
 	if l == KrigingBeliever {

@@ -75,3 +75,24 @@ func TestProposeInteger(t *testing.T) {
 		t.Errorf("proposed %v, not the middle of m=%v", u, v)
 	}
 }
+
+// log EI is log(EI) where EI is representable, and keeps ordering points
+// far below the best, where EI underflows to 0.
+func TestLogExpectedImprovement(t *testing.T) {
+	for _, c := range []struct{ mean, sd, best float64 }{
+		{2, 1, 1}, {1, 0.3, 1}, {-1, 1, 0}, {-5, 1, 0}, {-9.9, 1, 0}, {-10.1, 1, 0}, {-20, 1, 0}, {0.5, 0, 0.2},
+	} {
+		want := math.Log(expectedImprovement(c.mean, c.sd, c.best))
+		if got := logExpectedImprovement(c.mean, c.sd, c.best); math.Abs(got-want) > 1e-6*math.Abs(want) {
+			t.Errorf("log EI(mean %v, sd %v, best %v) = %v, want %v", c.mean, c.sd, c.best, got, want)
+		}
+	}
+	prev := math.Inf(-1)
+	for mean := -60.0; mean <= 0; mean += 0.5 {
+		v := logExpectedImprovement(mean, 1, 0)
+		if math.IsInf(v, 0) || math.IsNaN(v) || v <= prev {
+			t.Errorf("log EI(mean %v) = %v after %v: want finite and increasing", mean, v, prev)
+		}
+		prev = v
+	}
+}

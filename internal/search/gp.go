@@ -3,8 +3,10 @@ package search
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
 )
 
 // hyper are the hyperparameters of a Gaussian process on the unit cube, for
@@ -126,10 +128,14 @@ func (g *gp) predict(u []float64) (mean, sd float64) {
 }
 
 // fitGP chooses the hyperparameters that maximise the log marginal
-// likelihood of the observations, by compass search in log space from a
-// few starting length scales, and conditions the process on them.
+// likelihood of the observations, by L-BFGS with the likelihood's gradient
+// from a few starting length scales, and conditions the process on them.
+// The box of each hyperparameter is kept by optimising an unbounded
+// variable that a logistic function maps into it.
 func fitGP(x [][]float64, y []float64) (*gp, error) {
 	d := len(x[0])
+	mean, scale := meanStd(y)
+	f := newLikelihood(x, y, mean, scale)
 	lo := make([]float64, d+2)
 	hi := make([]float64, d+2)
 	for j := range d {
@@ -137,32 +143,158 @@ func fitGP(x [][]float64, y []float64) (*gp, error) {
 	}
 	lo[d], hi[d] = math.Log(signalVarRange[0]), math.Log(signalVarRange[1])
 	lo[d+1], hi[d+1] = math.Log(noiseVarRange[0]), math.Log(noiseVarRange[1])
-	toHyper := func(theta []float64) hyper {
-		h := hyper{lengthScales: make([]float64, d), signalVar: math.Exp(theta[d]), noiseVar: math.Exp(theta[d+1])}
-		for j := range d {
-			h.lengthScales[j] = math.Exp(theta[j])
+	theta := func(phi []float64) []float64 {
+		t := make([]float64, len(phi))
+		for i, p := range phi {
+			t[i] = lo[i] + (hi[i]-lo[i])/(1+math.Exp(-p))
 		}
-		return h
+		return t
 	}
-	logLik := func(theta []float64) float64 {
-		g, err := newGP(x, y, toHyper(theta))
-		if err != nil {
-			return math.Inf(-1)
+	// The negated likelihood and its gradient, memoised: L-BFGS asks for
+	// the value and the gradient at one point in two calls.
+	var lastPhi, lastGrad []float64
+	var lastF float64
+	eval := func(phi []float64) {
+		if lastPhi != nil && slices.Equal(phi, lastPhi) {
+			return
 		}
-		return g.logLik
+		t := theta(phi)
+		lik, grad := f.eval(t)
+		lastPhi, lastF = slices.Clone(phi), -lik
+		lastGrad = make([]float64, len(phi))
+		for i := range phi {
+			// d theta / d phi of the logistic map.
+			s := (t[i] - lo[i]) / (hi[i] - lo[i])
+			lastGrad[i] = -grad[i] * (hi[i] - lo[i]) * s * (1 - s)
+		}
+	}
+	problem := optimize.Problem{
+		Func: func(phi []float64) float64 { eval(phi); return lastF },
+		Grad: func(g, phi []float64) { eval(phi); copy(g, lastGrad) },
 	}
 	var best []float64
-	bestLik := math.Inf(-1)
+	bestF := math.Inf(1)
 	for _, ls := range []float64{0.1, 0.3, 1} {
 		start := make([]float64, d+2)
 		for j := range d {
 			start[j] = math.Log(ls)
 		}
 		start[d], start[d+1] = 0, math.Log(1e-3)
-		theta, lik := compass(logLik, start, lo, hi, 0.25, 100*(d+2))
-		if best == nil || lik > bestLik {
-			best, bestLik = theta, lik
+		phi := make([]float64, d+2)
+		for i, t := range start {
+			s := (t - lo[i]) / (hi[i] - lo[i])
+			phi[i] = math.Log(s / (1 - s))
+		}
+		res, err := optimize.Minimize(problem, phi, &optimize.Settings{MajorIterations: 200}, &optimize.LBFGS{})
+		if res == nil {
+			return nil, fmt.Errorf("fitting the gaussian process: %w", err)
+		}
+		if res.F < bestF {
+			best, bestF = theta(res.X), res.F
 		}
 	}
-	return newGP(x, y, toHyper(best))
+	if best == nil {
+		return nil, fmt.Errorf("fitting the gaussian process: no hyperparameters give a positive definite kernel matrix")
+	}
+	h := hyper{lengthScales: make([]float64, d), signalVar: math.Exp(best[d]), noiseVar: math.Exp(best[d+1])}
+	for j := range d {
+		h.lengthScales[j] = math.Exp(best[j])
+	}
+	return newScaledGP(x, y, h, mean, scale)
+}
+
+// likelihood computes the log marginal likelihood of standardised
+// observations and its gradient in the log hyperparameters (log length
+// scales, log signal variance, log noise variance).
+type likelihood struct {
+	n, d  int
+	z     []float64
+	diff2 [][]float64 // diff2[j][i*n+l] = (x[i][j] - x[l][j])^2
+}
+
+func newLikelihood(x [][]float64, y []float64, mean, scale float64) *likelihood {
+	n, d := len(x), len(x[0])
+	f := &likelihood{n: n, d: d, z: make([]float64, n), diff2: make([][]float64, d)}
+	for i, v := range y {
+		f.z[i] = (v - mean) / scale
+	}
+	for j := range d {
+		f.diff2[j] = make([]float64, n*n)
+		for i := range n {
+			for l := range n {
+				dx := x[i][j] - x[l][j]
+				f.diff2[j][i*n+l] = dx * dx
+			}
+		}
+	}
+	return f
+}
+
+// eval returns the log likelihood at theta and its gradient, -Inf where
+// the kernel matrix is not positive definite. With alpha = K^-1 z, the
+// derivative in a hyperparameter t is tr((alpha alpha' - K^-1) dK/dt) / 2;
+// for the Matern-5/2 kernel, dk/dlog(l_j) = s 5/3 (1 + sqrt5 r) exp(-sqrt5 r)
+// (x_j - x'_j)^2 / l_j^2.
+func (f *likelihood) eval(theta []float64) (float64, []float64) {
+	n, d := f.n, f.d
+	inv2 := make([]float64, d)
+	for j := range d {
+		inv2[j] = math.Exp(-2 * theta[j])
+	}
+	signal, noise := math.Exp(theta[d]), math.Exp(theta[d+1])
+	kf := make([]float64, n*n) // the kernel without noise
+	dk := make([]float64, n*n) // s 5/3 (1 + sqrt5 r) exp(-sqrt5 r)
+	k := mat.NewSymDense(n, nil)
+	for i := range n {
+		for l := range i + 1 {
+			r2 := 0.0
+			for j := range d {
+				r2 += f.diff2[j][i*n+l] * inv2[j]
+			}
+			s5r := math.Sqrt(5 * r2)
+			e := signal * math.Exp(-s5r)
+			v := (1 + s5r + 5*r2/3) * e
+			kf[i*n+l], kf[l*n+i] = v, v
+			g := 5.0 / 3 * (1 + s5r) * e
+			dk[i*n+l], dk[l*n+i] = g, g
+			k.SetSym(i, l, v)
+		}
+		k.SetSym(i, i, k.At(i, i)+noise+jitter)
+	}
+	grad := make([]float64, d+2)
+	var chol mat.Cholesky
+	if !chol.Factorize(k) {
+		return math.Inf(-1), grad
+	}
+	z := mat.NewVecDense(n, f.z)
+	alpha := mat.NewVecDense(n, nil)
+	if err := chol.SolveVecTo(alpha, z); err != nil {
+		return math.Inf(-1), grad
+	}
+	var kinv mat.SymDense
+	if err := chol.InverseTo(&kinv); err != nil {
+		return math.Inf(-1), grad
+	}
+	lik := -0.5*mat.Dot(z, alpha) - 0.5*chol.LogDet() - 0.5*float64(n)*math.Log(2*math.Pi)
+	a := alpha.RawVector().Data
+	trW := 0.0
+	for i := range n {
+		for l := range n {
+			w := a[i]*a[l] - kinv.At(i, l)
+			if i == l {
+				trW += w
+			}
+			grad[d] += w * kf[i*n+l]
+			wg := w * dk[i*n+l]
+			for j := range d {
+				grad[j] += wg * f.diff2[j][i*n+l]
+			}
+		}
+	}
+	for j := range d {
+		grad[j] *= 0.5 * inv2[j]
+	}
+	grad[d] *= 0.5
+	grad[d+1] = 0.5 * noise * trW
+	return lik, grad
 }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -104,6 +105,34 @@ func TestFitGP(t *testing.T) {
 	for _, u := range []float64{0.07, 0.33, 0.61, 0.95} {
 		if mean, _ := g.predict([]float64{u}); math.Abs(mean-f(u)) > 0.05 {
 			t.Errorf("f(%v) = %v, predicted %v (hyperparameters %+v)", u, f(u), mean, g.h)
+		}
+	}
+}
+
+// The gradient of the log likelihood matches central differences.
+func TestLikelihoodGradient(t *testing.T) {
+	x := [][]float64{{0.1, 0.2}, {0.9, 0.1}, {0.5, 0.5}, {0.2, 0.8}, {0.7, 0.9}, {0.4, 0.3}}
+	y := []float64{0.3, -1.2, 0.8, 2.5, 0.1, 0.4}
+	mean, scale := meanStd(y)
+	f := newLikelihood(x, y, mean, scale)
+	theta := []float64{math.Log(0.3), math.Log(0.7), math.Log(1.3), math.Log(0.01)}
+	lik, grad := f.eval(theta)
+	g, err := newGP(x, y, hyper{lengthScales: []float64{0.3, 0.7}, signalVar: 1.3, noiseVar: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(lik-g.logLik) > 1e-9 {
+		t.Errorf("log likelihood %v, the process's %v", lik, g.logLik)
+	}
+	const h = 1e-6
+	for i := range theta {
+		up, down := slices.Clone(theta), slices.Clone(theta)
+		up[i] += h
+		down[i] -= h
+		lu, _ := f.eval(up)
+		ld, _ := f.eval(down)
+		if want := (lu - ld) / (2 * h); math.Abs(grad[i]-want) > 1e-5*math.Max(1, math.Abs(want)) {
+			t.Errorf("d/dtheta[%d] = %v, central difference %v", i, grad[i], want)
 		}
 	}
 }

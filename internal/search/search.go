@@ -69,6 +69,11 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 	if o.Iters < 1 {
 		return nil, fmt.Errorf("--bayes_opt_iters must be at least 1, got %d", o.Iters)
 	}
+	if o.Liar != "" {
+		if err := o.Liar.Check(); err != nil {
+			return nil, fmt.Errorf("--liar: %w", err)
+		}
+	}
 	if o.NumInit < 0 {
 		return nil, fmt.Errorf("--num_init_trials must be at least 1, got %d", o.NumInit)
 	}

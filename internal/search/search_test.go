@@ -270,3 +270,11 @@ func TestValidationObjective(t *testing.T) {
 		t.Errorf("ValidationObjective = %v, %v; want the mean 0.375", got, err)
 	}
 }
+
+func TestSearchRefusesAnUnknownLiar(t *testing.T) {
+	o := options(t, Space{marginRange}, 3)
+	o.Liar = "pessimist"
+	if _, err := Run(o, ObjectiveFunc(peak)); err == nil || !strings.Contains(err.Error(), "--liar") {
+		t.Errorf("want an error naming --liar, got %v", err)
+	}
+}

@@ -124,7 +124,7 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 				for j := 0; j < nb; j += nr {
 					panelB := ws.b[j*kb:]
 					for i := 0; i < mb; i += mr {
-						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j), add)
+						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j), add, ws.tile)
 					}
 				}
 			}
@@ -134,15 +134,15 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 
 // tile adds (or sets, as the kernel) the product of one A panel and one B
 // panel to the rows x cols corner of the tile at c; a partial tile goes
-// through a register-sized buffer so that the kernel never writes past C.
-func tile(k int, a, b, c []float32, ldc, rows, cols int, add bool) {
+// through buf (maxTile values) so that the kernel never writes past C.
+func tile(k int, a, b, c []float32, ldc, rows, cols int, add bool, buf []float32) {
 	mr, nr := kern.mr, kern.nr
 	if rows == mr && cols == nr {
 		kern.fn(k, a, b, c, ldc, add)
 		return
 	}
-	var t [maxTile]float32
-	kern.fn(k, a, b, t[:], nr, false)
+	t := buf // not an array on the stack: passed to a func value, it would escape
+	kern.fn(k, a, b, t, nr, false)
 	for i := range rows {
 		row := c[i*ldc : i*ldc+cols]
 		if !add {
@@ -232,7 +232,7 @@ func packB(dst []float32, b Matrix, l0, kb, j0, nb int) {
 // workspace holds one call's packed panels, at their largest size. A free
 // list keeps them between calls, so that a training step allocates none; a
 // sync.Pool would drop them at every garbage collection.
-type workspace struct{ a, b []float32 }
+type workspace struct{ a, b, tile []float32 }
 
 var workspaces = make(chan *workspace, 64)
 
@@ -241,7 +241,7 @@ func getWorkspace() *workspace {
 	case w := <-workspaces:
 		return w
 	default:
-		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
+		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc), tile: make([]float32, maxTile)}
 	}
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Times bench's reference model in PyTorch with the protocol of
-`bench benchmark` (internal/perf): random images already in memory,
+`bench benchmark` (internal/perf), or with --model a zoo trunk (torchvision's
+resnet50, or the BN-Inception of testdata/zoo/make_expected.py) followed by a
+Linear embedder of 64: random images already in memory,
 --warmup untimed steps, then --iters timed ones. A training step is forward,
 PML's default ContrastiveLoss (LpDistance on normalised embeddings, pos_margin
 0, neg_margin 1, AvgNonZeroReducer) on 4 images per class, backward and an
@@ -12,6 +14,7 @@ runs it. `make bench-vs-torch` alternates it with `bench benchmark`.
 """
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -31,6 +34,23 @@ def reference_model(in_channels):
         c = out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, EMBEDDING)]
     return nn.Sequential(*layers)
+
+
+def zoo_model(name):
+    """A zoo trunk as bench builds it, its classifier head replaced by the
+    Linear embedder, and its multiply-adds' convolution part unknown (0)."""
+    if name == "resnet50":
+        import torchvision
+        trunk = torchvision.models.resnet50()
+        features = trunk.fc.in_features
+        trunk.fc = nn.Identity()
+    else:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata", "zoo"))
+        from make_expected import BNInception
+        trunk = BNInception()
+        trunk.global_pool = nn.AdaptiveAvgPool2d(1)
+        features = 1024
+    return nn.Sequential(trunk, nn.Linear(features, EMBEDDING))
 
 
 def forward_macs(in_channels, h, w):
@@ -61,6 +81,7 @@ def contrastive_loss(emb, labels):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["train", "embed"])
+    p.add_argument("--model", choices=["reference", "resnet50", "bninception"], default="reference")
     p.add_argument("--input", default="3x32x32")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -70,15 +91,17 @@ def main():
     c, h, w = (int(v) for v in a.input.split("x"))
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    model = reference_model(c)
+    reference = a.model == "reference"
+    model = reference_model(c) if reference else zoo_model(a.model)
     x = torch.randn(a.batch, c, h, w)
     labels = torch.arange(a.batch) // 4
-    macs = forward_macs(c, h, w)
+    macs = forward_macs(c, h, w) if reference else 0
     if a.mode == "train":
         model.train()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        # forward, weight gradients, input gradients but the first layer's
-        macs = 3 * macs - CHANNELS[0] * c * 9 * h * w
+        if reference:
+            # forward, weight gradients, input gradients but the first layer's
+            macs = 3 * macs - CHANNELS[0] * c * 9 * h * w
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -97,12 +120,13 @@ def main():
         step()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     images = a.batch * a.iters
-    print(f"torch {a.mode}: input {a.input}, batch {a.batch}, threads {a.threads}, "
+    print(f"torch {a.mode} {a.model}: input {a.input}, batch {a.batch}, threads {a.threads}, "
           f"{a.iters} steps after {a.warmup} warm-up (PyTorch {torch.__version__})")
     print(f"images/s: {images / elapsed:.1f}")
     print(f"ms/step: {1000 * elapsed / a.iters:.2f}")
     print(f"CPU ms/step: {1000 * cpu / a.iters:.2f}")
-    print(f"GFLOP/s: {2 * macs * images / elapsed / 1e9:.1f}")
+    if macs:
+        print(f"GFLOP/s: {2 * macs * images / elapsed / 1e9:.1f}")
     print(f"peak memory MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 
 

@@ -10,14 +10,35 @@
 // so results do not depend on the number of threads.
 package gemm
 
-// The micro-kernel's tile (mr x nr, held in registers) and the cache blocks.
+// The cache blocks, multiples of every kernel's tile.
 const (
-	mr = 6
-	nr = 16
-	kc = 256  // depth of a block: a B panel (kc x nr) is 16 KB, in L1
+	kc = 256  // depth of a block: a B panel (kc x nr) is 16-32 KB, in L1
 	mc = 96   // rows of A per block: mc x kc is 96 KB, in L2
 	nc = 2048 // columns of B per block: kc x nc is 2 MB, in L3
 )
+
+// microKernel multiplies a packed A panel (mr rows, k columns) by a packed
+// B panel (k rows, nr columns) and adds the product to the mr x nr tile at
+// c (row stride ldc), or sets the tile to it when add is false. Every
+// element is summed over l in order, with fused multiply-adds in assembly,
+// so the tile's size does not change a result.
+type microKernel struct {
+	name   string
+	mr, nr int
+	fn     func(k int, a, b, c []float32, ldc int, add bool)
+}
+
+// kern is the micro-kernel in use: the best assembly one this CPU runs, or
+// the portable one at AVX2's tile.
+var kern = func() microKernel {
+	if ks := kernels(); len(ks) > 0 {
+		return ks[0]
+	}
+	return portable(6, 16)
+}()
+
+// maxTile bounds mr*nr, for the buffer of partial tiles.
+const maxTile = 8 * 32
 
 // Matrix is a row-major matrix as stored: element (i, j) of the matrix it
 // stands for is Data[i*Stride+j], or Data[j*Stride+i] when Trans is set.
@@ -55,6 +76,7 @@ type PackedA struct {
 
 // Pack packs A (m x k), reusing p's memory.
 func (p *PackedA) Pack(m, k int, a Matrix) {
+	mr := kern.mr
 	p.m, p.k, p.mpad = m, k, (m+mr-1)/mr*mr
 	if cap(p.data) < p.mpad*k {
 		p.data = make([]float32, p.mpad*k)
@@ -82,14 +104,19 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 	if m == 0 || n == 0 {
 		return
 	}
-	scale(m, n, beta, c, ldc)
+	if k == 0 || (beta != 0 && beta != 1) {
+		scale(m, n, beta, c, ldc)
+		beta = 1
+	}
 	if k == 0 {
 		return
 	}
+	mr, nr := kern.mr, kern.nr
 	for j0 := 0; j0 < n; j0 += nc {
 		nb := min(nc, n-j0)
 		for l0 := 0; l0 < k; l0 += kc {
 			kb := min(kc, k-l0)
+			add := l0 > 0 || beta == 1 // beta 0: the first block sets C
 			blockB(ws.b, l0, kb, j0, nb)
 			for i0 := 0; i0 < m; i0 += mc {
 				mb := min(mc, m-i0)
@@ -97,7 +124,7 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 				for j := 0; j < nb; j += nr {
 					panelB := ws.b[j*kb:]
 					for i := 0; i < mb; i += mr {
-						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j))
+						tile(kb, ap[i*kb:], panelB, c[(i0+i)*ldc+j0+j:], ldc, min(mr, mb-i), min(nr, nb-j), add, ws.tile)
 					}
 				}
 			}
@@ -105,18 +132,23 @@ func run(m, n, k int, blockA func(i0, mb, l0, kb int) []float32, blockB func(dst
 	}
 }
 
-// tile adds the product of one A panel and one B panel to the rows x cols
-// corner of the tile at c; a partial tile goes through a register-sized
-// buffer so that the kernel never writes past C.
-func tile(k int, a, b, c []float32, ldc, rows, cols int) {
+// tile adds (or sets, as the kernel) the product of one A panel and one B
+// panel to the rows x cols corner of the tile at c; a partial tile goes
+// through buf (maxTile values) so that the kernel never writes past C.
+func tile(k int, a, b, c []float32, ldc, rows, cols int, add bool, buf []float32) {
+	mr, nr := kern.mr, kern.nr
 	if rows == mr && cols == nr {
-		kernel(k, a, b, c, ldc)
+		kern.fn(k, a, b, c, ldc, add)
 		return
 	}
-	var t [mr * nr]float32
-	kernel(k, a, b, t[:], nr)
+	t := buf // not an array on the stack: passed to a func value, it would escape
+	kern.fn(k, a, b, t, nr, false)
 	for i := range rows {
 		row := c[i*ldc : i*ldc+cols]
+		if !add {
+			copy(row, t[i*nr:])
+			continue
+		}
 		for j := range row {
 			row[j] += t[i*nr+j]
 		}
@@ -144,6 +176,7 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 // rows: within a panel, the mr values of column l are adjacent. Rows past
 // the matrix are zero.
 func packA(dst []float32, a Matrix, i0, mb, l0, kb int) {
+	mr := kern.mr
 	for p := 0; p < mb; p += mr {
 		panel := dst[p*kb : (p+mr)*kb]
 		rows := min(mr, mb-p)
@@ -172,6 +205,7 @@ func packA(dst []float32, a Matrix, i0, mb, l0, kb int) {
 // columns: within a panel, the nr values of row l are adjacent. Columns past
 // nb are zero.
 func packB(dst []float32, b Matrix, l0, kb, j0, nb int) {
+	nr := kern.nr
 	for j := 0; j < nb; j += nr {
 		panel := dst[j*kb : (j+nr)*kb]
 		cols := min(nr, nb-j)
@@ -198,7 +232,7 @@ func packB(dst []float32, b Matrix, l0, kb, j0, nb int) {
 // workspace holds one call's packed panels, at their largest size. A free
 // list keeps them between calls, so that a training step allocates none; a
 // sync.Pool would drop them at every garbage collection.
-type workspace struct{ a, b []float32 }
+type workspace struct{ a, b, tile []float32 }
 
 var workspaces = make(chan *workspace, 64)
 
@@ -207,7 +241,7 @@ func getWorkspace() *workspace {
 	case w := <-workspaces:
 		return w
 	default:
-		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc)}
+		return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*nc), tile: make([]float32, maxTile)}
 	}
 }
 
@@ -218,24 +252,30 @@ func putWorkspace(w *workspace) {
 	}
 }
 
-// kernelGo is the portable micro-kernel: c[i*ldc+j] += sum over l of
-// a[l*mr+i] * b[l*nr+j], for i < mr, j < nr.
-func kernelGo(k int, a, b, c []float32, ldc int) {
-	var acc [mr][nr]float32
-	for l := range k {
-		av := a[l*mr : l*mr+mr]
-		bv := b[l*nr : l*nr+nr]
-		for i, x := range av {
-			row := &acc[i]
-			for j, y := range bv {
-				row[j] += x * y
+// portable is the micro-kernel in plain Go at an mr x nr tile: machines
+// without the assembly ones use it, and the tests check those against it.
+func portable(mr, nr int) microKernel {
+	return microKernel{name: "go", mr: mr, nr: nr, fn: func(k int, a, b, c []float32, ldc int, add bool) {
+		var acc [maxTile]float32
+		for l := range k {
+			av := a[l*mr : l*mr+mr]
+			bv := b[l*nr : l*nr+nr]
+			for i, x := range av {
+				row := acc[i*nr : i*nr+nr]
+				for j, y := range bv {
+					row[j] += x * y
+				}
 			}
 		}
-	}
-	for i := range mr {
-		row := c[i*ldc : i*ldc+nr]
-		for j := range row {
-			row[j] += acc[i][j]
+		for i := range mr {
+			row := c[i*ldc : i*ldc+nr]
+			if !add {
+				copy(row, acc[i*nr:])
+				continue
+			}
+			for j := range row {
+				row[j] += acc[i*nr+j]
+			}
 		}
-	}
+	}}
 }

@@ -82,29 +82,38 @@ func testSgemm(t *testing.T) {
 	}
 }
 
-func TestSgemm(t *testing.T) { testSgemm(t) }
-
-// TestSgemmPortable runs the portable micro-kernel, which machines without
-// AVX2 and FMA use.
-func TestSgemmPortable(t *testing.T) {
-	defer func(had bool) { hasAVX2FMA = had }(hasAVX2FMA)
-	hasAVX2FMA = false
-	testSgemm(t)
+// TestSgemmEveryKernel runs the product with each micro-kernel this CPU
+// has and with the portable one, which machines without them use, at each
+// tile size.
+func TestSgemmEveryKernel(t *testing.T) {
+	defer func(k microKernel) { kern = k }(kern)
+	for _, k := range append(kernels(), portable(6, 16), portable(8, 32)) {
+		t.Run(fmt.Sprintf("%s_%dx%d", k.name, k.mr, k.nr), func(t *testing.T) {
+			kern = k
+			testSgemm(t)
+		})
+	}
 }
 
 // TestKernelsAgree checks that the assembly and the portable micro-kernels
-// give the same tile, up to the rounding of fused multiply-adds.
+// give the same tile, added or set, up to the rounding of fused
+// multiply-adds.
 func TestKernelsAgree(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
-	for _, k := range []int{0, 1, 3, 4, 5, 257} {
-		a, b := random(rng, k*mr+1), random(rng, k*nr+1)
-		c1 := random(rng, mr*20)
-		c2 := append([]float32(nil), c1...)
-		kernel(k, a, b, c1, 20)
-		kernelGo(k, a, b, c2, 20)
-		for i := range c1 {
-			if math.Abs(float64(c1[i]-c2[i])) > 1e-4*float64(k+1) {
-				t.Fatalf("k=%d: element %d: %g vs %g", k, i, c1[i], c2[i])
+	for _, asm := range kernels() {
+		mr, nr, ldc := asm.mr, asm.nr, asm.nr+4
+		for _, k := range []int{1, 3, 4, 5, 257} {
+			for _, add := range []bool{false, true} {
+				a, b := random(rng, k*mr+1), random(rng, k*nr+1)
+				c1 := random(rng, mr*ldc)
+				c2 := append([]float32(nil), c1...)
+				asm.fn(k, a, b, c1, ldc, add)
+				portable(mr, nr).fn(k, a, b, c2, ldc, add)
+				for i := range c1 {
+					if math.Abs(float64(c1[i]-c2[i])) > 1e-4*float64(k+1) {
+						t.Fatalf("%s k=%d add=%v: element %d: %g vs %g", asm.name, k, add, i, c1[i], c2[i])
+					}
+				}
 			}
 		}
 	}
@@ -138,13 +147,17 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 func BenchmarkKernel(b *testing.B) {
-	rng := rand.New(rand.NewSource(1))
-	const k = 256
-	a, bp, c := random(rng, k*mr), random(rng, k*nr), make([]float32, mr*nr)
-	for b.Loop() {
-		kernel(k, a, bp, c, nr)
+	for _, k := range append(kernels(), portable(6, 16)) {
+		b.Run(k.name, func(b *testing.B) {
+			rng := rand.New(rand.NewSource(1))
+			const depth = 256
+			a, bp, c := random(rng, depth*k.mr), random(rng, depth*k.nr), make([]float32, k.mr*k.nr)
+			for b.Loop() {
+				k.fn(depth, a, bp, c, k.nr, true)
+			}
+			b.ReportMetric(2*float64(k.mr*k.nr*depth*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-	b.ReportMetric(2*mr*nr*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // SgemmPacked gives what Sgemm gives, bit for bit.

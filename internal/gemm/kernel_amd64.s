@@ -1,8 +1,9 @@
 #include "textflag.h"
 
-// One step over k: a row of the B panel in Y12:Y13 times the six A values
-// of the column, broadcast, accumulated into Y0..Y11 (two per row).
-#define STEP(aoff, boff) \
+// AVX2+FMA, 6x16: one step over k multiplies a row of the B panel in
+// Y12:Y13 by the six A values of the column, broadcast, into Y0..Y11 (two
+// per row).
+#define STEP6x16(aoff, boff) \
 	VMOVUPS boff(DI), Y12; \
 	VMOVUPS boff+32(DI), Y13; \
 	VBROADCASTSS aoff(SI), Y14; \
@@ -24,21 +25,28 @@
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
 
-// Adds one accumulated row to C at DX and moves DX to the next row.
-#define ROW(lo, hi) \
+// Adds one accumulated row to C at DX, or stores it, and moves DX to the
+// next row.
+#define ADDROW(lo, hi) \
 	VADDPS (DX), lo, lo; \
 	VADDPS 32(DX), hi, hi; \
 	VMOVUPS lo, (DX); \
 	VMOVUPS hi, 32(DX); \
 	ADDQ R8, DX
 
-// func kernel6x16(k int, a, b, c *float32, ldc int)
-TEXT ·kernel6x16(SB), NOSPLIT, $0-40
+#define SETROW(lo, hi) \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX); \
+	ADDQ R8, DX
+
+// func kernel6x16(k int, a, b, c *float32, ldc int, add bool)
+TEXT ·kernel6x16(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
+	MOVBQZX add+40(FP), R9
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -56,10 +64,10 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-40
 loop4:
 	CMPQ CX, $4
 	JLT  loop1
-	STEP(0, 0)
-	STEP(24, 64)
-	STEP(48, 128)
-	STEP(72, 192)
+	STEP6x16(0, 0)
+	STEP6x16(24, 64)
+	STEP6x16(48, 128)
+	STEP6x16(72, 192)
 	ADDQ $96, SI
 	ADDQ $256, DI
 	SUBQ $4, CX
@@ -68,18 +76,145 @@ loop4:
 loop1:
 	TESTQ CX, CX
 	JEQ   store
-	STEP(0, 0)
+	STEP6x16(0, 0)
 	ADDQ $24, SI
 	ADDQ $64, DI
 	DECQ CX
 	JMP  loop1
 
 store:
-	ROW(Y0, Y1)
-	ROW(Y2, Y3)
-	ROW(Y4, Y5)
-	ROW(Y6, Y7)
-	ROW(Y8, Y9)
-	ROW(Y10, Y11)
+	TESTQ R9, R9
+	JEQ   set
+	ADDROW(Y0, Y1)
+	ADDROW(Y2, Y3)
+	ADDROW(Y4, Y5)
+	ADDROW(Y6, Y7)
+	ADDROW(Y8, Y9)
+	ADDROW(Y10, Y11)
+	VZEROUPPER
+	RET
+
+set:
+	SETROW(Y0, Y1)
+	SETROW(Y2, Y3)
+	SETROW(Y4, Y5)
+	SETROW(Y6, Y7)
+	SETROW(Y8, Y9)
+	SETROW(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// AVX-512, 8x32: a row of the B panel in Z16:Z17, the eight A values of the
+// column broadcast into Z18..Z25, the tile in Z0..Z15 (two per row).
+#define STEP8x32(aoff, boff) \
+	VMOVUPS boff(DI), Z16; \
+	VMOVUPS boff+64(DI), Z17; \
+	VBROADCASTSS aoff(SI), Z18; \
+	VBROADCASTSS aoff+4(SI), Z19; \
+	VBROADCASTSS aoff+8(SI), Z20; \
+	VBROADCASTSS aoff+12(SI), Z21; \
+	VFMADD231PS Z16, Z18, Z0; \
+	VFMADD231PS Z17, Z18, Z1; \
+	VFMADD231PS Z16, Z19, Z2; \
+	VFMADD231PS Z17, Z19, Z3; \
+	VBROADCASTSS aoff+16(SI), Z22; \
+	VBROADCASTSS aoff+20(SI), Z23; \
+	VFMADD231PS Z16, Z20, Z4; \
+	VFMADD231PS Z17, Z20, Z5; \
+	VFMADD231PS Z16, Z21, Z6; \
+	VFMADD231PS Z17, Z21, Z7; \
+	VBROADCASTSS aoff+24(SI), Z24; \
+	VBROADCASTSS aoff+28(SI), Z25; \
+	VFMADD231PS Z16, Z22, Z8; \
+	VFMADD231PS Z17, Z22, Z9; \
+	VFMADD231PS Z16, Z23, Z10; \
+	VFMADD231PS Z17, Z23, Z11; \
+	VFMADD231PS Z16, Z24, Z12; \
+	VFMADD231PS Z17, Z24, Z13; \
+	VFMADD231PS Z16, Z25, Z14; \
+	VFMADD231PS Z17, Z25, Z15
+
+#define ADDROW512(lo, hi) \
+	VADDPS (DX), lo, lo; \
+	VADDPS 64(DX), hi, hi; \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 64(DX); \
+	ADDQ R8, DX
+
+#define SETROW512(lo, hi) \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 64(DX); \
+	ADDQ R8, DX
+
+// func kernel8x32(k int, a, b, c *float32, ldc int, add bool)
+TEXT ·kernel8x32(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	MOVBQZX add+40(FP), R9
+	SHLQ $2, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+loop4z:
+	CMPQ CX, $4
+	JLT  loop1z
+	STEP8x32(0, 0)
+	STEP8x32(32, 128)
+	STEP8x32(64, 256)
+	STEP8x32(96, 384)
+	ADDQ $128, SI
+	ADDQ $512, DI
+	SUBQ $4, CX
+	JMP  loop4z
+
+loop1z:
+	TESTQ CX, CX
+	JEQ   storez
+	STEP8x32(0, 0)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	DECQ CX
+	JMP  loop1z
+
+storez:
+	TESTQ R9, R9
+	JEQ   setz
+	ADDROW512(Z0, Z1)
+	ADDROW512(Z2, Z3)
+	ADDROW512(Z4, Z5)
+	ADDROW512(Z6, Z7)
+	ADDROW512(Z8, Z9)
+	ADDROW512(Z10, Z11)
+	ADDROW512(Z12, Z13)
+	ADDROW512(Z14, Z15)
+	VZEROUPPER
+	RET
+
+setz:
+	SETROW512(Z0, Z1)
+	SETROW512(Z2, Z3)
+	SETROW512(Z4, Z5)
+	SETROW512(Z6, Z7)
+	SETROW512(Z8, Z9)
+	SETROW512(Z10, Z11)
+	SETROW512(Z12, Z13)
+	SETROW512(Z14, Z15)
 	VZEROUPPER
 	RET

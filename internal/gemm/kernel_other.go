@@ -2,4 +2,4 @@
 
 package gemm
 
-func kernel(k int, a, b, c []float32, ldc int) { kernelGo(k, a, b, c, ldc) }
+func kernels() []microKernel { return nil }

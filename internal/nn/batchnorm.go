@@ -32,10 +32,10 @@ type bnOp[T Float] struct {
 	shape tensor.Shape
 	relu  bool
 
-	// Written by the training forward for the backward of the same step.
-	batchStats   bool // normalised with the batch's statistics
-	xhat         []T
-	dy           []T       // with relu: the gradient of the BatchNorm's output, zero where the ReLU cut it
+	// Written by the training forward for the backward of the same step,
+	// which recomputes the normalised input from the input and these rather
+	// than keep a copy of it.
+	batchStats   bool      // normalised with the batch's statistics
 	mean, invStd []float64 // per channel
 	partial      []float64 // per-plane sums, two per plane
 	sums         []float64 // per-channel sums, two per channel
@@ -79,10 +79,6 @@ func (b *builder[T]) bn(name string, x *G.Node, relu bool) *G.Node {
 		return nil
 	}
 	if train {
-		bn.xhat = make([]T, shape.TotalSize())
-		if relu {
-			bn.dy = make([]T, shape.TotalSize())
-		}
 		op.backward = bn.backward(full)
 	}
 	return b.node(apply(op, x, gamma, beta))
@@ -109,24 +105,18 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 	mean, invStd := bn.mean, bn.invStd
 	useBatch := train && !bn.frozen
 	if useBatch {
-		// Two passes, as PyTorch: the mean, then the squared deviations.
+		// One pass for the sums of x and of its squares: in float64, the
+		// variance E[x^2] - E[x]^2 keeps ten digits even when the mean is a
+		// thousand standard deviations from 0.
 		n := float64(bn.shape.TotalSize() / c)
-		channelSums(bn.shape, 1, bn.partial, bn.sums, func(_, _, lo, hi int, acc []float64) {
-			acc[0] = sum(x[lo:hi])
+		channelSums(bn.shape, 2, bn.partial, bn.sums, func(_, _, lo, hi int, acc []float64) {
+			acc[0], acc[1] = sums2(x[lo:hi])
 		})
 		for ch := range mean {
 			mean[ch] = bn.sums[ch] / n
 		}
-		channelSums(bn.shape, 1, bn.partial, bn.sums, func(_, ch, lo, hi int, acc []float64) {
-			var s float64
-			for _, v := range x[lo:hi] {
-				d := float64(v) - mean[ch]
-				s += d * d
-			}
-			acc[0] = s
-		})
-		for ch, v := range bn.sums[:c] {
-			v /= n
+		for ch, sq := range bn.sums[c:] {
+			v := max(sq/n-mean[ch]*mean[ch], 0)
 			invStd[ch] = 1 / math.Sqrt(v+bn.eps)
 			bn.runMean[ch] = T((1-bnMomentum)*float64(bn.runMean[ch]) + bnMomentum*mean[ch])
 			bn.runVar[ch] = T((1-bnMomentum)*float64(bn.runVar[ch]) + bnMomentum*v*n/(n-1))
@@ -143,12 +133,6 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 		s, t := T(scale), T(float64(beta[ch])-mean[ch]*scale)
 		x := x[lo:hi]
 		y := out[lo:hi][:len(x)]
-		if train {
-			m, is, xhat := T(mean[ch]), T(invStd[ch]), bn.xhat[lo:hi]
-			for i, v := range x {
-				xhat[i] = (v - m) * is
-			}
-		}
 		if bn.relu {
 			for i, v := range x {
 				y[i] = max(v*s+t, 0)
@@ -166,9 +150,11 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 
 // backward builds the gradient nodes of x, gamma and beta from dy, the
 // gradient of the output (after the ReLU, which passes it where the output
-// is positive). With batch statistics, dx = gamma*invStd/n * (n*dy -
-// sum(dy) - xhat*sum(dy*xhat)); with running statistics the normalisation
-// is a constant affine map. One pass computes both sums (dbeta, dgamma).
+// is positive), with xhat = (x - mean)*invStd recomputed from x. With batch
+// statistics, dx = gamma*invStd/n * (n*dy - sum(dy) - xhat*sum(dy*xhat));
+// with running statistics the normalisation is a constant affine map. One
+// pass computes both sums: sum(dy) (dbeta) and sum(dy*x), from which
+// sum(dy*xhat) = (sum(dy*x) - mean*sum(dy))*invStd (dgamma).
 func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	c := bn.shape[1]
 	n := float64(bn.shape.TotalSize() / c)
@@ -178,26 +164,29 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 			shape:      tensor.Shape{c},
 			overwrites: true,
 			forward: func(out []T, in [][]T) error {
-				dy, y := in[0], in[1]
+				dy, y, x := in[0], in[1], in[2]
 				channelSums(bn.shape, 2, bn.partial, bn.sums, func(_, _, lo, hi int, acc []float64) {
-					d := dy[lo:hi]
-					if bn.relu {
-						d = bn.dy[lo:hi]
-						reluGrad(d, dy[lo:hi], y[lo:hi])
+					var buf [256]T
+					var db, dx float64
+					for i := lo; i < hi; i += len(buf) {
+						d := dy[i:min(hi, i+len(buf))]
+						if bn.relu {
+							d = buf[:len(d)]
+							reluGrad(d, dy[i:], y[i:])
+						}
+						b, g := dots(d, x[i:])
+						db, dx = db+b, dx+g
 					}
-					var db, dg float64
-					for i, v := range d {
-						db += float64(v)
-						dg += float64(v) * float64(bn.xhat[lo+i])
-					}
-					acc[0], acc[1] = db, dg
+					acc[0], acc[1] = db, dx
 				})
-				for ch, s := range bn.sums[c:] {
-					out[ch] = T(s)
+				for ch := range c {
+					// Now sums[c+ch] is sum(dy*xhat).
+					bn.sums[c+ch] = (bn.sums[c+ch] - bn.mean[ch]*bn.sums[ch]) * bn.invStd[ch]
+					out[ch] = T(bn.sums[c+ch])
 				}
 				return nil
 			},
-		}, dy, y)
+		}, dy, y, in[0])
 		if err != nil {
 			return nil, err
 		}
@@ -221,25 +210,29 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 			shape:      bn.shape,
 			overwrites: true,
 			forward: func(out []T, in [][]T) error {
-				dy, gamma := in[0], in[2]
-				if bn.relu {
-					dy = bn.dy // masked by dgamma, which ran before
-				}
+				dy, gamma, x, y := in[0], in[2], in[3], in[4]
 				inPlanes(bn.shape, func(_, ch, lo, hi int) {
-					// dx = a*dy + b + c*xhat, the per-channel factors in float64.
+					// dx = a*dy + b + c*xhat = a*dy + (b - c*mean*invStd) + c*invStd*x,
+					// the per-channel factors in float64.
 					a := float64(gamma[ch]) * bn.invStd[ch]
-					var b, c T
+					var b, c float64
 					if bn.batchStats {
-						b, c = T(-a*bn.sums[ch]/n), T(-a*bn.sums[len(bn.mean)+ch]/n)
+						b, c = -a*bn.sums[ch]/n, -a*bn.sums[len(bn.mean)+ch]/n
 					}
-					aT := T(a)
-					for i := lo; i < hi; i++ {
-						out[i] = aT*dy[i] + b + c*bn.xhat[i]
+					aT, bT, cT := T(a), T(b-c*bn.mean[ch]*bn.invStd[ch]), T(c*bn.invStd[ch])
+					d := dy[lo:hi]
+					if bn.relu {
+						d = out[lo:hi]
+						reluGrad(d, dy[lo:hi], y[lo:hi])
+					}
+					o, x := out[lo:hi], x[lo:hi]
+					for i, v := range d {
+						o[i] = aT*v + bT + cT*x[i]
 					}
 				})
 				return nil
 			},
-		}, dy, dbeta, in[1])
+		}, dy, dbeta, in[1], in[0], y)
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}
 }

@@ -59,12 +59,54 @@ func channelSum[T Float](name string, x *G.Node) (*G.Node, error) {
 	return apply(op, x)
 }
 
+// sum adds x in float64, in four interleaved sums so that the additions
+// do not wait on each other; the order is fixed, so is the result.
 func sum[T Float](x []T) float64 {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
 	}
-	return s
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sums2 is the sum of x and the sum of its squares, as sum adds.
+func sums2[T Float](x []T) (s, sq float64) {
+	var s0, s1, q0, q1 float64
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		a, b := float64(x[i]), float64(x[i+1])
+		s0, q0 = s0+a, q0+a*a
+		s1, q1 = s1+b, q1+b*b
+	}
+	for ; i < len(x); i++ {
+		a := float64(x[i])
+		s0, q0 = s0+a, q0+a*a
+	}
+	return s0 + s1, q0 + q1
+}
+
+// dots is sum(d) and sum(d*x) over d (x at least as long), as sum adds.
+func dots[T Float](d, x []T) (s, dx float64) {
+	var s0, s1, p0, p1 float64
+	x = x[:len(d)]
+	i := 0
+	for ; i+2 <= len(d); i += 2 {
+		a, b := float64(d[i]), float64(d[i+1])
+		s0, p0 = s0+a, p0+a*float64(x[i])
+		s1, p1 = s1+b, p1+b*float64(x[i+1])
+	}
+	for ; i < len(d); i++ {
+		a := float64(d[i])
+		s0, p0 = s0+a, p0+a*float64(x[i])
+	}
+	return s0 + s1, p0 + p1
 }
 
 // inPlanes calls f with the index p, the channel and the index range

@@ -58,15 +58,19 @@ func zooInput(n int) []float64 {
 
 var zooCases = []struct {
 	name      string
+	params    map[string]any
 	size      int
 	firstConv string
 }{
-	{"resnet18", 64, "conv1"},
-	{"resnet34", 64, "conv1"},
-	{"resnet50", 64, "conv1"},
-	{"resnet101", 64, "conv1"},
-	{"bninception", 96, "conv1_7x7_s2"},
-	{"googlenet", 64, "conv1.conv"},
+	{"resnet18", nil, 64, "conv1"},
+	{"resnet34", nil, 64, "conv1"},
+	{"resnet50", nil, 64, "conv1"},
+	{"resnet101", nil, 64, "conv1"},
+	{"bninception", nil, 96, "conv1_7x7_s2"},
+	// make_expected.py runs googlenet without transform_input and
+	// inception_v3 with it: both ways are checked.
+	{"googlenet", map[string]any{"transform_input": false}, 64, "conv1.conv"},
+	{"inception_v3", nil, 107, "Conv2d_1a_3x3.conv"},
 }
 
 func TestZooMatchesPyTorch(t *testing.T) {
@@ -78,7 +82,7 @@ func TestZooMatchesPyTorch(t *testing.T) {
 			}
 			const batch = 2
 			m := newTestModel[float64](t, Config{
-				Trunk:      component(t, Trunks, c.name, nil),
+				Trunk:      component(t, Trunks, c.name, c.params),
 				InputShape: []int{3, c.size, c.size},
 				BatchSize:  batch,
 			})

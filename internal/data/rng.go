@@ -11,6 +11,7 @@ const (
 	streamGlyph
 	streamSplit
 	streamRandomSampler
+	streamCachedVersion
 )
 
 // newRNG returns a generator that depends on keys alone. Every random choice

@@ -32,9 +32,9 @@ type env struct {
 	// trunk is the models' trunk: the configured one, or Identity on the
 	// cached outputs of a frozen trunk.
 	trunk config.Component
-	// evalTransforms are the eval transforms with the trunk's
-	// preprocessing, what the feature cache is keyed by.
-	evalTransforms []config.Component
+	// evalTransforms and trainTransforms are the transforms with the
+	// trunk's preprocessing, what the feature cache is keyed by.
+	evalTransforms, trainTransforms []config.Component
 }
 
 // source makes batches: of images (data.Loader) or of cached trunk
@@ -80,7 +80,8 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 			trainData.Shape(), evalData.Shape())
 	}
 	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
-		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...)}, nil
+		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...),
+		trainTransforms: append(slices.Clip(spec.TrainTransforms), pre...)}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier

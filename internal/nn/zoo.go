@@ -65,14 +65,14 @@ func registerZoo(a *zooArch) {
 	Trunks.Register(a.name, func(p *config.Params) Trunk { return newZoo(a, p) })
 }
 
-// ZooInfo returns the published checkpoint and the input normalisation of
-// a zoo architecture; ok is false for other trunk names.
-func ZooInfo(name string) (c Checkpoint, n Normalization, ok bool) {
+// ZooInfo returns the published checkpoint of a zoo architecture; ok is
+// false for other trunk names.
+func ZooInfo(name string) (c Checkpoint, ok bool) {
 	a, ok := zoo[name]
 	if !ok {
-		return Checkpoint{}, Normalization{}, false
+		return Checkpoint{}, false
 	}
-	return a.checkpoint, a.norm, true
+	return a.checkpoint, true
 }
 
 // ZooNames lists the zoo's architectures, sorted.

@@ -299,6 +299,10 @@ func TestZooPreprocessing(t *testing.T) {
 		{"resnet50", nil, "[Normalize map[mean:[0.485 0.456 0.406] std:[0.229 0.224 0.225]]]"},
 		{"bninception", nil, "[ConvertToBGR map[] Multiplier map[multiple:255] Normalize map[mean:[104 117 128] std:[1 1 1]]]"},
 		{"bninception", map[string]any{"normalize": false}, "[]"},
+		// transform_input (torchvision's default for the pretrained
+		// model) maps ImageNet-normalised input inside the network.
+		{"inception_v3", nil, "[Normalize map[mean:[0.485 0.456 0.406] std:[0.229 0.224 0.225]]]"},
+		{"googlenet", map[string]any{"transform_input": false}, "[Normalize map[mean:[0.5 0.5 0.5] std:[0.5 0.5 0.5]]]"},
 	} {
 		var got []string
 		for _, c := range component(t, Trunks, tc.trunk, tc.params).(*Zoo).Preprocessing() {

@@ -38,15 +38,15 @@ func diff(a, b *node, path string, out *[]Change) {
 	var common []string
 	for _, k := range a.keys {
 		if b.kids[k] == nil {
-			*out = append(*out, change(join(path, k), "removed", a.kids[k], nil))
+			*out = append(*out, change(JoinPath(path, k), "removed", a.kids[k], nil))
 			continue
 		}
 		common = append(common, k)
-		diff(a.kids[k], b.kids[k], join(path, k), out)
+		diff(a.kids[k], b.kids[k], JoinPath(path, k), out)
 	}
 	for _, k := range b.keys {
 		if a.kids[k] == nil {
-			*out = append(*out, change(join(path, k), "added", nil, b.kids[k]))
+			*out = append(*out, change(JoinPath(path, k), "added", nil, b.kids[k]))
 		}
 	}
 	// Order carries meaning (transforms run in order), so a reordering is a change.

@@ -25,7 +25,7 @@ func flatten(out map[string]any, path string, v any) {
 			out[path] = "{}"
 		}
 		for _, k := range slices.Sorted(maps.Keys(v)) {
-			flatten(out, join(path, k), v[k])
+			flatten(out, JoinPath(path, k), v[k])
 		}
 	case []any:
 		b, _ := json.Marshal(v) // plain values: it cannot fail

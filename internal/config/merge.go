@@ -49,13 +49,13 @@ func clean(v *node, path string) (*node, error) {
 // mergeKey merges one raw entry (rawKey: v) into the clean map dst at path.
 func mergeKey(dst *node, rawKey string, v *node, path string) error {
 	fail := func(format string, args ...any) error {
-		return &Error{Source: v.origin(), Path: join(path, rawKey), Msg: fmt.Sprintf(format, args...)}
+		return &Error{Source: v.origin(), Path: JoinPath(path, rawKey), Msg: fmt.Sprintf(format, args...)}
 	}
 	s, err := parseKey(rawKey)
 	if err != nil {
 		return fail("%v", err)
 	}
-	p := join(path, s.name)
+	p := JoinPath(path, s.name)
 	cur := dst.kids[s.name]
 	switch s.op {
 	case opMerge, opOverride:
@@ -117,7 +117,7 @@ func mapsAt(m *node, path string, depth int, fn func(m *node, path string) error
 	}
 	for _, k := range m.keys {
 		if c := m.kids[k]; c.kind == mapNode {
-			if err := mapsAt(c, join(path, k), depth-1, fn); err != nil {
+			if err := mapsAt(c, JoinPath(path, k), depth-1, fn); err != nil {
 				return err
 			}
 		}
@@ -138,7 +138,7 @@ func apply(m, v *node, path string, depth int) error {
 	err := mapsAt(m, path, depth-1, func(parent *node, ppath string) error {
 		for _, k := range parent.keys {
 			targets++
-			kpath, target := join(ppath, k), parent.kids[k]
+			kpath, target := JoinPath(ppath, k), parent.kids[k]
 			switch {
 			case target.kind == mapNode:
 				if err := mergeMap(target, v, kpath); err != nil {
@@ -222,7 +222,7 @@ func swapNamed(m *node, path string, depth int, from, to string, src *node) erro
 			return nil
 		}
 		if parent.kids[to] != nil {
-			return fmt.Errorf("cannot rename %s to %s: %s already exists", join(ppath, from), to, join(ppath, to))
+			return fmt.Errorf("cannot rename %s to %s: %s already exists", JoinPath(ppath, from), to, JoinPath(ppath, to))
 		}
 		found = true
 		renamed(parent, from, to, src)

@@ -63,7 +63,7 @@ func (p *Params) path(key string) string {
 	if m, ok := p.moved[key]; ok {
 		return m
 	}
-	return join(p.where, key)
+	return JoinPath(p.where, key)
 }
 
 // Fail records an error about key (the first one wins), for checks that span
@@ -460,11 +460,20 @@ func (p *Params) Err() error {
 // Resolved is the parameter map with every default filled in.
 func (p *Params) Resolved() map[string]any { return p.resolved }
 
-func join(a, b string) string {
-	if a == "" {
-		return b
+// JoinPath joins the parts of a dotted key path, leaving out empty ones:
+// JoinPath("", "models", "trunk") is "models.trunk".
+func JoinPath(parts ...string) string {
+	var path string
+	for _, part := range parts {
+		switch {
+		case part == "":
+		case path == "":
+			path = part
+		default:
+			path += "." + part
+		}
 	}
-	return a + "." + b
+	return path
 }
 
 func contains(list []string, s string) bool {

@@ -43,7 +43,7 @@ func ParseComponent(raw any, where, source string) (Component, error) {
 		}
 		pm, ok := params.(map[string]any)
 		if !ok {
-			return Component{}, &Error{Source: source, Path: where + "." + typ,
+			return Component{}, &Error{Source: source, Path: JoinPath(where, typ),
 				Msg: fmt.Sprintf("want a map of parameters, got %s", describe(params))}
 		}
 		return Component{Type: typ, Params: pm, Where: where, Source: source}, nil
@@ -94,10 +94,10 @@ func (r *Registry[T]) Build(c Component) (T, map[string]any, error) {
 	ctor, ok := r.ctors[c.Type]
 	if !ok {
 		names := r.Names()
-		return zero, nil, &Error{Source: c.Source, Path: join(c.Where, c.Type),
+		return zero, nil, &Error{Source: c.Source, Path: JoinPath(c.Where, c.Type),
 			Msg: fmt.Sprintf("unknown %s %q; allowed: %s%s", r.kind, c.Type, strings.Join(names, ", "), didYouMean(c.Type, names))}
 	}
-	p := NewParams(c.Params, join(c.Where, c.Type), c.Source)
+	p := NewParams(c.Params, JoinPath(c.Where, c.Type), c.Source)
 	v := ctor(p)
 	if err := p.Err(); err != nil {
 		return zero, nil, err
@@ -110,7 +110,7 @@ func (r *Registry[T]) Build(c Component) (T, map[string]any, error) {
 func BuildNested[T any](p *Params, r *Registry[T], key string, def Component) T {
 	c := p.Component(key, def)
 	if c.Where == "" {
-		c.Where, c.Source = join(p.where, key), p.Source(key)
+		c.Where, c.Source = JoinPath(p.where, key), p.Source(key)
 	}
 	v, resolved, err := r.Build(c)
 	if err != nil {
@@ -150,4 +150,45 @@ func BuildOrdered[T any](p *Params, r *Registry[T], key string, order []string) 
 		out = append(out, c)
 	}
 	return out
+}
+
+// Built is a component decoded once: its typed value and its resolved
+// config (type, parameters with defaults, where it was set), which names it
+// in messages and records. The value holds hyperparameters only, so every
+// fold shares it.
+type Built[T any] struct {
+	Component
+	Value T
+}
+
+// BuildComponent builds the nested component under key, as BuildNested, and
+// returns it with its resolved config.
+func BuildComponent[T any](p *Params, r *Registry[T], key string, def Component) Built[T] {
+	b := Built[T]{Component: def, Value: BuildNested(p, r, key, def)}
+	resolved, _ := p.resolved[key].(map[string]any)
+	for typ, params := range resolved {
+		m, _ := params.(map[string]any)
+		b.Component = Component{Type: typ, Params: m, Where: JoinPath(p.where, key), Source: p.Source(key)}
+	}
+	return b
+}
+
+// Factory is a component validated once whose instances keep state (a
+// loss's weights, a miner's random stream), so each fold makes its own with
+// New from the resolved parameters.
+type Factory[T any] struct {
+	Built[T]
+	registry *Registry[T]
+}
+
+// BuildFactory validates the nested component under key, as BuildComponent,
+// and returns its factory.
+func BuildFactory[T any](p *Params, r *Registry[T], key string, def Component) Factory[T] {
+	return Factory[T]{BuildComponent(p, r, key, def), r}
+}
+
+// New makes a fresh instance.
+func (f Factory[T]) New() (T, error) {
+	v, _, err := f.registry.Build(f.Component)
+	return v, err
 }

@@ -142,7 +142,7 @@ func (n *node) plain(path string) any {
 	case mapNode:
 		m := make(map[string]any, len(n.keys))
 		for _, k := range n.keys {
-			m[k] = n.kids[k].plain(join(path, k))
+			m[k] = n.kids[k].plain(JoinPath(path, k))
 		}
 		return m
 	case listNode:
@@ -189,7 +189,7 @@ func (t *Tree) SearchSpace() []Search {
 			out = append(out, n.plain(path).(Search))
 		case mapNode:
 			for _, k := range n.keys {
-				walk(n.kids[k], join(path, k))
+				walk(n.kids[k], JoinPath(path, k))
 			}
 		case listNode:
 			for i, e := range n.items {
@@ -213,7 +213,7 @@ func (t *Tree) Set(path string, v any, source string) error {
 	}
 	nv, err := fromPlain(v, source)
 	if err != nil {
-		return &Error{Source: source, Path: path, Msg: err.Error()}
+		return &Error{Source: source, Path: path, Err: err}
 	}
 	if len(keys) == 0 {
 		if nv.kind != mapNode {
@@ -255,7 +255,7 @@ func (t *Tree) SetTop(category, key string, v any, source string) error {
 	}
 	nv, err := fromPlain(v, source)
 	if err != nil {
-		return &Error{Source: source, Path: key, Msg: err.Error()}
+		return &Error{Source: source, Path: key, Err: err}
 	}
 	setKey(t.root, key, nv)
 	t.category[key] = category

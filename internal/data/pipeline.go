@@ -54,7 +54,7 @@ func NewPipeline(components []config.Component) (*Pipeline, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := step{t: t, path: join(c.Where, c.Type), source: c.Source}
+		s := step{t: t, path: config.JoinPath(c.Where, c.Type), source: c.Source}
 		switch t := t.(type) {
 		case imageTransform:
 			if tensorStage {
@@ -77,13 +77,6 @@ func NewPipeline(components []config.Component) (*Pipeline, error) {
 
 func (s step) errorf(format string, args ...any) error {
 	return &config.Error{Source: s.source, Path: s.path, Msg: fmt.Sprintf(format, args...)}
-}
-
-func join(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
 }
 
 // OutputShape is the shape of the tensors the pipeline makes from images of

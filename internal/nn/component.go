@@ -32,11 +32,7 @@ func originOf(p *config.Params) origin { return origin{where: p.Where(), source:
 // errorf reports a problem with the component's parameter key ("" for the
 // component itself).
 func (o origin) errorf(key, format string, args ...any) error {
-	path := o.where
-	if key != "" && path != "" {
-		path += "."
-	}
-	path += key
+	path := config.JoinPath(o.where, key)
 	var source string
 	if o.source != nil {
 		source = o.source(key)

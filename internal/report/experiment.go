@@ -11,8 +11,8 @@ import (
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // Experiment is what a report shows of one experiment folder, read through
@@ -74,7 +74,7 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, spec, err := experiment.Resolve(experiment.Options{RootExperimentFolder: filepath.Dir(abs),
+	tree, spec, err := spec.Resolve(spec.Options{RootExperimentFolder: filepath.Dir(abs),
 		ExperimentName: filepath.Base(abs), Evaluate: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -133,7 +133,7 @@ func readFold(folder *record.Folder, scheme, primary string) (Fold, error) {
 }
 
 // method names the experiment's metric losses and miners.
-func method(s *experiment.Spec) string {
+func method(s *spec.Spec) string {
 	var losses, miners []string
 	for _, k := range slices.Sorted(maps.Keys(s.LossFuncs)) {
 		if strings.HasPrefix(k, "metric_loss") {

@@ -13,8 +13,8 @@ import (
 	"github.com/bench-ml/bench/internal/arrayio"
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // The frozen-trunk feature cache. A trunk that is never trained (no
@@ -41,7 +41,7 @@ const cacheBatch = 16
 const featureCacheDir = ".feature_cache"
 
 // trunkFrozen reports whether the spec trains no trunk weights.
-func trunkFrozen(s *experiment.Spec) bool {
+func trunkFrozen(s *spec.Spec) bool {
 	_, trained := s.Optimizers["trunk_optimizer"]
 	return s.FreezeTrunk || !trained
 }
@@ -54,10 +54,7 @@ func trunkFrozen(s *experiment.Spec) bool {
 // training.
 func (e *env) useFeatureCache(dir string, log *logger) error {
 	s := e.spec
-	trunk, _, err := nn.Trunks.Build(s.Trunk)
-	if err != nil {
-		return err
-	}
+	trunk := s.Trunk.Value
 	key, err := e.cacheKey(nn.PretrainedFile(trunk))
 	if err != nil {
 		return err
@@ -116,7 +113,11 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 			return err
 		}
 	}
-	e.trainData, e.evalData, e.trunk = trainData, evalData, config.C("Identity", nil)
+	identity, _, err := nn.Trunks.Build(config.C("Identity", nil))
+	if err != nil {
+		return err
+	}
+	e.trainData, e.evalData, e.trunk = trainData, evalData, identity
 	return nil
 }
 
@@ -198,7 +199,7 @@ func (e *env) cacheKey(weights string) (string, error) {
 	if weights != "" {
 		seed = 0
 	}
-	for _, v := range []any{cacheVersion, componentKey(s.Trunk), seed, e.evalData.Shape(), len(e.evalTransforms)} {
+	for _, v := range []any{cacheVersion, componentKey(s.Trunk.Component), seed, e.evalData.Shape(), len(e.evalTransforms)} {
 		if err := part(v); err != nil {
 			return "", err
 		}

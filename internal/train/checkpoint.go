@@ -44,7 +44,7 @@ func checkpointPath(folder *record.Folder, scheme, which string) string {
 // save writes the checkpoint which, in one file replaced atomically.
 func (f *fold) save(which string) error {
 	st := checkpointState{Fold: f.state, Optimizers: map[string]optim.State{}, RNGs: map[string][]byte{}}
-	tensors := f.model.Tensors()
+	tensors := f.Model.Tensors()
 	addOptimizer := func(group string, s optim.State, f32 bool) {
 		for key, v := range s.Tensors {
 			t := record.F64Tensor(nil, v)
@@ -64,7 +64,7 @@ func (f *fold) save(which string) error {
 	for _, w := range f.lossWeights() {
 		tensors[lossPrefix+w.Name] = record.F64Tensor(w.Shape, w.Value)
 	}
-	for name, r := range f.rngs {
+	for name, r := range f.Rngs {
 		var err error
 		if st.RNGs[name], err = r.MarshalBinary(); err != nil {
 			return err
@@ -154,7 +154,7 @@ func (f *fold) load(c *record.Checkpoint, st *checkpointState) error {
 	if !maps.Equal(groups, want) {
 		return fmt.Errorf("it has optimisers of %v, the config of %v", slices.Sorted(maps.Keys(groups)), slices.Sorted(maps.Keys(want)))
 	}
-	if err := f.model.SetTensors(modelTensors(c)); err != nil {
+	if err := f.Model.SetTensors(modelTensors(c)); err != nil {
 		return err
 	}
 	restore := func(group string, o interface{ Restore(optim.State) error }) error {
@@ -202,7 +202,7 @@ func (f *fold) load(c *record.Checkpoint, st *checkpointState) error {
 		}
 		copy(w.Value, v)
 	}
-	for name, r := range f.rngs {
+	for name, r := range f.Rngs {
 		saved, ok := st.RNGs[name]
 		if !ok {
 			return fmt.Errorf("it has no state of the random generator %s", name)

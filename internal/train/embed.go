@@ -12,8 +12,8 @@ import (
 	"github.com/bench-ml/bench/internal/arrayio"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // EmbedRequest is what `bench embed` asks of an experiment.
@@ -29,7 +29,7 @@ type EmbedRequest struct {
 // <split_scheme>_<split>_{embeddings,labels}.npy, and for the test set of
 // more than one fold the ensemble the run evaluates,
 // concatenated_test_{embeddings,labels}.npy. It returns the files written.
-func Embed(o experiment.Options, r EmbedRequest) ([]string, error) {
+func Embed(o spec.Options, r EmbedRequest) ([]string, error) {
 	if !slices.Contains([]string{"test", "val", "train"}, r.Split) {
 		return nil, fmt.Errorf("--split %s: want test, val or train", r.Split)
 	}
@@ -77,8 +77,8 @@ func Embed(o experiment.Options, r EmbedRequest) ([]string, error) {
 
 // openExperiment loads an existing experiment's saved config, dataset and
 // split schemes.
-func openExperiment(o experiment.Options) (*env, []data.Split, error) {
-	_, spec, err := experiment.Resolve(o)
+func openExperiment(o spec.Options) (*env, []data.Split, error) {
+	_, spec, err := spec.Resolve(o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/nn"
 	"github.com/bench-ml/bench/internal/progress"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // modelExt is the file extension of a model checkpoint.
@@ -19,7 +19,7 @@ const modelExt = ".safetensors"
 // env is what every fold of an experiment shares: the spec, the dataset and
 // its loaders.
 type env struct {
-	spec       *experiment.Spec
+	spec       *spec.Spec
 	ds         data.Dataset
 	trainData  source
 	evalData   source
@@ -31,7 +31,7 @@ type env struct {
 	sync func() error
 	// trunk is the models' trunk: the configured one, or Identity on the
 	// cached outputs of a frozen trunk.
-	trunk config.Component
+	trunk nn.Trunk
 	// evalTransforms and trainTransforms are the transforms with the
 	// trunk's preprocessing, what the feature cache is keyed by.
 	evalTransforms, trainTransforms []config.Component
@@ -45,14 +45,10 @@ type source interface {
 	Prefetch(from int, indices func(step int) []int) *data.Prefetcher
 }
 
-func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
-	trunk, _, err := nn.Trunks.Build(spec.Trunk)
-	if err != nil {
-		return nil, err
-	}
+func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 	// A zoo trunk's input normalisation follows the configured transforms.
 	var pre []config.Component
-	if z, ok := trunk.(*nn.Zoo); ok {
+	if z, ok := s.Trunk.Value.(*nn.Zoo); ok {
 		pre = z.Preprocessing()
 	}
 	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
@@ -61,17 +57,17 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 			return nil, err
 		}
 		pipe.NormalizeByDefault(ds.Shape(), data.ImageNetMean, data.ImageNetStd)
-		l, err := data.NewLoader(ds, pipe, spec.Seed)
+		l, err := data.NewLoader(ds, pipe, s.Seed)
 		if err != nil {
 			return nil, err
 		}
 		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(spec.TrainTransforms, spec.Workers)
+	trainData, err := loader(s.TrainTransforms, s.Workers)
 	if err != nil {
 		return nil, err
 	}
-	evalData, err := loader(spec.EvalTransforms, spec.Tester.Workers)
+	evalData, err := loader(s.EvalTransforms, s.Tester.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -79,42 +75,29 @@ func newEnv(spec *experiment.Spec, ds data.Dataset) (*env, error) {
 		return nil, fmt.Errorf("transforms.train makes %s images but transforms.eval makes %s: the model needs one size",
 			trainData.Shape(), evalData.Shape())
 	}
-	return &env{spec: spec, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
-		trunk: spec.Trunk, evalTransforms: append(slices.Clip(spec.EvalTransforms), pre...),
-		trainTransforms: append(slices.Clip(spec.TrainTransforms), pre...)}, nil
+	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
+		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...),
+		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...)}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
 // head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 	s := e.spec
-	trunk, _, err := nn.Trunks.Build(e.trunk)
-	if err != nil {
-		return nil, err
-	}
-	embedder, _, err := nn.Embedders.Build(s.Embedder)
-	if err != nil {
-		return nil, err
-	}
+	shape := e.trainData.Shape()
 	cfg := nn.Config{
-		Trunk:         trunk,
-		Embedder:      embedder,
-		InputShape:    []int{e.trainData.Shape().C, e.trainData.Shape().H, e.trainData.Shape().W},
+		Trunk:         e.trunk,
+		Embedder:      s.Embedder.Value,
+		Classifier:    s.Classifier.Value,
+		Generator:     s.Generator.Value,
+		NumTriplets:   s.NumTriplets,
+		InputShape:    []int{shape.C, shape.H, shape.W},
 		BatchSize:     s.BatchSize,
 		EvalBatchSize: s.Tester.BatchSize,
 		Seed:          int64(s.Seed),
 	}
-	if s.Classifier.Type != "" {
-		if cfg.Classifier, _, err = nn.Classifiers.Build(s.Classifier); err != nil {
-			return nil, err
-		}
+	if cfg.Classifier != nil {
 		cfg.NumClasses = numClasses
-	}
-	if s.Generator.Type != "" {
-		if cfg.Generator, _, err = nn.Generators.Build(s.Generator); err != nil {
-			return nil, err
-		}
-		cfg.NumTriplets = s.BatchSize * s.Trainer.DAML.GTripletsPerAnchor
 	}
 	return nn.New(cfg)
 }

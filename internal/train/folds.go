@@ -14,9 +14,9 @@ import (
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // The files that let the folds of one experiment run as separate jobs.
@@ -31,7 +31,7 @@ const (
 // rename wins, as os.Mkdir would. With --fold a folder that exists already
 // is joined when its configs and splits are byte for byte this run's; else
 // it is an error, as a finished experiment is never overwritten.
-func createFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
+func createFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	if err := os.MkdirAll(o.RootExperimentFolder, 0o755); err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ const foldLockWait = 90 * time.Second
 // continued with --resume_training, which is what a requeued job does.
 // Its provenance goes in its own folder, as jobs of other folds write
 // theirs at the same time.
-func runFold(ctx context.Context, r *started, o experiment.Options) (err error) {
+func runFold(ctx context.Context, r *started, o spec.Options) (err error) {
 	if o.Evaluate || o.EvaluateEnsemble {
 		return errors.New("--fold trains one split scheme; test and aggregate the folds with bench aggregate")
 	}
@@ -200,7 +200,7 @@ func deref(d *FoldDone) FoldDone {
 // Aggregate tests every fold's best model and aggregates them, as the end
 // of a serial run does, once every fold's job has finished: the same
 // numbers, as testing is deterministic.
-func Aggregate(o experiment.Options) (err error) {
+func Aggregate(o spec.Options) (err error) {
 	if o.ExperimentName == "" {
 		return errors.New("--experiment_name is required")
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/limits"
+	"github.com/bench-ml/bench/internal/nn"
 )
 
 // checkMemory refuses a config whose training would need more memory
@@ -28,14 +29,15 @@ func (e *env) checkMemory() error {
 		4*4*batch*float64(shape.C)*pixels); err != nil {
 		return err
 	}
-	if channels, ok := numbers(s.Trunk.Params["channels"]); ok && s.Trunk.Type == "ConvNet" {
+	if c, ok := s.Trunk.Value.(*nn.ConvNet); ok {
+		channels := c.Channels
 		// Each block's activations, normalised, activated and their
 		// gradients, at the block's resolution (each block halves it).
 		bytes := 0.0
 		for i, c := range channels {
-			bytes += 4 * 4 * batch * c * pixels / float64(int(1)<<(2*min(i, 30)))
+			bytes += 4 * 4 * batch * float64(c) * pixels / float64(int(1)<<(2*min(i, 30)))
 		}
-		if err := check(s.Trunk.Where+".ConvNet.channels", fmt.Sprintf("%v channels on batches of %d %s images", channels, s.BatchSize, shape), bytes); err != nil {
+		if err := check(config.JoinPath(s.Trunk.Where, "ConvNet", "channels"), fmt.Sprintf("%v channels on batches of %d %s images", channels, s.BatchSize, shape), bytes); err != nil {
 			return err
 		}
 	}
@@ -48,31 +50,16 @@ func (e *env) checkMemory() error {
 		// The embedding size, when the config states it: the loss's, or
 		// the last layer of an MLP embedder.
 		dim := 1.0
-		if sizes, ok := numbers(s.Embedder.Params["layer_sizes"]); ok && len(sizes) > 0 && s.Embedder.Type == "MLP" {
-			dim = sizes[len(sizes)-1]
+		if sizes := s.Embedder.Value.LayerSizes; len(sizes) > 0 {
+			dim = float64(sizes[len(sizes)-1])
 		}
 		if d, ok := config.Number(c.Params["embedding_size"]); ok && d > 0 {
 			dim = d
 		}
 		// Values, gradient and an optimiser's two moments.
-		if err := check("loss_funcs."+name+"."+c.Type+".num_classes", fmt.Sprintf("%.0f classes of weights", classes), 4*8*classes*dim); err != nil {
+		if err := check(config.JoinPath(c.Where, c.Type, "num_classes"), fmt.Sprintf("%.0f classes of weights", classes), 4*8*classes*dim); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// numbers reads a config list of numbers.
-func numbers(v any) ([]float64, bool) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, false
-	}
-	out := make([]float64, len(list))
-	for i, e := range list {
-		if out[i], ok = config.Number(e); !ok {
-			return nil, false
-		}
-	}
-	return out, true
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/bench-ml/bench/internal/config"
-	"github.com/bench-ml/bench/internal/experiment"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // reproduce re-runs a saved experiment. When it was resumed with a changed
@@ -14,7 +14,7 @@ import (
 // each split scheme trains, with the config of the time, to the epoch it had
 // reached when the config changed, then resumes with the change; the last
 // stage trains to the end and tests.
-func reproduce(ctx context.Context, o experiment.Options) error {
+func reproduce(ctx context.Context, o spec.Options) error {
 	stages, err := config.DiffStages(filepath.Join(o.ReproduceResults, "configs"))
 	if err != nil {
 		return err

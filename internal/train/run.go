@@ -20,9 +20,9 @@ import (
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
 	"github.com/bench-ml/bench/internal/eval"
-	"github.com/bench-ml/bench/internal/experiment"
 	"github.com/bench-ml/bench/internal/provenance"
 	"github.com/bench-ml/bench/internal/record"
+	"github.com/bench-ml/bench/internal/spec"
 )
 
 // Run carries out what the options ask: train a new experiment (or resume
@@ -31,7 +31,7 @@ import (
 // training stops before its next step, leaving the last checkpoint as it
 // is, and Run returns an error wrapping ctx's cause (context.Canceled)
 // that says where it stopped.
-func Run(ctx context.Context, o experiment.Options) (err error) {
+func Run(ctx context.Context, o spec.Options) (err error) {
 	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
 		return reproduce(ctx, o)
 	}
@@ -106,7 +106,7 @@ func schemeNames(splits []data.Split) []string {
 // create the experiment folder with its configs and splits (or open it, to
 // resume). A launcher prepares the experiment before its jobs start; it
 // shares the experiment's lock with them, as some may still run.
-func Prepare(o experiment.Options) (*record.Folder, []data.Split, error) {
+func Prepare(o spec.Options) (*record.Folder, []data.Split, error) {
 	r, err := start(o, true)
 	if err != nil {
 		return nil, nil, err
@@ -128,7 +128,7 @@ type started struct {
 }
 
 // start opens the experiment (see started), locked shared or exclusively.
-func start(o experiment.Options, shared bool) (_ *started, err error) {
+func start(o spec.Options, shared bool) (_ *started, err error) {
 	if o.ExperimentName == "" {
 		return nil, errors.New("--experiment_name is required")
 	}
@@ -162,22 +162,22 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 			}
 		}
 	}
-	tree, spec, err := experiment.Resolve(o)
+	tree, s, err := spec.Resolve(o)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := spec.Dataset(o.DatasetRoot)
+	ds, err := s.Dataset(o.DatasetRoot)
 	if err != nil {
 		return nil, err
 	}
-	splits, err := spec.SplitManager.Splits(data.Labels(ds))
+	splits, err := s.SplitManager.Splits(data.Labels(ds))
 	if err != nil {
 		return nil, err
 	}
 	if o.EpochLimits != nil && len(o.EpochLimits) != len(splits) {
 		return nil, fmt.Errorf("%s: the config change was recorded for %d split schemes, the config makes %d", o.ReproduceResults, len(o.EpochLimits), len(splits))
 	}
-	env, err := newEnv(spec, ds)
+	env, err := newEnv(s, ds)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func start(o experiment.Options, shared bool) (_ *started, err error) {
 	}
 	log := newLogger(o.Log, o.Out, o.Progress)
 	env.bars = o.Progress
-	if trunkFrozen(spec) && spec.Trunk.Type != "Identity" {
+	if trunkFrozen(s) && s.Trunk.Type != "Identity" {
 		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
 			return nil, err
 		}
@@ -259,7 +259,7 @@ func writeExperimentEvents(folder *record.Folder, schemes []string, hparams map[
 // records the change, as powerful_benchmarker does, in
 // configs/resume_training_config_diffs_<epochs of each split scheme>/,
 // which --reproduce_results replays; --evaluate changes nothing.
-func openFolder(o experiment.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
+func openFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	f, err := record.Open(o.Folder())
 	if err != nil {
 		return nil, err
@@ -429,7 +429,7 @@ func embeddingsDir(f *record.Folder) string { return filepath.Join(f.Path, "embe
 // powerful_benchmarker's eval and eval_ensemble.
 type stages struct{ separated, ensemble, splitsToEval bool }
 
-func stagesOf(o experiment.Options, trained bool) stages {
+func stagesOf(o spec.Options, trained bool) stages {
 	if trained {
 		return stages{separated: true, ensemble: true}
 	}

@@ -1,0 +1,86 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/progress"
+)
+
+// Options is a run's command line (SPEC section 1) beyond the config.
+type Options struct {
+	ExperimentName        string
+	RootExperimentFolder  string
+	DatasetRoot           string
+	RootConfigFolder      string
+	ResumeTraining        string // "", "latest" or "best"
+	MergeArgsWhenResuming bool
+	Evaluate              bool
+	EvaluateEnsemble      bool
+	ReproduceResults      string // a saved experiment folder to re-run
+	// DiffsToReplay, with ReproduceResults, loads only the first this many
+	// config changes recorded when that experiment was resumed (nil: all),
+	// and EpochLimits stops each split scheme at that epoch and skips the
+	// test: one stage of a reproduction (train.Run).
+	DiffsToReplay *int
+	EpochLimits   []int
+	Fold          string // --fold: train and test only this split scheme (index or name); "": every one
+	GlobalDBPath  string // a database gathering experiments, "" for none
+	ConfigNames   map[string][]string
+	Overrides     []config.Override
+	CommandLine   []string           // as typed, for the experiment's provenance
+	Out           io.Writer          // results (stdout in bench)
+	Log           *slog.Logger       // what happens (stderr in bench); nil logs nothing
+	Progress      *progress.Reporter // progress bars; nil shows none
+}
+
+// Folder is the experiment folder the options name.
+func (o Options) Folder() string {
+	return filepath.Join(o.RootExperimentFolder, o.ExperimentName)
+}
+
+// Existing reports whether the options work on an experiment that already
+// exists (resume or evaluate) rather than create one.
+func (o Options) Existing() bool {
+	return o.ResumeTraining != "" || o.Evaluate || o.EvaluateEnsemble
+}
+
+// Resolve loads the config the options describe and validates it: the
+// config files and overrides for a new experiment, the saved configs of the
+// experiment to reproduce, or of the existing experiment. Command-line
+// overrides follow powerful_benchmarker's rules: they apply to a new
+// experiment and to --evaluate, but when resuming or reproducing only with
+// --merge_argparse_when_resuming.
+func Resolve(o Options) (*config.Tree, *Spec, error) {
+	var t *config.Tree
+	var err error
+	overrides := o.Overrides
+	if (o.ResumeTraining != "" || o.ReproduceResults != "") && !o.MergeArgsWhenResuming {
+		overrides = nil
+	}
+	switch {
+	case o.ReproduceResults != "" && o.DiffsToReplay != nil:
+		t, err = config.LoadSavedUpTo(filepath.Join(o.ReproduceResults, "configs"), *o.DiffsToReplay, overrides)
+	case o.ReproduceResults != "":
+		t, err = config.LoadSaved(filepath.Join(o.ReproduceResults, "configs"), overrides)
+	case o.Existing():
+		if _, err := os.Stat(filepath.Join(o.Folder(), "configs")); err != nil {
+			return nil, nil, fmt.Errorf("no experiment at %s (it has no configs/ folder): check --experiment_name and --root_experiment_folder", o.Folder())
+		}
+		t, err = config.LoadSaved(filepath.Join(o.Folder(), "configs"), overrides)
+	default:
+		t, err = config.Load(o.RootConfigFolder, o.ConfigNames, o.Overrides)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := Decode(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, s, nil
+}

@@ -1,0 +1,128 @@
+package trainer
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/bench-ml/bench/internal/config"
+)
+
+// CascadedEmbeddings splits the embedding into consecutive slices of
+// embedding_sizes; slice i is mined by tuple_miner_<i> and scored by
+// metric_loss_<i>, each optional as in PML, and its gradient goes into its
+// columns.
+type CascadedEmbeddings struct {
+	Base
+	EmbeddingSizes []int
+}
+
+func newCascadedEmbeddings(p *config.Params) Trainer {
+	sizes := p.Ints("embedding_sizes", nil, config.Min(1))
+	if len(sizes) == 0 {
+		p.Fail("embedding_sizes", "is required: the sizes of the consecutive embedding slices, e.g. [32, 32]")
+	}
+	return CascadedEmbeddings{EmbeddingSizes: sizes}
+}
+
+// checkSize reports, as a config error message, embedding sizes that do
+// not add up to the model's embedding size; "" when they do.
+func (c CascadedEmbeddings) checkSize(embeddingSize int) string {
+	sum := 0
+	for _, size := range c.EmbeddingSizes {
+		sum += size
+	}
+	if sum == embeddingSize {
+		return ""
+	}
+	return fmt.Sprintf("%v sums to %d; it must equal the embedding size, %d", c.EmbeddingSizes, sum, embeddingSize)
+}
+
+const sizesKey = "trainer.CascadedEmbeddings.embedding_sizes"
+
+// sliceKey matches the per-slice names: metric_loss_0, ...
+var sliceKey = regexp.MustCompile(`^(metric_loss|classifier_loss|tuple_miner)_([0-9]+)$`)
+
+func (c CascadedEmbeddings) Decode(d *Decoder) {
+	// The embedding size is known here unless the embedder is the
+	// identity; Start checks again on the built model.
+	if e := d.Embedder.Value; e != nil && len(e.LayerSizes) > 0 {
+		if msg := c.checkSize(e.LayerSizes[len(e.LayerSizes)-1]); msg != "" {
+			d.Root.Fail(sizesKey, "%s", msg)
+		}
+	}
+	for _, k := range d.Models.Keys() {
+		if strings.HasPrefix(k, "classifier") {
+			d.Models.Fail(k, "CascadedEmbeddings with classifier heads is not supported; remove it")
+		}
+	}
+	n := len(c.EmbeddingSizes)
+	allowed := fmt.Sprintf("metric_loss_<i> for i in 0..%d (one per %s)", n-1, sizesKey)
+	lf, mf := d.LossFuncs, d.MiningFuncs
+	for _, key := range lf.Keys() {
+		m := sliceKey.FindStringSubmatch(key)
+		switch {
+		case m != nil && m[1] == "classifier_loss":
+			lf.Fail(key, "CascadedEmbeddings with classifier heads is not supported; remove it")
+		case m == nil || m[1] != "metric_loss" || !sliceIndexOK(m[2], n):
+			lf.Fail(key, "unknown loss for CascadedEmbeddings; allowed: %s", allowed)
+		default:
+			d.Loss(key, config.Component{})
+		}
+	}
+	if len(d.Losses) == 0 {
+		lf.Fail("", "CascadedEmbeddings needs at least one loss: %s", allowed)
+	}
+	for _, key := range mf.Keys() {
+		if m := sliceKey.FindStringSubmatch(key); m == nil || m[1] != "tuple_miner" || !sliceIndexOK(m[2], n) {
+			mf.Fail(key, "unknown miner for CascadedEmbeddings; allowed: tuple_miner_<i> for i in 0..%d", n-1)
+			continue
+		}
+		d.Miner(key)
+	}
+}
+
+func sliceIndexOK(digits string, n int) bool {
+	i, err := strconv.Atoi(digits)
+	return err == nil && i < n && strconv.Itoa(i) == digits
+}
+
+func (c CascadedEmbeddings) Start(f *Fold) (Behaviour, error) {
+	if msg := c.checkSize(f.Model.EmbeddingSize()); msg != "" {
+		return nil, &config.Error{Path: sizesKey, Msg: msg}
+	}
+	return c, nil
+}
+
+func (c CascadedEmbeddings) Losses(s *Step) error {
+	n, d := len(s.Labels), s.Fold.Model.EmbeddingSize()
+	start := 0
+	for i, size := range c.EmbeddingSizes {
+		slice := make([]float64, n*size)
+		for r := range n {
+			copy(slice[r*size:(r+1)*size], s.Emb[r*d+start:r*d+start+size])
+		}
+		tuples, err := s.Mine(fmt.Sprintf("tuple_miner_%d", i), slice, n, size)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("metric_loss_%d", i)
+		var g []float64
+		if _, ok := s.Fold.Losses[name]; ok {
+			if err := s.Add(name, slice, n, size, s.Labels, tuples, &g, 1); err != nil {
+				return err
+			}
+		}
+		if g != nil {
+			if s.DEmb == nil {
+				s.DEmb = make([]float64, n*d)
+			}
+			for r := range n {
+				copy(s.DEmb[r*d+start:r*d+start+size], g[r*size:(r+1)*size])
+			}
+		}
+		start += size
+	}
+	return nil
+}

@@ -49,7 +49,7 @@ func newModelsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			for _, name := range nn.ZooNames() {
-				c, _, _ := nn.ZooInfo(name)
+				c, _ := nn.ZooInfo(name)
 				state := "missing"
 				if _, err := os.Stat(nn.CheckpointPath(c)); err == nil {
 					state = "present"
@@ -67,7 +67,7 @@ against its published SHA-256 digest and puts it where torch.hub keeps it, so
 PyTorch and bench share one copy. A file already there is left alone.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, ok := nn.ZooInfo(args[0])
+			c, ok := nn.ZooInfo(args[0])
 			if !ok {
 				return fmt.Errorf("unknown model %q; allowed: %s", args[0], strings.Join(nn.ZooNames(), ", "))
 			}

@@ -13,6 +13,7 @@ const (
 	streamRandomSampler
 	streamFixedTriplets
 	streamHierarchical
+	streamCachedVersion
 )
 
 // newRNG returns a generator that depends on keys alone. Every random choice

@@ -18,6 +18,9 @@ type layers interface {
 	// conv is a 2-D convolution with "same" padding (kernel/2), PyTorch's
 	// Conv2d weight layout (out, in, k, k) and an optional bias.
 	conv(name string, x *G.Node, out, kernel, stride int, bias bool) *G.Node
+	// convRect is a convolution without bias with any kernel, stride and
+	// padding (torchvision's Inception v3 has 1x7 and unpadded ones).
+	convRect(name string, x *G.Node, out int, c convShape) *G.Node
 	batchNorm(name string, x *G.Node) *G.Node
 	// batchNormReLU is relu(batchNorm(name, x)) fused: one pass each way.
 	batchNormReLU(name string, x *G.Node) *G.Node
@@ -36,6 +39,8 @@ type layers interface {
 	poolWindow(name string, x *G.Node, kind string, w window) *G.Node
 	// concat joins maps along the channels, as torch.cat(xs, 1).
 	concat(name string, xs ...*G.Node) *G.Node
+	// channelAffine is x_c * scale_c + shift_c on the network's input.
+	channelAffine(name string, x *G.Node, scale, shift [3]float64) *G.Node
 }
 
 // builder adds layers to one graph. A parameter is created (and initialised
@@ -131,18 +136,22 @@ func fill[T Float](v T) func([]T) {
 }
 
 func (b *builder[T]) conv(name string, x *G.Node, out, kernel, stride int, bias bool) *G.Node {
+	y := b.convRect(name, x, out, convShape{kh: kernel, kw: kernel, stride: stride, ph: kernel / 2, pw: kernel / 2})
+	if bias {
+		y = b.addBias(name+".bias", y, x.Shape()[1]*kernel*kernel)
+	}
+	return y
+}
+
+func (b *builder[T]) convRect(name string, x *G.Node, out int, c convShape) *G.Node {
 	if b.err != nil {
 		return x
 	}
-	g := newConvGeom(x.Shape(), out, kernel, stride)
-	// The weight node is the out x (in*k*k) matrix the columns multiply.
-	w := b.param(name+".weight", []int{out, g.in, kernel, kernel}, []int{out, g.k()}, b.uniform(g.k()))
+	g := newConvGeomRect(x.Shape(), out, c)
+	// The weight node is the out x (in*kh*kw) matrix the columns multiply.
+	w := b.param(name+".weight", []int{out, g.in, c.kh, c.kw}, []int{out, g.k()}, b.uniform(g.k()))
 	b.count(int64(g.batch)*int64(g.out*g.k()*g.p()), x)
-	y := b.node(conv2d[T](b.full(name), x, w, g, b.train))
-	if bias {
-		y = b.addBias(name+".bias", y, g.k())
-	}
-	return y
+	return b.node(conv2d[T](b.full(name), x, w, g, b.train))
 }
 
 // count adds the multiply-adds of a layer whose forward takes fwd of them:

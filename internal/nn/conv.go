@@ -12,24 +12,29 @@ import (
 	gemmpkg "github.com/bench-ml/bench/internal/gemm"
 )
 
-// convGeom is the geometry of a 2-D convolution with padding kernel/2.
+// convGeom is the geometry of a 2-D convolution: a kh x kw kernel, padded
+// by ph rows and pw columns on each side.
 type convGeom struct {
-	batch, in, h, w     int // input
-	out, oh, ow         int // output
-	kernel, stride, pad int
+	batch, in, h, w int // input
+	out, oh, ow     int // output
+	kh, kw, stride  int
+	ph, pw          int
 }
 
-func newConvGeom(x tensor.Shape, out, kernel, stride int) convGeom {
-	pad := kernel / 2
+// convShape is a convolution's kernel, stride and padding, as
+// torch.nn.Conv2d's kernel_size, stride and padding.
+type convShape struct{ kh, kw, stride, ph, pw int }
+
+func newConvGeomRect(x tensor.Shape, out int, c convShape) convGeom {
 	return convGeom{
 		batch: x[0], in: x[1], h: x[2], w: x[3],
-		out: out, oh: (x[2]+2*pad-kernel)/stride + 1, ow: (x[3]+2*pad-kernel)/stride + 1,
-		kernel: kernel, stride: stride, pad: pad,
+		out: out, oh: (x[2]+2*c.ph-c.kh)/c.stride + 1, ow: (x[3]+2*c.pw-c.kw)/c.stride + 1,
+		kh: c.kh, kw: c.kw, stride: c.stride, ph: c.ph, pw: c.pw,
 	}
 }
 
-func (g convGeom) k() int { return g.in * g.kernel * g.kernel } // rows of an image's columns
-func (g convGeom) p() int { return g.oh * g.ow }                // output positions per image
+func (g convGeom) k() int { return g.in * g.kh * g.kw } // rows of an image's columns
+func (g convGeom) p() int { return g.oh * g.ow }        // output positions per image
 
 // conv2d is PyTorch's conv2d (cross-correlation, weight out x in x k x k)
 // as im2col and one matrix product per image, written straight into the
@@ -151,17 +156,17 @@ func inChunks(batch int, f func(chunk, lo, hi int)) {
 }
 
 // im2col writes one image's (in x h x w) patches as the columns of cols
-// (in*k*k rows, one per weight, by oh*ow columns, one per output position),
+// (in*kh*kw rows, one per weight, by oh*ow columns, one per output position),
 // zero where the window hangs over the padding.
 func im2col[T Float](g convGeom, x, cols []T) {
 	p := g.p()
 	for c := 0; c < g.in; c++ {
-		for ki := 0; ki < g.kernel; ki++ {
-			for kj := 0; kj < g.kernel; kj++ {
-				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := cols[((c*g.kh+ki)*g.kw+kj)*p:][:p]
 				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
-					i := oi*g.stride - g.pad + ki
+					i := oi*g.stride - g.ph + ki
 					out := row[oi*g.ow : (oi+1)*g.ow]
 					if i < 0 || i >= g.h {
 						clear(out)
@@ -171,11 +176,11 @@ func im2col[T Float](g convGeom, x, cols []T) {
 					clear(out[hi:])
 					src := x[(c*g.h+i)*g.w:][:g.w]
 					if g.stride == 1 {
-						copy(out[lo:hi], src[lo-g.pad+kj:])
+						copy(out[lo:hi], src[lo-g.pw+kj:])
 						continue
 					}
 					for oj := lo; oj < hi; oj++ {
-						out[oj] = src[oj*g.stride-g.pad+kj]
+						out[oj] = src[oj*g.stride-g.pw+kj]
 					}
 				}
 			}
@@ -186,9 +191,9 @@ func im2col[T Float](g convGeom, x, cols []T) {
 // inside is the range [lo, hi) of output columns whose input column for
 // kernel column kj is inside the image, not in the padding.
 func (g convGeom) inside(kj int) (lo, hi int) {
-	// j = oj*stride - pad + kj must be in [0, w).
-	lo = max(0, (g.pad-kj+g.stride-1)/g.stride)
-	hi = min(g.ow, (g.w-1+g.pad-kj)/g.stride+1)
+	// j = oj*stride - pw + kj must be in [0, w).
+	lo = max(0, (g.pw-kj+g.stride-1)/g.stride)
+	hi = min(g.ow, (g.w-1+g.pw-kj)/g.stride+1)
 	return lo, max(lo, hi)
 }
 
@@ -197,18 +202,18 @@ func (g convGeom) inside(kj int) (lo, hi int) {
 func col2im[T Float](g convGeom, cols, x []T) {
 	p := g.p()
 	for c := 0; c < g.in; c++ {
-		for ki := 0; ki < g.kernel; ki++ {
-			for kj := 0; kj < g.kernel; kj++ {
-				row := cols[((c*g.kernel+ki)*g.kernel+kj)*p:][:p]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := cols[((c*g.kh+ki)*g.kw+kj)*p:][:p]
 				lo, hi := g.inside(kj)
 				for oi := 0; oi < g.oh; oi++ {
-					i := oi*g.stride - g.pad + ki
+					i := oi*g.stride - g.ph + ki
 					if i < 0 || i >= g.h {
 						continue
 					}
 					dst := x[(c*g.h+i)*g.w:][:g.w]
 					for oj, v := range row[oi*g.ow+lo : oi*g.ow+hi] {
-						dst[(lo+oj)*g.stride-g.pad+kj] += v
+						dst[(lo+oj)*g.stride-g.pw+kj] += v
 					}
 				}
 			}

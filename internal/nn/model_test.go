@@ -70,6 +70,7 @@ func TestOutputShapes(t *testing.T) {
 		{"resnet50", nil, []int{3, 33, 32}, nil, 0, 2048, 2048, []string{"trunk"}},
 		{"resnet101", map[string]any{"layers_to_extract": []any{"layer1"}}, []int{3, 32, 32}, nil, 0, 256, 256, []string{"trunk"}},
 		{"googlenet", nil, []int{3, 32, 32}, nil, 0, 1024, 1024, []string{"trunk"}},
+		{"inception_v3", map[string]any{"layers_to_extract": []any{"Mixed_6e", "fc"}}, []int{3, 75, 80}, []any{8}, 0, 768 + 2048, 8, []string{"embedder", "trunk"}},
 		{"bninception", map[string]any{"layers_to_extract": []any{"inception_4e", "inception_5b"}}, []int{3, 64, 68}, []any{4}, 2, 2080, 4, []string{"classifier", "embedder", "trunk"}},
 	}
 	covered := map[string]bool{}

@@ -38,6 +38,10 @@ type Normalization struct {
 // ImageNetNormalization is torchvision's.
 var ImageNetNormalization = Normalization{Mean: [3]float64{0.485, 0.456, 0.406}, Std: [3]float64{0.229, 0.224, 0.225}, Scale: 1}
 
+// googleNormalization, (x - 0.5) / 0.5, is what the weights torchvision
+// took from Google (googlenet, inception_v3) were trained on.
+var googleNormalization = Normalization{Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5}, Scale: 1}
+
 type zooArch struct {
 	name string
 	// features adds the network up to its last feature map; tap is called
@@ -47,8 +51,11 @@ type zooArch struct {
 	layers     []string // what tap reports
 	checkpoint Checkpoint
 	norm       Normalization
-	head       []string // checkpoint key prefixes of the classifier head(s), not loaded
-	minSize    int      // the smallest input height and width
+	// transformInput: the architecture has torchvision's transform_input,
+	// which maps ImageNet-normalised input to norm inside the network.
+	transformInput bool
+	head           []string // checkpoint key prefixes of the classifier head(s), not loaded
+	minSize        int      // the smallest input height and width
 }
 
 var zoo = map[string]*zooArch{}
@@ -58,14 +65,14 @@ func registerZoo(a *zooArch) {
 	Trunks.Register(a.name, func(p *config.Params) Trunk { return newZoo(a, p) })
 }
 
-// ZooInfo returns the published checkpoint and the input normalisation of
-// a zoo architecture; ok is false for other trunk names.
-func ZooInfo(name string) (c Checkpoint, n Normalization, ok bool) {
+// ZooInfo returns the published checkpoint of a zoo architecture; ok is
+// false for other trunk names.
+func ZooInfo(name string) (c Checkpoint, ok bool) {
 	a, ok := zoo[name]
 	if !ok {
-		return Checkpoint{}, Normalization{}, false
+		return Checkpoint{}, false
 	}
-	return a.checkpoint, a.norm, true
+	return a.checkpoint, true
 }
 
 // ZooNames lists the zoo's architectures, sorted.
@@ -92,6 +99,11 @@ type Zoo struct {
 	// expect to the transforms (Preprocessing), as powerful_benchmarker
 	// does; false leaves the transforms as configured.
 	Normalize bool
+	// TransformInput is torchvision's transform_input (googlenet,
+	// inception_v3; on by default, as torchvision builds their pretrained
+	// models): the network takes ImageNet-normalised input and maps it to
+	// what the weights were trained on.
+	TransformInput bool
 	origin
 }
 
@@ -102,6 +114,9 @@ func newZoo(a *zooArch, p *config.Params) *Zoo {
 		Layers:     p.Strings("layers_to_extract", nil, a.layers...),
 		Normalize:  p.Bool("normalize", true),
 		origin:     originOf(p),
+	}
+	if a.transformInput {
+		z.TransformInput = p.Bool("transform_input", true)
 	}
 	return z
 }
@@ -123,6 +138,17 @@ func (z *Zoo) build(l layers, x *G.Node) *G.Node {
 			taps[layer] = x
 		}
 		return len(z.Layers) > 0 && len(taps) == len(z.Layers)
+	}
+	if z.TransformInput {
+		// torchvision: x_c * (std_c / 0.5) + (mean_c - 0.5) / 0.5 for
+		// ImageNet's mean and std, generalised to the weights' norm.
+		from, to := ImageNetNormalization, z.arch.norm
+		var scale, shift [3]float64
+		for c := range scale {
+			scale[c] = from.Std[c] / to.Std[c]
+			shift[c] = (from.Mean[c] - to.Mean[c]) / to.Std[c]
+		}
+		x = l.channelAffine("transform_input", x, scale, shift)
 	}
 	x = z.arch.features(l, x, tap)
 	if len(z.Layers) == 0 {
@@ -146,6 +172,9 @@ func (z *Zoo) Preprocessing() []config.Component {
 		return nil
 	}
 	n := z.arch.norm
+	if z.TransformInput {
+		n = ImageNetNormalization
+	}
 	var out []config.Component
 	if n.BGR {
 		out = append(out, config.C("ConvertToBGR", nil))
@@ -219,6 +248,7 @@ func init() {
 	}
 	registerZoo(bnInception())
 	registerZoo(googLeNet())
+	registerZoo(inceptionV3())
 }
 
 // PretrainedFile is the weights file a trunk loads, or "" for none (what a

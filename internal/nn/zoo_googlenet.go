@@ -8,19 +8,18 @@ import (
 // conv1.bn, inception3a.branch2.1.conv, ...): convolutions without bias,
 // BatchNorm with eps 0.001, and, like torchvision, a 3x3 convolution where
 // the paper's 5x5 branch is. fc and the auxiliary heads (aux1, aux2) are
-// the removed head. torchvision's pretrained GoogLeNet maps its
-// ImageNet-normalised input to (x - 0.5) / 0.5 (transform_input); bench
-// applies that normalisation directly.
+// the removed head. transform_input is torchvision's (see Zoo).
 func googLeNet() *zooArch {
 	return &zooArch{
 		name:     "googlenet",
 		features: googLeNetFeatures,
 		layers: []string{"inception3a", "inception3b", "inception4a", "inception4b", "inception4c",
 			"inception4d", "inception4e", "inception5a", "inception5b"},
-		checkpoint: Checkpoint{File: "googlenet-1378be20.pth", URL: "https://download.pytorch.org/models/googlenet-1378be20.pth", SHA256: "1378be20"},
-		norm:       Normalization{Mean: [3]float64{0.5, 0.5, 0.5}, Std: [3]float64{0.5, 0.5, 0.5}, Scale: 1},
-		head:       []string{"fc.", "aux1.", "aux2."},
-		minSize:    32,
+		checkpoint:     Checkpoint{File: "googlenet-1378be20.pth", URL: "https://download.pytorch.org/models/googlenet-1378be20.pth", SHA256: "1378be20"},
+		norm:           googleNormalization,
+		transformInput: true,
+		head:           []string{"fc.", "aux1.", "aux2."},
+		minSize:        32,
 	}
 }
 

@@ -202,3 +202,28 @@ func (b *builder[T]) concat(name string, xs ...*G.Node) *G.Node {
 	}
 	return b.node(concat[T](b.full(name), xs...))
 }
+
+// channelAffine maps each channel c of the network's input x to
+// x * scale[c] + shift[c] (torchvision's transform_input). It has no
+// gradient: the input is never differentiated.
+func (b *builder[T]) channelAffine(name string, x *G.Node, scale, shift [3]float64) *G.Node {
+	if b.err != nil {
+		return x
+	}
+	shape := x.Shape().Clone()
+	op := &fnOp[T]{
+		name:       b.full(name),
+		shape:      shape,
+		overwrites: true,
+		forward: func(out []T, in [][]T) error {
+			inPlanes(shape, func(_, c, lo, hi int) {
+				a, s := T(scale[c]), T(shift[c])
+				for i := lo; i < hi; i++ {
+					out[i] = in[0][i]*a + s
+				}
+			})
+			return nil
+		},
+	}
+	return b.node(apply(op, x))
+}

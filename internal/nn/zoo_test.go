@@ -58,15 +58,19 @@ func zooInput(n int) []float64 {
 
 var zooCases = []struct {
 	name      string
+	params    map[string]any
 	size      int
 	firstConv string
 }{
-	{"resnet18", 64, "conv1"},
-	{"resnet34", 64, "conv1"},
-	{"resnet50", 64, "conv1"},
-	{"resnet101", 64, "conv1"},
-	{"bninception", 96, "conv1_7x7_s2"},
-	{"googlenet", 64, "conv1.conv"},
+	{"resnet18", nil, 64, "conv1"},
+	{"resnet34", nil, 64, "conv1"},
+	{"resnet50", nil, 64, "conv1"},
+	{"resnet101", nil, 64, "conv1"},
+	{"bninception", nil, 96, "conv1_7x7_s2"},
+	// make_expected.py runs googlenet without transform_input and
+	// inception_v3 with it: both ways are checked.
+	{"googlenet", map[string]any{"transform_input": false}, 64, "conv1.conv"},
+	{"inception_v3", nil, 107, "Conv2d_1a_3x3.conv"},
 }
 
 func TestZooMatchesPyTorch(t *testing.T) {
@@ -78,7 +82,7 @@ func TestZooMatchesPyTorch(t *testing.T) {
 			}
 			const batch = 2
 			m := newTestModel[float64](t, Config{
-				Trunk:      component(t, Trunks, c.name, nil),
+				Trunk:      component(t, Trunks, c.name, c.params),
 				InputShape: []int{3, c.size, c.size},
 				BatchSize:  batch,
 			})
@@ -295,6 +299,10 @@ func TestZooPreprocessing(t *testing.T) {
 		{"resnet50", nil, "[Normalize map[mean:[0.485 0.456 0.406] std:[0.229 0.224 0.225]]]"},
 		{"bninception", nil, "[ConvertToBGR map[] Multiplier map[multiple:255] Normalize map[mean:[104 117 128] std:[1 1 1]]]"},
 		{"bninception", map[string]any{"normalize": false}, "[]"},
+		// transform_input (torchvision's default for the pretrained
+		// model) maps ImageNet-normalised input inside the network.
+		{"inception_v3", nil, "[Normalize map[mean:[0.485 0.456 0.406] std:[0.229 0.224 0.225]]]"},
+		{"googlenet", map[string]any{"transform_input": false}, "[Normalize map[mean:[0.5 0.5 0.5] std:[0.5 0.5 0.5]]]"},
 	} {
 		var got []string
 		for _, c := range component(t, Trunks, tc.trunk, tc.params).(*Zoo).Preprocessing() {

@@ -30,6 +30,7 @@ var categoryOf = map[string]string{
 	"check_untrained_accuracy": "config_general",
 	"freeze_trunk_batchnorm":   "config_general",
 	"freeze_trunk":             "config_general",
+	"feature_cache":            "config_general",
 	"dataloader_num_workers":   "config_general",
 	"seed":                     "config_general",
 	"dataset":                  "config_dataset",
@@ -94,8 +95,12 @@ type Spec struct {
 	// FreezeTrunk keeps the trunk's weights as loaded even with a
 	// trunk_optimizer; a frozen trunk's outputs are cached.
 	FreezeTrunk bool
-	Workers     int // goroutines transforming a batch; 0 = one per CPU
-	Seed        uint64
+	// CachedAugmentations is feature_cache.augmentations: how many
+	// randomly augmented versions of each training image a frozen trunk's
+	// cache holds (0: the eval transforms' one).
+	CachedAugmentations int
+	Workers             int // goroutines transforming a batch; 0 = one per CPU
+	Seed                uint64
 	// LabelLevel is the level of the dataset's label hierarchy trained on
 	// (label_hierarchy_level; SOP's super-classes are level 1).
 	LabelLevel int
@@ -188,6 +193,9 @@ func decodeGeneral(p *config.Params, s *Spec) {
 	s.CheckUntrained = p.Bool("check_untrained_accuracy", true)
 	s.FreezeTrunkBatchNorm = p.Bool("freeze_trunk_batchnorm", false)
 	s.FreezeTrunk = p.Bool("freeze_trunk", false)
+	if p.Has("feature_cache") {
+		s.CachedAugmentations = p.Map("feature_cache").Int("augmentations", 0, config.Min(0))
+	}
 	s.Workers = p.Int("dataloader_num_workers", 0, config.Min(0)) // 0: one per CPU
 	s.Seed = uint64(p.Int("seed", 0, config.Min(0)))
 }
@@ -252,6 +260,9 @@ func decodeOptimizers(p *config.Params, s *Spec, extra []string) {
 		if _, ok := s.Optimizers[key]; !ok {
 			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
 		}
+	}
+	if _, trained := s.Optimizers["trunk_optimizer"]; trained && !s.FreezeTrunk && s.CachedAugmentations > 0 {
+		p.Fail("feature_cache", "augmentations are cached for a frozen trunk only: set freeze_trunk: true, or remove optimizers.trunk_optimizer")
 	}
 }
 

@@ -47,71 +47,106 @@ func trunkFrozen(s *spec.Spec) bool {
 }
 
 // useFeatureCache switches the env to cached trunk outputs under dir,
-// computing and saving them when they are not there yet.
+// computing and saving them when they are not there yet: the eval
+// transforms' output of every image, on which evaluation runs and, unless
+// feature_cache.augmentations asks for K random augmentations of every
+// image (a second file, keyed by the train transforms, K and the seed too),
+// training.
 func (e *env) useFeatureCache(dir string, log *logger) error {
 	s := e.spec
 	trunk := s.Trunk.Value
-	shape := e.evalData.Shape()
 	key, err := e.cacheKey(nn.PretrainedFile(trunk))
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, key+".npy")
-	n := e.ds.Len()
-	x, dim, err := readFeatures(path, n)
+	// The model is built only when a file has to be computed. Its seed is
+	// the one each fold's model would use, so an untrained trunk is
+	// initialised the same way.
+	var m *nn.Model[float32]
+	features := func(name string, src source, versions int) ([]float32, int, error) {
+		path := filepath.Join(dir, name+".npy")
+		n := e.ds.Len() * versions
+		if x, dim, err := readFeatures(path, n); err == nil {
+			log.Info("trunk outputs from the feature cache", "file", path)
+			return x, dim, nil
+		}
+		if m == nil {
+			shape := e.evalData.Shape()
+			if m, err = nn.New(nn.Config{Trunk: trunk, InputShape: []int{shape.C, shape.H, shape.W}, BatchSize: 2,
+				EvalBatchSize: min(s.Tester.BatchSize, cacheBatch), Seed: int64(s.Seed)}); err != nil {
+				return nil, 0, err
+			}
+		}
+		x, err := e.computeFeatures(m, src, versions)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, 0, err
+		}
+		if err := arrayio.WriteArray32(path, x, n, m.TrunkSize()); err != nil {
+			return nil, 0, err
+		}
+		log.Info("trunk outputs computed", "images", e.ds.Len(), "versions", versions, "file", path)
+		return x, m.TrunkSize(), nil
+	}
+	x, dim, err := features(key, e.evalData, 1)
 	if err != nil {
-		// The seed is the one each fold's model would use, so an untrained
-		// trunk is initialised the same way.
-		m, err := nn.New(nn.Config{Trunk: trunk, InputShape: []int{shape.C, shape.H, shape.W}, BatchSize: 2,
-			EvalBatchSize: min(s.Tester.BatchSize, cacheBatch), Seed: int64(s.Seed)})
+		return err
+	}
+	labels := data.Labels(e.ds)
+	evalData, err := data.NewFeatureLoader(x, dim, labels)
+	if err != nil {
+		return err
+	}
+	trainData := evalData
+	if k := s.CachedAugmentations; k > 0 {
+		augKey, err := augmentationKey(key, e.trainTransforms, k, s.Seed)
 		if err != nil {
 			return err
 		}
-		if x, err = e.computeFeatures(m); err != nil {
+		xa, dim, err := features(augKey, e.trainData, k)
+		if err != nil {
 			return err
 		}
-		dim = m.TrunkSize()
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if trainData, err = data.NewVersionedFeatureLoader(xa, dim, k, labels, s.Seed); err != nil {
 			return err
 		}
-		if err := arrayio.WriteArray32(path, x, n, dim); err != nil {
-			return err
-		}
-		log.Info("trunk outputs computed", "images", n, "file", path)
-	} else {
-		log.Info("trunk outputs from the feature cache", "file", path)
-	}
-	loader, err := data.NewFeatureLoader(x, dim, data.Labels(e.ds))
-	if err != nil {
-		return err
 	}
 	identity, _, err := nn.Trunks.Build(config.C("Identity", nil))
 	if err != nil {
 		return err
 	}
-	e.trainData, e.evalData, e.trunk = loader, loader, identity
+	e.trainData, e.evalData, e.trunk = trainData, evalData, identity
 	return nil
 }
 
-// computeFeatures runs the trunk over every item of the dataset.
-func (e *env) computeFeatures(m *nn.Model[float32]) ([]float32, error) {
+// computeFeatures runs the trunk over versions transformed copies of every
+// item of src's dataset: n x versions rows, an item's versions together.
+// Version v of a chunk is loaded as its own step, so that a random
+// transform draws differently for every item and version.
+func (e *env) computeFeatures(m *nn.Model[float32], src source, versions int) ([]float32, error) {
 	n := e.ds.Len()
 	chunk := min(e.spec.Tester.BatchSize, cacheBatch)
-	out := make([]float32, 0, n*m.TrunkSize())
-	bar := e.bars.Bar("trunk outputs", n, "img", 1, nil)
+	chunks := (n + chunk - 1) / chunk
+	dim := m.TrunkSize()
+	out := make([]float32, n*versions*dim)
+	bar := e.bars.Bar("trunk outputs", n*versions, "img", 1, nil)
 	defer bar.Done()
 	items := make([]int, n)
 	for i := range items {
 		items[i] = i
 	}
-	batches := e.evalData.Prefetch(0, func(step int) []int {
-		if step*chunk >= n {
+	batches := src.Prefetch(0, func(step int) []int {
+		if step >= chunks*versions {
 			return nil
 		}
-		return items[step*chunk : min((step+1)*chunk, n)]
+		c := step % chunks
+		return items[c*chunk : min((c+1)*chunk, n)]
 	})
 	defer batches.Close()
-	for done := 0; done < n; {
+	done := 0
+	for step := 0; step < chunks*versions; step++ {
 		b, err := batches.Next()
 		if err != nil {
 			return nil, err
@@ -120,7 +155,10 @@ func (e *env) computeFeatures(m *nn.Model[float32]) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f...)
+		v, first := step/chunks, (step%chunks)*chunk
+		for j := range b.Labels {
+			copy(out[((first+j)*versions+v)*dim:][:dim], f[j*dim:(j+1)*dim])
+		}
 		done += len(b.Labels)
 		bar.Set(done)
 	}
@@ -205,6 +243,22 @@ func (e *env) cacheKey(weights string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
+}
+
+// augmentationKey names the file of k augmented versions of the images
+// whose eval outputs are under key: the train transforms and the seed
+// draw them.
+func augmentationKey(key string, transforms []config.Component, k int, seed uint64) (string, error) {
+	parts := []any{key, k, seed}
+	for _, c := range transforms {
+		parts = append(parts, componentKey(c))
+	}
+	b, err := json.Marshal(parts)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return key + "-aug" + fmt.Sprint(k) + "-" + hex.EncodeToString(h[:])[:16], nil
 }
 
 // componentKey is a component's identity: its type and parameters.

@@ -29,9 +29,9 @@ type env struct {
 	// trunk is the models' trunk: the configured one, or Identity on the
 	// cached outputs of a frozen trunk.
 	trunk nn.Trunk
-	// evalTransforms are the eval transforms with the trunk's
-	// preprocessing, what the feature cache is keyed by.
-	evalTransforms []config.Component
+	// evalTransforms and trainTransforms are the transforms with the
+	// trunk's preprocessing, what the feature cache is keyed by.
+	evalTransforms, trainTransforms []config.Component
 	// evalLabels are the dataset's labels at the tester's level of the
 	// label hierarchy; ds is labelled at the trainer's.
 	evalLabels []int
@@ -92,7 +92,8 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 			trainData.Shape(), evalData.Shape())
 	}
 	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
-		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
+		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...),
+		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier

@@ -151,6 +151,16 @@ def googlenet():
     return m, head, keys
 
 
+def inception_v3():
+    # As torchvision builds the pretrained model (transform_input on), the
+    # auxiliary classifier (in the checkpoint's keys) removed as
+    # powerful_benchmarker does, and no dropout, like googlenet.
+    m, head = torchvision_trunk("inception_v3", aux_logits=False, transform_input=True, init_weights=False)
+    keys, _ = torchvision_trunk("inception_v3", aux_logits=True, init_weights=False)
+    m.dropout = nn.Identity()
+    return m, head, keys
+
+
 # name: (constructor, input size, first conv)
 MODELS = {
     "resnet18": (lambda: torchvision_trunk("resnet18"), 64, "conv1"),
@@ -159,6 +169,9 @@ MODELS = {
     "resnet101": (lambda: torchvision_trunk("resnet101"), 64, "conv1"),
     "bninception": (bninception, 96, "conv1_7x7_s2"),
     "googlenet": (googlenet, 64, "conv1.conv"),
+    # 107 is the smallest input that leaves Mixed_7's 1x3 and 3x1
+    # convolutions a 2x2 map (at 75, their padding would be all they see).
+    "inception_v3": (inception_v3, 107, "Conv2d_1a_3x3.conv"),
 }
 
 

@@ -107,6 +107,11 @@ type Spec struct {
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
 	TrainTransforms, EvalTransforms []config.Component
+	// TrainViews, when not empty, replace TrainTransforms: each training
+	// item is seen once per view, through the transforms of
+	// transforms.augmentation<N> in the config's order
+	// (UnsupervisedEmbeddingsUsingAugmentations).
+	TrainViews [][]config.Component
 
 	Optimizers map[string]config.Built[optim.Config] // trunk_optimizer, embedder_optimizer, ...
 
@@ -139,9 +144,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
-	extra := decodeTrainerComponents(p, s)
-	decodeTransforms(p, s, t)
-	decodeOptimizers(p, s, extra)
+	c := decodeTrainerComponents(p, s)
+	decodeTransforms(p, s, t, c.Views)
+	decodeOptimizers(p, s, c.Optimizers)
 	decodeEval(p, s)
 	decodePB(p, s)
 	if err := p.Err(); err != nil {
@@ -189,9 +194,8 @@ func decodeDataset(p *config.Params, s *Spec) {
 
 // decodeTrainerComponents reads the models, losses, miners, sampler and
 // loss weights: the trunk and embedder here, the rest as the trainer
-// chooses (trainer.Trainer.Decode). It returns the optimiser keys the
-// trainer requires beyond the models'.
-func decodeTrainerComponents(p *config.Params, s *Spec) []string {
+// chooses (trainer.Trainer.Decode). It returns what the trainer chose.
+func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	m := p.Map("models")
 	s.Trunk = config.BuildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
 	s.Embedder = config.BuildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
@@ -209,19 +213,43 @@ func decodeTrainerComponents(p *config.Params, s *Spec) []string {
 	} else {
 		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
 	}
+	if c.Views {
+		// The views of an image are its only positives, so its batches are
+		// plain random, whatever the sampler, as powerful_benchmarker sets it.
+		s.Sampler = data.NewRandom
+	}
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
 	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), c.ExtraWeights) {
 		s.LossWeights[name] = lw.Float(name, 1, config.Min(0))
 	}
-	return c.Optimizers
+	return c
 }
 
-func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
+// decodeTransforms reads transforms.train and transforms.eval, and the views
+// transforms.augmentation<N>, which only a trainer with views uses (views).
+func decodeTransforms(p *config.Params, s *Spec, t *config.Tree, views bool) {
 	tr := p.Map("transforms")
 	s.TrainTransforms = config.BuildOrdered(tr, data.Transforms, "train", t.Keys("transforms.train"))
 	s.EvalTransforms = config.BuildOrdered(tr, data.Transforms, "eval", t.Keys("transforms.eval"))
+	var augmentations [][]config.Component
+	for _, key := range t.Keys("transforms") {
+		if strings.HasPrefix(key, "augmentation") {
+			augmentations = append(augmentations, config.BuildOrdered(tr, data.Transforms, key, t.Keys("transforms."+key)))
+		}
+	}
+	if !views {
+		return
+	}
+	if len(augmentations) == 0 {
+		tr.Fail("augmentation1", "is required by %s: the transforms of one view of each image, one transforms.augmentation<N> per view", s.Trainer.Type)
+	}
+	s.TrainViews = augmentations
 }
+
+// TrainBatchSize is the number of images of a training step: batch_size,
+// times the number of views when the trainer trains on views.
+func (s *Spec) TrainBatchSize() int { return s.BatchSize * max(1, len(s.TrainViews)) }
 
 // optimizerKeys name the optimiser of each parameter group of every
 // trainer; a trainer may require more (the generator's).

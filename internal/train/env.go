@@ -63,7 +63,7 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		}
 		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(s.TrainTransforms, s.Workers)
+	trainData, err := trainSource(s, loader)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +79,26 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...)}, nil
 }
 
+// trainSource is the loader of the training batches: of the items through
+// transforms.train, or of their views (spec.TrainViews).
+func trainSource(s *spec.Spec, loader func([]config.Component, int) (*data.Loader, error)) (source, error) {
+	if len(s.TrainViews) == 0 {
+		return loader(s.TrainTransforms, s.Workers)
+	}
+	if trunkFrozen(s) && s.Trunk.Type != "Identity" {
+		return nil, fmt.Errorf("trainer %s trains on augmented views, but the trunk is frozen (no trunk_optimizer, or freeze_trunk) "+
+			"and a frozen trunk's outputs are cached without the training transforms: add a trunk_optimizer", s.Trainer.Type)
+	}
+	views := make([]*data.Loader, len(s.TrainViews))
+	for i, transforms := range s.TrainViews {
+		var err error
+		if views[i], err = loader(transforms, s.Workers); err != nil {
+			return nil, err
+		}
+	}
+	return data.NewViews(views)
+}
+
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
 // head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
@@ -91,7 +111,7 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 		Generator:     s.Generator.Value,
 		NumTriplets:   s.NumTriplets,
 		InputShape:    []int{shape.C, shape.H, shape.W},
-		BatchSize:     s.BatchSize,
+		BatchSize:     s.TrainBatchSize(),
 		EvalBatchSize: s.Tester.BatchSize,
 		Seed:          int64(s.Seed),
 	}

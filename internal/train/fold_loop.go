@@ -109,7 +109,7 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	})
 	defer batches.Close()
 	f.behaviour.StartEpoch(epoch)
-	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.TrainBatchSize()), f.log.exp.eta)
 	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
@@ -160,9 +160,12 @@ func (f *fold) lastCheckpoint() string {
 // step trains on one batch and returns the weighted loss, and each loss's
 // value and each miner's tuple counts.
 func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
-	labels := make([]int, len(b.Labels))
-	for i, l := range b.Labels {
-		labels[i] = f.classIDs[l]
+	labels := b.Labels // the views' labels are their image's position in the batch
+	if len(f.env.spec.TrainViews) == 0 {
+		labels = make([]int, len(b.Labels))
+		for i, l := range b.Labels {
+			labels[i] = f.classIDs[l]
+		}
 	}
 	if err := f.behaviour.BeforeStep(labels); err != nil {
 		return 0, nil, err

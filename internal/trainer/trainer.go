@@ -74,6 +74,10 @@ type Components struct {
 	// ExtraWeights name loss_weights entries of losses the method computes
 	// itself (no loss func).
 	ExtraWeights []string
+	// Views trains on several views of each image of a batch, made by the
+	// transforms transforms.augmentation<N>, labelled by the image's
+	// position in the batch, and batches drawn plain random.
+	Views bool
 	// Optimizers are the required optimiser keys beyond the trunk's,
 	// embedder's, classifier's and metric loss's (generator_optimizer).
 	Optimizers []string

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// pbSmallWith is pbSmall with other transforms and more overrides.
+func pbSmallWith(transforms string, extra ...string) []string {
+	args := slices.Clone(pbSmall)
+	i := slices.Index(args, "--transforms~OVERRIDE~")
+	args[i+1] = transforms
+	return append(args, extra...)
+}
+
+// pbRun runs powerful_benchmarker's config folder at smoke size with the
+// given profiles and overrides, and returns the experiment's folder.
+func pbRun(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	args = append([]string{"run", "--root_experiment_folder", root, "--root_config_folder", pbConfigs, "--experiment_name", name}, args...)
+	out, err := bench(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "test mean_average_precision_at_r: separated") {
+		t.Errorf("no test result:\n%s", out)
+	}
+	return filepath.Join(root, name)
+}
+
+// TestPBUnsupervisedEmbeddingsUsingAugmentations runs powerful_benchmarker's
+// with_unsupervised profile with its unsupervised transforms, shrunk: the
+// batches are batch_size images times the augmentation<N> views.
+func TestPBUnsupervisedEmbeddingsUsingAugmentations(t *testing.T) {
+	views := "{eval: {Resize: {size: 24}}, " +
+		"augmentation1: {RandomResizedCrop: {scale: 0.16 1, ratio: 0.75 1.33, size: 24}, RandomHorizontalFlip: {p: 0.5}}, " +
+		"augmentation2: {RandomResizedCrop: {scale: 0.16 1, ratio: 0.75 1.33, size: 24}, RandomHorizontalFlip: {p: 0.5}}, " +
+		"augmentation3: {RandomResizedCrop: {scale: 0.16 1, ratio: 0.75 1.33, size: 24}}}"
+	dir := pbRun(t, "unsup", pbSmallWith(views, "--config_general", "default", "with_unsupervised",
+		"--config_transforms", "default", "unsupervised", "--trainer~APPLY~2", "{batch_size: 6}")...)
+	saved, err := os.ReadFile(filepath.Join(dir, "configs", "config_general.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(saved), "UnsupervisedEmbeddingsUsingAugmentations:") {
+		t.Errorf("saved config_general.yaml:\n%s", saved)
+	}
+	_, err = bench(t, "configs", "show", "--root_config_folder", pbConfigs, "--models", "{trunk~OVERRIDE~: {ConvNet: {}}}",
+		"--config_general", "default", "with_unsupervised")
+	if err == nil || !strings.Contains(err.Error(), "transforms.augmentation1: is required by UnsupervisedEmbeddingsUsingAugmentations") {
+		t.Errorf("without augmentations: %v", err)
+	}
+}

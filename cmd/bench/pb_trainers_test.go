@@ -58,3 +58,16 @@ func TestPBUnsupervisedEmbeddingsUsingAugmentations(t *testing.T) {
 		t.Errorf("without augmentations: %v", err)
 	}
 }
+
+// TestPBSubsetBatchMiner runs powerful_benchmarker's default experiment,
+// shrunk, with a subset batch miner: each step trains on the
+// output_batch_size items of the loaded batch whose loss is largest.
+func TestPBSubsetBatchMiner(t *testing.T) {
+	pbRun(t, "subset", append(slices.Clone(pbSmall), "--trainer~APPLY~2", "{batch_size: 16}", "--mining_funcs",
+		"{subset_batch_miner: {MaximumLossMiner: {loss: {TripletMarginLoss: {margin: 0.1}}, miner: {TripletMarginMiner: {}}, output_batch_size: 8, num_trials: 3}}}")...)
+	_, err := bench(t, "configs", "show", "--root_config_folder", pbConfigs, "--models", "{trunk~OVERRIDE~: {ConvNet: {}}}",
+		"--mining_funcs", "{subset_batch_miner: {MaximumLossMiner: {loss: {ContrastiveLoss: {}}, output_batch_size: 64}}}")
+	if err == nil || !strings.Contains(err.Error(), "mining_funcs.subset_batch_miner.MaximumLossMiner.output_batch_size: is 64, more than the 32 images of a loaded batch") {
+		t.Errorf("a subset larger than the batch: %v", err)
+	}
+}

@@ -103,6 +103,9 @@ type Spec struct {
 
 	LossFuncs   map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
 	Miners      map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	// SubsetMiner (Type "" = none) picks the items of each loaded batch
+	// that the step trains on (mining_funcs.subset_batch_miner).
+	SubsetMiner config.Factory[miner.SubsetMiner]
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
@@ -146,6 +149,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	decodeDataset(p, s)
 	c := decodeTrainerComponents(p, s)
 	decodeTransforms(p, s, t, c.Views)
+	if sm := s.SubsetMiner.Value; sm != nil && sm.OutputBatchSize() > s.LoadedBatchSize() {
+		p.Fail(config.JoinPath("mining_funcs", "subset_batch_miner", s.SubsetMiner.Type, "output_batch_size"),
+			"is %d, more than the %d images of a loaded batch", sm.OutputBatchSize(), s.LoadedBatchSize())
+	}
 	decodeOptimizers(p, s, c.Optimizers)
 	decodeEval(p, s)
 	decodePB(p, s)
@@ -202,6 +209,14 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
 	d := &trainer.Decoder{Root: p, Models: m, LossFuncs: p.Map("loss_funcs"), MiningFuncs: p.Map("mining_funcs"),
 		Embedder: s.Embedder, BatchSize: s.BatchSize}
+	// Every trainer takes a subset batch miner, as PML's BaseTrainer; the
+	// trainer then sees batches of its output size.
+	if trainer.Has(d.MiningFuncs, "subset_batch_miner") {
+		s.SubsetMiner = config.BuildFactory(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
+		if s.SubsetMiner.Value != nil {
+			d.BatchSize = s.SubsetMiner.Value.OutputBatchSize()
+		}
+	}
 	if s.Trainer.Value != nil {
 		s.Trainer.Value.Decode(d)
 	}
@@ -247,9 +262,18 @@ func decodeTransforms(p *config.Params, s *Spec, t *config.Tree, views bool) {
 	s.TrainViews = augmentations
 }
 
-// TrainBatchSize is the number of images of a training step: batch_size,
+// LoadedBatchSize is the number of images of a loaded batch: batch_size,
 // times the number of views when the trainer trains on views.
-func (s *Spec) TrainBatchSize() int { return s.BatchSize * max(1, len(s.TrainViews)) }
+func (s *Spec) LoadedBatchSize() int { return s.BatchSize * max(1, len(s.TrainViews)) }
+
+// TrainBatchSize is the number of images of a training step: the subset
+// batch miner's output size, or the loaded batch.
+func (s *Spec) TrainBatchSize() int {
+	if sm := s.SubsetMiner.Value; sm != nil {
+		return sm.OutputBatchSize()
+	}
+	return s.LoadedBatchSize()
+}
 
 // optimizerKeys name the optimiser of each parameter group of every
 // trainer; a trainer may require more (the generator's).

@@ -33,6 +33,9 @@ type fold struct {
 	// streams a checkpoint keeps; behaviour is the trainer's training.
 	trainer.Fold
 	behaviour trainer.Behaviour
+	// subsetMiner, when configured, picks the items of each loaded batch
+	// the step trains on.
+	subsetMiner miner.SubsetMiner
 	modelOpts []modelOpt
 	lossOpt   *optim.Optimizer[float64]
 	sampler   data.Sampler
@@ -86,6 +89,14 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 		}
 		if r, ok := f.Miners[name].(miner.Random); ok {
 			r.SetRand(f.Rand(name))
+		}
+	}
+	if s.SubsetMiner.Value != nil {
+		if f.subsetMiner, err = s.SubsetMiner.New(); err != nil {
+			return nil, err
+		}
+		if r, ok := f.subsetMiner.(miner.Random); ok {
+			r.SetRand(f.Rand("subset_batch_miner"))
 		}
 	}
 	if f.behaviour, err = s.Trainer.Value.Start(&f.Fold); err != nil {

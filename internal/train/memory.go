@@ -25,8 +25,8 @@ func (e *env) checkMemory() error {
 	check := func(key, what string, bytes float64) error {
 		return limits.CheckMemory(fmt.Sprintf("%s: %s", key, what), bytes)
 	}
-	if err := check("batch_size and transforms", fmt.Sprintf("%d images of %s", s.TrainBatchSize(), shape),
-		4*4*batch*float64(shape.C)*pixels); err != nil {
+	if err := check("batch_size and transforms", fmt.Sprintf("%d images of %s", s.LoadedBatchSize(), shape),
+		4*4*float64(s.LoadedBatchSize())*float64(shape.C)*pixels); err != nil {
 		return err
 	}
 	if c, ok := s.Trunk.Value.(*nn.ConvNet); ok {

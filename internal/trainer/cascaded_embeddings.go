@@ -75,6 +75,9 @@ func (c CascadedEmbeddings) Decode(d *Decoder) {
 		lf.Fail("", "CascadedEmbeddings needs at least one loss: %s", allowed)
 	}
 	for _, key := range mf.Keys() {
+		if key == "subset_batch_miner" { // every trainer's (spec decodes it)
+			continue
+		}
 		if m := sliceKey.FindStringSubmatch(key); m == nil || m[1] != "tuple_miner" || !sliceIndexOK(m[2], n) {
 			mf.Fail(key, "unknown miner for CascadedEmbeddings; allowed: tuple_miner_<i> for i in 0..%d", n-1)
 			continue

@@ -101,8 +101,8 @@ type Spec struct {
 	NumTriplets int
 	BatchSize   int
 
-	LossFuncs   map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners      map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners    map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	// SubsetMiner (Type "" = none) picks the items of each loaded batch
 	// that the step trains on (mining_funcs.subset_batch_miner).
 	SubsetMiner config.Factory[miner.SubsetMiner]

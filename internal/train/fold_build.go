@@ -36,9 +36,9 @@ type fold struct {
 	// subsetMiner, when configured, picks the items of each loaded batch
 	// the step trains on.
 	subsetMiner miner.SubsetMiner
-	modelOpts []modelOpt
-	lossOpt   *optim.Optimizer[float64]
-	sampler   data.Sampler
+	modelOpts   []modelOpt
+	lossOpt     *optim.Optimizer[float64]
+	sampler     data.Sampler
 
 	records    *record.Records
 	lossTable  *record.Table

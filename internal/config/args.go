@@ -21,6 +21,10 @@ type Override struct {
 	Key    string // dotted key path, suffixes allowed: "patience", "models~OVERRIDE~", "optimizers.trunk_optimizer.RMSprop.lr"
 	Value  string // YAML text: "5", "{trunk: {...}}"
 	Source string // the flag, for messages: "--models~OVERRIDE~", "--set optimizers.trunk_optimizer.RMSprop.lr"
+	// parsed is Value as parsed by ParseArgs, which checks it before any
+	// file is read; Load merges it without parsing it again. nil for an
+	// Override written in code, which Load parses.
+	parsed *node
 }
 
 // ParseArgs splits the arguments of a command run with cobra's
@@ -141,12 +145,13 @@ func configNames(category string, words []string) ([]string, error) {
 func override(key, flag string, words []string) (Override, error) {
 	text, err := oneValue(words)
 	if err != nil {
-		return Override{}, &Error{Source: flag, Msg: err.Error()}
+		return Override{}, &Error{Source: flag, Err: err}
 	}
-	if _, err := parseYAML([]byte(text), flag, false); err != nil {
+	v, err := parseYAML([]byte(text), flag, false)
+	if err != nil {
 		return Override{}, err
 	}
-	return Override{Key: key, Value: text, Source: flag}, nil
+	return Override{Key: key, Value: text, Source: flag, parsed: v}, nil
 }
 
 // oneValue joins the words of a flag into one YAML value: one word, or a

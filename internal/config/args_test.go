@@ -61,6 +61,13 @@ func TestParseArgs(t *testing.T) {
 			if c.want.ConfigNames == nil {
 				c.want.ConfigNames = map[string][]string{}
 			}
+			// Each value is parsed here, once; Load merges the parse.
+			for i := range got.Overrides {
+				if got.Overrides[i].parsed == nil {
+					t.Errorf("override %s: value not parsed", got.Overrides[i].Source)
+				}
+				got.Overrides[i].parsed = nil
+			}
 			if !reflect.DeepEqual(*got, c.want) {
 				t.Errorf("got  %+v\nwant %+v", *got, c.want)
 			}

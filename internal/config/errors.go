@@ -6,24 +6,37 @@ import (
 )
 
 // Error is a user error in a config: the file or flag it came from, the key
-// path inside the merged tree, and what is wrong or allowed.
+// path inside the merged tree, and what is wrong or allowed. Err is the
+// cause when another error is (a file that cannot be read, a YAML syntax
+// error, a check of the data); errors.Is and errors.As see it.
 type Error struct {
 	Source string // a file path or a command-line flag; may be empty
 	Path   string // dotted key path
 	Msg    string
+	Err    error
 }
 
 func (e *Error) Error() string {
+	msg := e.Msg
+	switch {
+	case e.Err != nil && msg == "":
+		msg = e.Err.Error()
+	case e.Err != nil:
+		msg += ": " + e.Err.Error()
+	}
 	switch {
 	case e.Source != "" && e.Path != "":
-		return fmt.Sprintf("%s: %s: %s", e.Source, e.Path, e.Msg)
+		return fmt.Sprintf("%s: %s: %s", e.Source, e.Path, msg)
 	case e.Path != "":
-		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+		return fmt.Sprintf("%s: %s", e.Path, msg)
 	case e.Source != "":
-		return fmt.Sprintf("%s: %s", e.Source, e.Msg)
+		return fmt.Sprintf("%s: %s", e.Source, msg)
 	}
-	return e.Msg
+	return msg
 }
+
+// Unwrap returns the cause, or nil.
+func (e *Error) Unwrap() error { return e.Err }
 
 // didYouMean suggests the candidate closest to s, formatted as a suffix for
 // an error message, or "" when none is close.

@@ -107,7 +107,7 @@ func readFoldernames(root string) (map[string][]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &Error{Source: file, Msg: err.Error()}
+		return nil, &Error{Source: file, Err: err}
 	}
 	raw, err := parseYAML(data, file, true)
 	if err != nil {
@@ -190,7 +190,7 @@ func LoadSavedUpTo(dir string, n int, overrides []Override) (*Tree, error) {
 			continue // saved before bench knew the category
 		}
 		if err != nil {
-			return nil, &Error{Source: file, Msg: fmt.Sprintf("cannot read the saved config: %v", err)}
+			return nil, &Error{Source: file, Msg: "cannot read the saved config", Err: err}
 		}
 		if err := t.mergeFile(file, data, c); err != nil {
 			return nil, err
@@ -225,7 +225,7 @@ func (t *Tree) mergeMapFile(raw *node, category string) error {
 		v := raw.kids[k]
 		s, err := parseKey(k)
 		if err != nil {
-			return &Error{Source: v.origin(), Path: k, Msg: err.Error()}
+			return &Error{Source: v.origin(), Path: k, Err: err}
 		}
 		if err := t.mergeTop(k, v, s); err != nil {
 			return err
@@ -260,9 +260,12 @@ func (t *Tree) applyOverrides(overrides []Override) error {
 		if len(path) == 0 {
 			return &Error{Source: o.Source, Msg: "no key to override"}
 		}
-		v, err := parseYAML([]byte(o.Value), o.Source, false)
-		if err != nil {
-			return err
+		v := o.parsed
+		if v == nil {
+			var err error
+			if v, err = parseYAML([]byte(o.Value), o.Source, false); err != nil {
+				return err
+			}
 		}
 		// a.b.c=v is {a: {b: {c: v}}}.
 		for i := len(path) - 1; i > 0; i-- {
@@ -272,7 +275,7 @@ func (t *Tree) applyOverrides(overrides []Override) error {
 		}
 		s, err := parseKey(path[0])
 		if err != nil {
-			return &Error{Source: o.Source, Path: path[0], Msg: err.Error()}
+			return &Error{Source: o.Source, Path: path[0], Err: err}
 		}
 		if t.root.kids[s.name] == nil {
 			known := t.Keys("")

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,7 +28,7 @@ type DiffStage struct {
 func DiffStages(dir string) ([]DiffStage, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, &Error{Source: dir, Msg: fmt.Sprintf("cannot read the saved configs: %v", err)}
+		return nil, &Error{Source: dir, Msg: "cannot read the saved configs", Err: err}
 	}
 	var out []DiffStage
 	for _, e := range entries {
@@ -110,7 +109,7 @@ func (t *Tree) mergeDiffStage(dir string) error {
 			continue
 		}
 		if err != nil {
-			return &Error{Source: file, Msg: err.Error()}
+			return &Error{Source: file, Err: err}
 		}
 		raw, err := parseYAML(data, file, true)
 		if err != nil {

@@ -30,7 +30,7 @@ func readConfig(folder, category, name string) ([]byte, string, error) {
 		data, err := os.ReadFile(file)
 		if !errors.Is(err, fs.ErrNotExist) {
 			if err != nil {
-				return nil, file, &Error{Source: file, Msg: err.Error()}
+				return nil, file, &Error{Source: file, Err: err}
 			}
 			return data, file, nil
 		}
@@ -78,7 +78,7 @@ func List(folder, category string) ([]ConfigInfo, error) {
 	if folder != "" {
 		entries, err := os.ReadDir(filepath.Join(folder, category))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{Source: filepath.Join(folder, category), Msg: fmt.Sprintf("cannot list config folder: %v", err)}
+			return nil, &Error{Source: filepath.Join(folder, category), Msg: "cannot list config folder", Err: err}
 		}
 		for _, e := range entries {
 			if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {

@@ -213,7 +213,7 @@ func (t *Tree) Set(path string, v any, source string) error {
 	}
 	nv, err := fromPlain(v, source)
 	if err != nil {
-		return &Error{Source: source, Path: path, Msg: err.Error()}
+		return &Error{Source: source, Path: path, Err: err}
 	}
 	if len(keys) == 0 {
 		if nv.kind != mapNode {
@@ -255,7 +255,7 @@ func (t *Tree) SetTop(category, key string, v any, source string) error {
 	}
 	nv, err := fromPlain(v, source)
 	if err != nil {
-		return &Error{Source: source, Path: key, Msg: err.Error()}
+		return &Error{Source: source, Path: key, Err: err}
 	}
 	setKey(t.root, key, nv)
 	t.category[key] = category

@@ -26,14 +26,11 @@ func newCircle(p *config.Params) Loss {
 }
 
 func (l *circle) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) {
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist, false)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
-	size := mat.Rows
-	posMask, negMask := pairMasks(size, a1, p, a2, n)
+	t, size := b.t, mat.Rows
 	// The detached weights, -gamma a_p and gamma a_n, as constants.
 	posWeight, negWeight := make([]float64, len(mat.Value)), make([]float64, len(mat.Value))
 	for i, s := range mat.Value {

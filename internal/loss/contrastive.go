@@ -27,12 +27,11 @@ func readContrastive(p *config.Params, defaultDistance string) *contrastive {
 }
 
 func (c *contrastive) subLosses(b *batch) ([]subLoss, error) {
-	a1, pos, a2, neg := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, pos, a2, neg) {
+	pr, ok := pairsOf(b, c.dist, false)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := c.dist.Node(t, b.emb, b.emb)
+	t, mat, a1, pos, a2, neg := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
 	posLoss := subLoss{name: "pos_loss", divisor: noDivisor}
 	if len(a1) > 0 {
 		posLoss.losses = t.Relu(marginAbove(t, c.dist, pairValues(t, mat, a1, pos), c.posMargin))

@@ -21,7 +21,7 @@ func newGeneralizedLifted(p *config.Params) Loss {
 }
 
 func (l *generalizedLifted) subLosses(b *batch) ([]subLoss, error) {
-	mat, posMask, negMask, ok := maskedPairs(b, l.dist)
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist, false)
 	if !ok {
 		return nil, nil
 	}

@@ -22,12 +22,11 @@ func newLiftedStructure(p *config.Params) Loss {
 }
 
 func (l *liftedStructure) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) || len(a1) == 0 || len(a2) == 0 {
+	pr, ok := pairsOf(b, l.dist, true)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
+	t, mat, a1, p, a2, n := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
 	negs := negativesOf(a2)
 	groups := make([][]int, len(a1))
 	for k, a := range a1 {

@@ -204,22 +204,40 @@ func smallest(t *ad.Tape, dist Distance, x, y *ad.Node) *ad.Node {
 	return t.Where(closer, x, y)
 }
 
-// pairMasks are PML's mat_based_loss masks: n x n, true at the listed
-// positive (a1, p) and negative (a2, n) pairs (repeats collapse).
-// maskedPairs is the distance matrix of the batch with masks of its
-// positive and negative pairs, for the losses that log-sum-exp over each row
-// (MultiSimilarity, GeneralizedLiftedStructure); ok is false when there is
-// at most one pair of each kind, where PML returns a zero loss.
-func maskedPairs(b *batch, dist Distance) (mat *ad.Node, pos, neg []bool, ok bool) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) {
-		return nil, nil, nil, false
-	}
-	mat = dist.Node(b.t, b.emb, b.emb)
-	pos, neg = pairMasks(mat.Rows, a1, p, a2, n)
-	return mat, pos, neg, true
+// pairs opens every pair loss as PML's BaseMetricLossFunction does: the
+// batch's pairs (the miner's when it mined) and the distance matrix of the
+// embeddings.
+type pairs struct {
+	a1, p, a2, n []int // positive pairs (a1, p), negative pairs (a2, n)
+	mat          *ad.Node
 }
 
+// pairsOf returns the batch's pairs; ok is false where PML's loss is zero:
+// at most one pair of each kind, or, for a loss that needs both kinds, no
+// pair of one of them.
+func pairsOf(b *batch, dist Distance, needBoth bool) (pr pairs, ok bool) {
+	a1, p, a2, n := b.tuples.AsPairs(b.labels)
+	if atMostOne(a1, p, a2, n) || needBoth && (len(a1) == 0 || len(a2) == 0) {
+		return pairs{}, false
+	}
+	return pairs{a1, p, a2, n, dist.Node(b.t, b.emb, b.emb)}, true
+}
+
+// maskedPairs is the distance matrix of the batch with masks of its
+// positive and negative pairs, for the losses that work on whole rows
+// (MultiSimilarity, GeneralizedLiftedStructure, Circle, SupCon); ok as
+// pairsOf's.
+func maskedPairs(b *batch, dist Distance, needBoth bool) (mat *ad.Node, pos, neg []bool, ok bool) {
+	pr, ok := pairsOf(b, dist, needBoth)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	pos, neg = pairMasks(pr.mat.Rows, pr.a1, pr.p, pr.a2, pr.n)
+	return pr.mat, pos, neg, true
+}
+
+// pairMasks are PML's mat_based_loss masks: n x n, true at the listed
+// positive (a1, p) and negative (a2, n) pairs (repeats collapse).
 func pairMasks(size int, a1, p, a2, n []int) (pos, neg []bool) {
 	pos, neg = make([]bool, size*size), make([]bool, size*size)
 	for k, i := range a1 {

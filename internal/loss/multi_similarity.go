@@ -23,7 +23,7 @@ func newMultiSimilarity(p *config.Params) Loss {
 }
 
 func (l *multiSimilarity) subLosses(b *batch) ([]subLoss, error) {
-	mat, posMask, negMask, ok := maskedPairs(b, l.dist)
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist, false)
 	if !ok {
 		return nil, nil
 	}

@@ -24,12 +24,11 @@ func newNTXent(p *config.Params) Loss {
 // only for ratios below 1e-290, which cosine similarities at any sane
 // temperature cannot reach, so it is left out.
 func (l *ntXent) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) || len(a1) == 0 || len(a2) == 0 {
+	pr, ok := pairsOf(b, l.dist, true)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
+	t, mat, a1, p, a2, n := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
 	scale := 1 / l.temperature
 	if !l.dist.Inverted() {
 		scale = -scale

@@ -21,14 +21,11 @@ func newSupCon(p *config.Params) Loss {
 }
 
 func (l *supCon) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) || len(a1) == 0 || len(a2) == 0 {
+	mat, posMask, negMask, ok := maskedPairs(b, l.dist, true)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
-	size := mat.Rows
-	posMask, negMask := pairMasks(size, a1, p, a2, n)
+	t, size := b.t, mat.Rows
 	scale := 1 / l.temperature
 	if !l.dist.Inverted() {
 		scale = -scale

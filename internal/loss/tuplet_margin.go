@@ -28,12 +28,11 @@ func newTupletMargin(p *config.Params) Loss {
 // PML's acos has no clamp (a similarity rounded above 1 gives NaN there);
 // here it is clamped to [-1, 1].
 func (l *tupletMargin) subLosses(b *batch) ([]subLoss, error) {
-	a1, p, a2, n := b.tuples.AsPairs(b.labels)
-	if atMostOne(a1, p, a2, n) || len(a1) == 0 || len(a2) == 0 {
+	pr, ok := pairsOf(b, l.dist, true)
+	if !ok {
 		return nil, nil
 	}
-	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
+	t, mat, a1, p, a2, n := b.t, pr.mat, pr.a1, pr.p, pr.a2, pr.n
 	angles := t.Acos(t.Clamp(pairValues(t, mat, a1, p), -1, 1))
 	pos := t.Scale(t.Cos(t.Shift(angles, -l.margin)), l.scale)
 	logits := t.Concat(t.Scale(pairValues(t, mat, a2, n), l.scale), pos)

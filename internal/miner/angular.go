@@ -30,9 +30,6 @@ const pairwiseEps = 1e-6
 
 // Mine implements Miner.
 func (am *Angular) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	threshold := am.Angle * (math.Pi / 180) // as np.radians
 	row := func(i int) []float64 { return emb[i*d : (i+1)*d] }
 	center := make([]float64, d)

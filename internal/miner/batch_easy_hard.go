@@ -84,9 +84,6 @@ func allowedRange(p *config.Params, key string) []float64 {
 
 // Mine implements Miner.
 func (b *BatchEasyHard) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	if msg := badStrategies(b.PosStrategy, b.NegStrategy); msg != "" {
 		return nil, fmt.Errorf("BatchEasyHardMiner: %s", msg)
 	}

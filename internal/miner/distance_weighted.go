@@ -44,9 +44,6 @@ func (dw *DistanceWeighted) SetRand(r *rand.Rand) { dw.rng = r }
 
 // Mine implements Miner.
 func (dw *DistanceWeighted) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	if dw.rng == nil {
 		return nil, fmt.Errorf("DistanceWeightedMiner: no random generator; call SetRand")
 	}

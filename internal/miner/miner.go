@@ -34,6 +34,23 @@ type mat struct {
 
 func (m mat) at(i, j int) float64 { return m.v[i*m.n+j] }
 
+// base is PML's BaseMiner: it checks the batch before the miner mines it,
+// so that no miner repeats the checks.
+type base struct{ Miner }
+
+func (b base) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	if err := checkBatch(emb, n, d, labels); err != nil {
+		return nil, err
+	}
+	return b.Miner.Mine(emb, n, d, labels)
+}
+
+// randomBase is base around a miner that samples.
+type randomBase struct {
+	base
+	Random
+}
+
 // checkBatch validates the shapes Mine receives.
 func checkBatch(emb []float64, n, d int, labels []int) error {
 	switch {

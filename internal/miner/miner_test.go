@@ -313,3 +313,26 @@ func TestMineChecksShapes(t *testing.T) {
 		t.Error("1 label for 2 rows: want an error")
 	}
 }
+
+// Every registered miner gets the batch checks of base: a batch whose
+// shapes disagree is refused before the miner sees it.
+func TestEveryMinerChecksTheBatch(t *testing.T) {
+	emb := []float64{0, 1, 1, 0, 1, 1, 0, 0}
+	for _, name := range Miners.Names() {
+		m := buildDefault(t, name)
+		for _, c := range []struct {
+			emb    []float64
+			n, d   int
+			labels []int
+			want   string
+		}{
+			{emb, 4, 2, []int{0, 0, 1}, "3 labels for 4 embeddings"},
+			{emb[:7], 4, 2, []int{0, 0, 1, 1}, "7 embedding values for a 4 x 2 batch"},
+			{emb, 8, 0, make([]int, 8), "batch of 8 x 0 embeddings"},
+		} {
+			if _, err := m.Mine(c.emb, c.n, c.d, c.labels); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: got %v, want an error saying %q", name, err, c.want)
+			}
+		}
+	}
+}

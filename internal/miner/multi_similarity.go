@@ -29,9 +29,6 @@ func newMultiSimilarityMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (ms *MultiSimilarity) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	return ms.mine(distances(ms.Distance, emb, n, d), labels), nil
 }
 

@@ -24,9 +24,6 @@ func newPairMarginMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (pm *PairMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	return pm.mine(distances(pm.Distance, emb, n, d), labels), nil
 }
 

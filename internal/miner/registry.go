@@ -18,7 +18,19 @@ func init() {
 		"PairMarginMiner":       newPairMarginMiner,
 		"TripletMarginMiner":    newTripletMarginMiner,
 	} {
-		Miners.Register(name, ctor)
+		Miners.Register(name, checked(ctor))
+	}
+}
+
+// checked wraps the miners a constructor makes in base, as PML's BaseMiner
+// wraps every miner's mine.
+func checked(ctor func(*config.Params) Miner) func(*config.Params) Miner {
+	return func(p *config.Params) Miner {
+		m := ctor(p)
+		if r, ok := m.(Random); ok {
+			return randomBase{base{m}, r}
+		}
+		return base{m}
 	}
 }
 

@@ -31,9 +31,6 @@ func newTripletMarginMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (tm *TripletMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	if err := checkBatch(emb, n, d, labels); err != nil {
-		return nil, err
-	}
 	if !slices.Contains(tripletTypes, tm.TypeOfTriplets) {
 		return nil, fmt.Errorf("TripletMarginMiner: type_of_triplets %q, want one of %v", tm.TypeOfTriplets, tripletTypes)
 	}

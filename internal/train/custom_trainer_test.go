@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/trainer"
 )
@@ -21,9 +23,16 @@ type embeddingNorm struct {
 	weight float64
 }
 
+// sgdDecodes counts how often a CountedSGD config is decoded.
+var sgdDecodes int
+
 func init() {
 	trainer.Trainers.Register("EmbeddingNormPenalty", func(p *config.Params) trainer.Trainer {
 		return embeddingNorm{weight: p.Float("weight", 0.1, config.Min(0))}
+	})
+	optim.Optimizers.Register("CountedSGD", func(p *config.Params) optim.Config {
+		sgdDecodes++
+		return optim.Config{LR: p.Float("lr", 1e-3, config.Above(0)), Rule: optim.SGD{}}
 	})
 }
 
@@ -48,7 +57,10 @@ func (t embeddingNorm) Losses(s *trainer.Step) error {
 
 // A trainer registered from outside the trainer package is chosen by its
 // config name, validated like the built-in ones, trained by Run and saved
-// with its resolved parameters.
+// with its resolved parameters. The trunk optimiser's config is decoded
+// once for the run, however many folds (and the check of the first fold
+// before the folder is created) start optimisers from it, and its lr
+// reaches the optimiser.
 func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 	options := func(trainerYAML string) spec.Options {
 		return spec.Options{ExperimentName: "custom", RootExperimentFolder: t.TempDir(), RootConfigFolder: "../../configs",
@@ -58,6 +70,7 @@ func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 				{Key: "num_epochs_train", Value: "1"},
 				{Key: "iterations_per_epoch", Value: "2"},
 				{Key: "check_untrained_accuracy", Value: "false"},
+				{Key: "optimizers.trunk_optimizer~OVERRIDE~", Value: "{CountedSGD: {lr: 0.01}}"},
 			}}
 	}
 	err := Run(context.Background(), options("{EmbeddingNormPenalty: {weight: -1}}"))
@@ -65,15 +78,24 @@ func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 		t.Fatalf("a negative weight: want an error naming trainer.EmbeddingNormPenalty.weight, got %v", err)
 	}
 	o := options("{EmbeddingNormPenalty: {}}")
+	sgdDecodes = 0
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
+	}
+	if sgdDecodes != 1 {
+		t.Errorf("the trunk optimiser's config was decoded %d times for 2 folds; want 1", sgdDecodes)
 	}
 	losses, err := os.ReadFile(filepath.Join(o.Folder(), "Test50_50_Partitions2_0", "records", "losses.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if header, _, _ := strings.Cut(string(losses), "\n"); !strings.Contains(header, "norm_penalty") || !strings.Contains(header, "metric_loss") {
+	header, row, _ := strings.Cut(string(losses), "\n")
+	if !strings.Contains(header, "norm_penalty") || !strings.Contains(header, "metric_loss") {
 		t.Errorf("losses.csv records %q; want norm_penalty and metric_loss", header)
+	}
+	columns, values := strings.Split(header, ","), strings.Split(strings.SplitN(row, "\n", 2)[0], ",")
+	if i := slices.Index(columns, "lr_trunk"); i < 0 || i >= len(values) || values[i] != "0.01" {
+		t.Errorf("losses.csv %q, first row %q: want lr_trunk 0.01", header, row)
 	}
 	general, err := os.ReadFile(filepath.Join(o.Folder(), "configs", "config_general.yaml"))
 	if err != nil {

@@ -127,7 +127,7 @@ func newLoss(c config.Factory[loss.Loss], numClasses, dim int, rng *rand.Rand) (
 	}
 	if sh, ok := l.(loss.Shaped); ok {
 		if err := sh.SetShape(numClasses, dim); err != nil {
-			return nil, &config.Error{Source: c.Source, Path: config.JoinPath(c.Where, c.Type), Msg: err.Error()}
+			return nil, &config.Error{Source: c.Source, Path: config.JoinPath(c.Where, c.Type), Err: err}
 		}
 		sh.InitWeights(rng)
 	}

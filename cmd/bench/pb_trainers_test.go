@@ -71,3 +71,43 @@ func TestPBSubsetBatchMiner(t *testing.T) {
 		t.Errorf("a subset larger than the batch: %v", err)
 	}
 }
+
+// TestCascadedEmbeddingsClassifierHeads runs CascadedEmbeddings with a
+// classifier head on each of its two slices, as PML's classifier_<i> and
+// classifier_loss_<i>; the first head has its own optimiser, the second
+// none (it stays as initialised, as in PML without one).
+func TestCascadedEmbeddingsClassifierHeads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	args := runArgs(t, root, "--experiment_name", "heads", "--config_general", "default", "smoke", "cascaded_embeddings",
+		"--trainer~OVERRIDE~", "{CascadedEmbeddings: {embedding_sizes: [16, 16]}}",
+		"--models", "{embedder: {MLP: {layer_sizes: [32]}}, classifier_0: {MLP: {}}, classifier_1: {MLP: {layer_sizes: [8]}}}",
+		"--loss_funcs~OVERRIDE~", "{metric_loss_0: {ContrastiveLoss: {}}, classifier_loss_0: {CrossEntropyLoss: {}}, classifier_loss_1: {CrossEntropyLoss: {}}}",
+		"--mining_funcs~OVERRIDE~", "{}", "--loss_weights~OVERRIDE~", "{metric_loss_0: 1, classifier_loss_0: 1, classifier_loss_1: 0.5}",
+		"--optimizers", "{classifier_0_optimizer: {Adam: {lr: 0.001}}}",
+		"--batch_size", "16", "--num_epochs_train", "1", "--iterations_per_epoch", "3")
+	out, err := bench(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	losses, err := os.ReadFile(filepath.Join(root, "heads", "Test50_50_Partitions2_0", "records", "losses.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(losses), "\n")
+	for _, col := range []string{"classifier_loss_0", "classifier_loss_1", "metric_loss_0", "lr_classifier_0"} {
+		if !strings.Contains(header, col) {
+			t.Errorf("losses.csv header %q lacks %s", header, col)
+		}
+	}
+	if strings.Contains(header, "lr_classifier_1") {
+		t.Errorf("classifier_1 has no optimiser, but losses.csv records its rate: %q", header)
+	}
+	_, err = bench(t, "configs", "show", "--root_config_folder", "../../configs", "--config_general", "default", "cascaded_embeddings",
+		"--models", "{classifier_1: {MLP: {}}}")
+	if err == nil || !strings.Contains(err.Error(), "models.classifier_1: has no loss: add loss_funcs.classifier_loss_1") {
+		t.Errorf("a head without its loss: %v", err)
+	}
+}

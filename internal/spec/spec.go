@@ -96,6 +96,7 @@ type Spec struct {
 	Trunk      config.Built[nn.Trunk]
 	Embedder   config.Built[*nn.MLP]
 	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
+	Heads      []nn.Head                   // classifier heads on slices of the embedding (CascadedEmbeddings)
 	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
@@ -153,7 +154,7 @@ func Decode(t *config.Tree) (*Spec, error) {
 		p.Fail(config.JoinPath("mining_funcs", "subset_batch_miner", s.SubsetMiner.Type, "output_batch_size"),
 			"is %d, more than the %d images of a loaded batch", sm.OutputBatchSize(), s.LoadedBatchSize())
 	}
-	decodeOptimizers(p, s, c.Optimizers)
+	decodeOptimizers(p, s, c.Optimizers, c.OptionalOptimizers)
 	decodeEval(p, s)
 	decodePB(p, s)
 	if err := p.Err(); err != nil {
@@ -221,7 +222,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 		s.Trainer.Value.Decode(d)
 	}
 	c := d.Components
-	s.Classifier, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Generator, c.NumTriplets, c.Losses, c.Miners
+	s.Classifier, s.Heads, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Heads, c.Generator, c.NumTriplets, c.Losses, c.Miners
 	if p.EmptyMap("sampler") {
 		p.Map("sampler")
 		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
@@ -279,10 +280,10 @@ func (s *Spec) TrainBatchSize() int {
 // trainer; a trainer may require more (the generator's).
 var optimizerKeys = []string{"trunk_optimizer", "embedder_optimizer", "metric_loss_optimizer", "classifier_optimizer"}
 
-func decodeOptimizers(p *config.Params, s *Spec, extra []string) {
+func decodeOptimizers(p *config.Params, s *Spec, extra, optional []string) {
 	o := p.Map("optimizers")
 	s.Optimizers = map[string]config.Built[optim.Config]{}
-	for _, key := range slices.Concat(optimizerKeys, extra) {
+	for _, key := range slices.Concat(optimizerKeys, extra, optional) {
 		if !slices.Contains(o.Keys(), key) {
 			continue
 		}

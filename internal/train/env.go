@@ -108,6 +108,7 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 		Trunk:         e.trunk,
 		Embedder:      s.Embedder.Value,
 		Classifier:    s.Classifier.Value,
+		Heads:         s.Heads,
 		Generator:     s.Generator.Value,
 		NumTriplets:   s.NumTriplets,
 		InputShape:    []int{shape.C, shape.H, shape.W},
@@ -115,7 +116,7 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 		EvalBatchSize: s.Tester.BatchSize,
 		Seed:          int64(s.Seed),
 	}
-	if cfg.Classifier != nil {
+	if cfg.Classifier != nil || len(cfg.Heads) > 0 {
 		cfg.NumClasses = numClasses
 	}
 	return nn.New(cfg)

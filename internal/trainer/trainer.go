@@ -65,6 +65,9 @@ type Decoder struct {
 // Components are what a method chose in Decode.
 type Components struct {
 	Classifier config.Built[*nn.MLP]       // Type "": no classifier head
+	// Heads are classifier heads on slices of the embedding, instead of
+	// Classifier (CascadedEmbeddings' classifier_<i>).
+	Heads []nn.Head
 	Generator  config.Built[*nn.Generator] // Type "": none
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
@@ -79,8 +82,10 @@ type Components struct {
 	// position in the batch, and batches drawn plain random.
 	Views bool
 	// Optimizers are the required optimiser keys beyond the trunk's,
-	// embedder's, classifier's and metric loss's (generator_optimizer).
-	Optimizers []string
+	// embedder's, classifier's and metric loss's (generator_optimizer);
+	// OptionalOptimizers the optional ones (classifier_<i>_optimizer),
+	// without which a group is not trained.
+	Optimizers, OptionalOptimizers []string
 }
 
 // Has reports whether the config p has key.

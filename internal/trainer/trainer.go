@@ -64,11 +64,11 @@ type Decoder struct {
 
 // Components are what a method chose in Decode.
 type Components struct {
-	Classifier config.Built[*nn.MLP]       // Type "": no classifier head
+	Classifier config.Built[*nn.MLP] // Type "": no classifier head
 	// Heads are classifier heads on slices of the embedding, instead of
 	// Classifier (CascadedEmbeddings' classifier_<i>).
-	Heads []nn.Head
-	Generator  config.Built[*nn.Generator] // Type "": none
+	Heads     []nn.Head
+	Generator config.Built[*nn.Generator] // Type "": none
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
 	// Losses and Miners by the method's names (metric_loss, tuple_miner, ...).

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInterruptedRun: a run whose context is cancelled (as SIGINT does)
+// stops with an error wrapping context.Canceled, on one line saying how to
+// resume, and the resume finishes the experiment.
+func TestInterruptedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(fmt.Errorf("interrupt: %w", context.Canceled))
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke",
+		"--num_epochs_train", "1", "--check_untrained_accuracy", "false"))
+	err := cmd.ExecuteContext(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v; want context.Canceled", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"stopped in epoch 1 before iteration 1", "no checkpoint yet", "interrupt",
+		"continue with: bench run --root_experiment_folder " + root + " --experiment_name x --resume_training latest"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("want one line, got %q", msg)
+	}
+	if out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "x", "--resume_training", "latest"); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "x", "meta_logs", "separated.json")); err != nil {
+		t.Errorf("the resumed run did not finish: %v", err)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -105,7 +105,7 @@ func TestCascadedEmbeddingsClassifierHeads(t *testing.T) {
 	if strings.Contains(header, "lr_classifier_1") {
 		t.Errorf("classifier_1 has no optimiser, but losses.csv records its rate: %q", header)
 	}
-	_, err = bench(t, "configs", "show", "--root_config_folder", "../../configs", "--config_general", "default", "cascaded_embeddings",
+	_, err = bench(t, "configs", "show", "--root_config_folder", "../configs", "--config_general", "default", "cascaded_embeddings",
 		"--models", "{classifier_1: {MLP: {}}}")
 	if err == nil || !strings.Contains(err.Error(), "models.classifier_1: has no loss: add loss_funcs.classifier_loss_1") {
 		t.Errorf("a head without its loss: %v", err)

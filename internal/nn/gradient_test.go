@@ -58,22 +58,31 @@ func TestGradientFiniteDifferences(t *testing.T) {
 		trunk  string
 		params map[string]any
 		frozen bool
+		heads  bool // CascadedEmbeddings' classifier heads on slices of the embedding
 	}{
-		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false},
-		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false},
-		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false},
-		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true},
-		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false},
-		{"ResNet frozen batchnorm", "ResNet", map[string]any{"channels": []any{3, 4}}, true},
-		{"Identity", "Identity", nil, false},
+		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, false},
+		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false, false},
+		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false, false},
+		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true, false},
+		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false, false},
+		{"ResNet frozen batchnorm", "ResNet", map[string]any{"channels": []any{3, 4}}, true, false},
+		{"Identity", "Identity", nil, false, false},
+		{"ConvNet, classifier heads on slices", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := smallConfig(t, nil)
 			cfg.Trunk = component(t, Trunks, tc.trunk, tc.params)
+			groups := []string{"trunk", "embedder", "classifier"}
+			if tc.heads {
+				// Slices [0, 2) and [2, 5) of the 5-wide embedding.
+				head := component(t, Classifiers, "MLP", map[string]any{"layer_sizes": []any{3}})
+				cfg.Classifier, cfg.Heads = nil, []Head{{"classifier_0", head, 0, 2}, {"classifier_1", head, 2, 3}}
+				groups = []string{"trunk", "embedder", "classifier_0", "classifier_1"}
+			}
 			m := newTestModel[float64](t, cfg)
 			rng := rand.New(rand.NewSource(3))
 			x := randomInput[float64](rng, cfg.BatchSize*m.InputSize())
-			q := newQuadraticLoss(rng, cfg.BatchSize*m.EmbeddingSize(), cfg.BatchSize*m.NumClasses())
+			q := newQuadraticLoss(rng, cfg.BatchSize*m.EmbeddingSize(), cfg.BatchSize*m.NumClasses()*max(1, len(cfg.Heads)))
 			if tc.frozen {
 				// Move the running statistics away from (0, 1) first.
 				for range 3 {
@@ -83,7 +92,10 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			}
 			q.step(t, m, x)
 			var params []*optim.Param[float64]
-			for _, group := range []string{"trunk", "embedder", "classifier"} {
+			for _, group := range groups {
+				if tc.heads && len(m.Groups()[group]) == 0 {
+					t.Fatalf("no %s parameters", group)
+				}
 				params = append(params, m.Groups()[group]...)
 			}
 			grads := make([][]float64, len(params)) // before the steps below overwrite them

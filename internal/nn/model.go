@@ -25,7 +25,10 @@ type Config struct {
 	Trunk      Trunk // from Trunks.Build(models.trunk)
 	Embedder   *MLP  // from Embedders.Build(models.embedder); nil = none (embeddings = trunk output)
 	Classifier *MLP  // from Classifiers.Build(models.classifier); nil = no classifier head
-	NumClasses int   // the classifier's output size
+	NumClasses int   // the classifier's (or each head's) output size
+	// Heads are classifier heads on slices of the embedding, instead of
+	// Classifier; their logits are side by side in Outputs.Logits.
+	Heads []Head
 	// Generator adds DeepAdversarialMetricLearning's synthetic branch to the
 	// training graph (nil = none), for NumTriplets triplets per step.
 	Generator   *Generator
@@ -42,6 +45,7 @@ type Config struct {
 type Model[T Float] struct {
 	trunk                Trunk
 	embedder, classifier *MLP
+	heads                []Head
 	generator            *Generator
 	numTriplets          int
 	triplets             Triplets // of the generator branch, set by SetTriplets
@@ -113,8 +117,11 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 	if cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("nn: batch size %d; want at least 1", cfg.BatchSize)
 	}
-	if cfg.Classifier != nil && cfg.NumClasses < 1 {
+	if (cfg.Classifier != nil || len(cfg.Heads) > 0) && cfg.NumClasses < 1 {
 		return nil, fmt.Errorf("nn: a classifier head needs the number of classes, got %d", cfg.NumClasses)
+	}
+	if cfg.Classifier != nil && len(cfg.Heads) > 0 {
+		return nil, errors.New("nn: a classifier and classifier heads on slices: choose one")
 	}
 	if cfg.Generator != nil && cfg.NumTriplets < 1 {
 		return nil, fmt.Errorf("nn: a generator needs the number of triplets per step, got %d", cfg.NumTriplets)
@@ -127,6 +134,7 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 		trunk:       cfg.Trunk,
 		embedder:    cfg.Embedder,
 		classifier:  cfg.Classifier,
+		heads:       cfg.Heads,
 		generator:   cfg.Generator,
 		numTriplets: cfg.NumTriplets,
 		inputShape:  inputShape,
@@ -135,7 +143,7 @@ func newModel[T Float](cfg Config) (*Model[T], error) {
 		bnByName:    map[string]*batchNorm[T]{},
 		rng:         rand.New(rand.NewSource(cfg.Seed)),
 	}
-	if cfg.Classifier != nil {
+	if cfg.Classifier != nil || len(cfg.Heads) > 0 {
 		m.numClasses = cfg.NumClasses
 	}
 	evalBatch := cfg.EvalBatchSize
@@ -177,6 +185,9 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 	if train && m.classifier != nil {
 		b.group = "classifier"
 		gr.logits = m.classifier.build(b, gr.emb, m.numClasses)
+	}
+	if train && len(m.heads) > 0 {
+		gr.logits = m.buildHeads(b, gr.emb)
 	}
 	if train && m.generator != nil {
 		m.buildGenerator(b, gr)

@@ -111,17 +111,26 @@ type Spec struct {
 	Trunk      config.Built[nn.Trunk]
 	Embedder   config.Built[*nn.MLP]
 	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
+	Heads      []nn.Head                   // classifier heads on slices of the embedding (CascadedEmbeddings)
 	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
 	BatchSize   int
 
-	LossFuncs   map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners      map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners    map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	// SubsetMiner (Type "" = none) picks the items of each loaded batch
+	// that the step trains on (mining_funcs.subset_batch_miner).
+	SubsetMiner config.Factory[miner.SubsetMiner]
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
 	TrainTransforms, EvalTransforms []config.Component
+	// TrainViews, when not empty, replace TrainTransforms: each training
+	// item is seen once per view, through the transforms of
+	// transforms.augmentation<N> in the config's order
+	// (UnsupervisedEmbeddingsUsingAugmentations).
+	TrainViews [][]config.Component
 
 	Optimizers map[string]config.Built[optim.Config] // trunk_optimizer, embedder_optimizer, ...
 
@@ -154,9 +163,13 @@ func Decode(t *config.Tree) (*Spec, error) {
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
-	extra := decodeTrainerComponents(p, s)
-	decodeTransforms(p, s, t)
-	decodeOptimizers(p, s, extra)
+	c := decodeTrainerComponents(p, s)
+	decodeTransforms(p, s, t, c.Views)
+	if sm := s.SubsetMiner.Value; sm != nil && sm.OutputBatchSize() > s.LoadedBatchSize() {
+		p.Fail(config.JoinPath("mining_funcs", "subset_batch_miner", s.SubsetMiner.Type, "output_batch_size"),
+			"is %d, more than the %d images of a loaded batch", sm.OutputBatchSize(), s.LoadedBatchSize())
+	}
+	decodeOptimizers(p, s, c.Optimizers, c.OptionalOptimizers)
 	decodeEval(p, s)
 	decodePB(p, s)
 	if err := p.Err(); err != nil {
@@ -207,48 +220,88 @@ func decodeDataset(p *config.Params, s *Spec) {
 
 // decodeTrainerComponents reads the models, losses, miners, sampler and
 // loss weights: the trunk and embedder here, the rest as the trainer
-// chooses (trainer.Trainer.Decode). It returns the optimiser keys the
-// trainer requires beyond the models'.
-func decodeTrainerComponents(p *config.Params, s *Spec) []string {
+// chooses (trainer.Trainer.Decode). It returns what the trainer chose.
+func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	m := p.Map("models")
 	s.Trunk = config.BuildComponent(m, nn.Trunks, "trunk", config.C("ConvNet", nil))
 	s.Embedder = config.BuildComponent(m, nn.Embedders, "embedder", config.C("MLP", nil))
 	s.BatchSize = p.Int("batch_size", 32, config.Min(2))
 	d := &trainer.Decoder{Root: p, Models: m, LossFuncs: p.Map("loss_funcs"), MiningFuncs: p.Map("mining_funcs"),
 		Embedder: s.Embedder, BatchSize: s.BatchSize}
+	// Every trainer takes a subset batch miner, as PML's BaseTrainer; the
+	// trainer then sees batches of its output size.
+	if trainer.Has(d.MiningFuncs, "subset_batch_miner") {
+		s.SubsetMiner = config.BuildFactory(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
+		if s.SubsetMiner.Value != nil {
+			d.BatchSize = s.SubsetMiner.Value.OutputBatchSize()
+		}
+	}
 	if s.Trainer.Value != nil {
 		s.Trainer.Value.Decode(d)
 	}
 	c := d.Components
-	s.Classifier, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Generator, c.NumTriplets, c.Losses, c.Miners
+	s.Classifier, s.Heads, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Heads, c.Generator, c.NumTriplets, c.Losses, c.Miners
 	if p.EmptyMap("sampler") {
 		p.Map("sampler")
 		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
 	} else {
 		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
 	}
+	if c.Views {
+		// The views of an image are its only positives, so its batches are
+		// plain random, whatever the sampler, as powerful_benchmarker sets it.
+		s.Sampler = data.NewRandom
+	}
 	lw := p.Map("loss_weights")
 	s.LossWeights = map[string]float64{}
 	for _, name := range slices.Concat(slices.Sorted(maps.Keys(s.LossFuncs)), c.ExtraWeights) {
 		s.LossWeights[name] = lw.Float(name, 1, config.Min(0))
 	}
-	return c.Optimizers
+	return c
 }
 
-func decodeTransforms(p *config.Params, s *Spec, t *config.Tree) {
+// decodeTransforms reads transforms.train and transforms.eval, and the views
+// transforms.augmentation<N>, which only a trainer with views uses (views).
+func decodeTransforms(p *config.Params, s *Spec, t *config.Tree, views bool) {
 	tr := p.Map("transforms")
 	s.TrainTransforms = config.BuildOrdered(tr, data.Transforms, "train", t.Keys("transforms.train"))
 	s.EvalTransforms = config.BuildOrdered(tr, data.Transforms, "eval", t.Keys("transforms.eval"))
+	var augmentations [][]config.Component
+	for _, key := range t.Keys("transforms") {
+		if strings.HasPrefix(key, "augmentation") {
+			augmentations = append(augmentations, config.BuildOrdered(tr, data.Transforms, key, t.Keys("transforms."+key)))
+		}
+	}
+	if !views {
+		return
+	}
+	if len(augmentations) == 0 {
+		tr.Fail("augmentation1", "is required by %s: the transforms of one view of each image, one transforms.augmentation<N> per view", s.Trainer.Type)
+	}
+	s.TrainViews = augmentations
+}
+
+// LoadedBatchSize is the number of images of a loaded batch: batch_size,
+// times the number of views when the trainer trains on views.
+func (s *Spec) LoadedBatchSize() int { return s.BatchSize * max(1, len(s.TrainViews)) }
+
+// TrainBatchSize is the number of images of a training step: the subset
+// batch miner's output size, or the loaded batch.
+func (s *Spec) TrainBatchSize() int {
+	if sm := s.SubsetMiner.Value; sm != nil {
+		return sm.OutputBatchSize()
+	}
+	return s.LoadedBatchSize()
 }
 
 // optimizerKeys name the optimiser of each parameter group of every
 // trainer; a trainer may require more (the generator's).
 var optimizerKeys = []string{"trunk_optimizer", "embedder_optimizer", "metric_loss_optimizer", "classifier_optimizer"}
 
-func decodeOptimizers(p *config.Params, s *Spec, extra []string) {
+func decodeOptimizers(p *config.Params, s *Spec, extra, optional []string) {
 	o := p.Map("optimizers")
 	s.Optimizers = map[string]config.Built[optim.Config]{}
-	for _, key := range slices.Concat(optimizerKeys, extra) {
+	for _, key := range slices.Concat(optimizerKeys, extra, optional) {
 		if !slices.Contains(o.Keys(), key) {
 			continue
 		}

@@ -79,7 +79,7 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		}
 		return l.WithWorkers(workers), nil
 	}
-	trainData, err := loader(s.TrainTransforms, s.Workers)
+	trainData, err := trainSource(s, loader)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +96,26 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
 }
 
+// trainSource is the loader of the training batches: of the items through
+// transforms.train, or of their views (spec.TrainViews).
+func trainSource(s *spec.Spec, loader func([]config.Component, int) (*data.Loader, error)) (source, error) {
+	if len(s.TrainViews) == 0 {
+		return loader(s.TrainTransforms, s.Workers)
+	}
+	if trunkFrozen(s) && s.Trunk.Type != "Identity" {
+		return nil, fmt.Errorf("trainer %s trains on augmented views, but the trunk is frozen (no trunk_optimizer, or freeze_trunk) "+
+			"and a frozen trunk's outputs are cached without the training transforms: add a trunk_optimizer", s.Trainer.Type)
+	}
+	views := make([]*data.Loader, len(s.TrainViews))
+	for i, transforms := range s.TrainViews {
+		var err error
+		if views[i], err = loader(transforms, s.Workers); err != nil {
+			return nil, err
+		}
+	}
+	return data.NewViews(views)
+}
+
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
 // head, when there is one.
 func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
@@ -105,14 +125,15 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 		Trunk:         e.trunk,
 		Embedder:      s.Embedder.Value,
 		Classifier:    s.Classifier.Value,
+		Heads:         s.Heads,
 		Generator:     s.Generator.Value,
 		NumTriplets:   s.NumTriplets,
 		InputShape:    []int{shape.C, shape.H, shape.W},
-		BatchSize:     s.BatchSize,
+		BatchSize:     s.TrainBatchSize(),
 		EvalBatchSize: s.Tester.BatchSize,
 		Seed:          int64(s.Seed),
 	}
-	if cfg.Classifier != nil {
+	if cfg.Classifier != nil || len(cfg.Heads) > 0 {
 		cfg.NumClasses = numClasses
 	}
 	return nn.New(cfg)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/data"
@@ -34,9 +35,12 @@ type fold struct {
 	// streams a checkpoint keeps; behaviour is the trainer's training.
 	trainer.Fold
 	behaviour trainer.Behaviour
-	modelOpts []modelOpt
-	lossOpt   *optim.Optimizer[float64]
-	sampler   data.Sampler
+	// subsetMiner, when configured, picks the items of each loaded batch
+	// the step trains on.
+	subsetMiner miner.SubsetMiner
+	modelOpts   []modelOpt
+	lossOpt     *optim.Optimizer[float64]
+	sampler     data.Sampler
 
 	records    *record.Records
 	lossTable  *record.Table
@@ -69,7 +73,7 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	f.Losses = map[string]loss.Loss{}
 	for _, name := range slices.Sorted(maps.Keys(s.LossFuncs)) {
 		dim := f.Model.EmbeddingSize()
-		if name == "classifier_loss" {
+		if strings.HasPrefix(name, "classifier_loss") { // classifier_loss_<i> of a head too
 			dim = f.Model.NumClasses()
 		}
 		if f.Losses[name], err = newLoss(s.LossFuncs[name], len(f.classIDs), dim, rng); err != nil {
@@ -83,6 +87,14 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 		}
 		if r, ok := f.Miners[name].(miner.Random); ok {
 			r.SetRand(f.Rand(name))
+		}
+	}
+	if s.SubsetMiner.Value != nil {
+		if f.subsetMiner, err = s.SubsetMiner.New(); err != nil {
+			return nil, err
+		}
+		if r, ok := f.subsetMiner.(miner.Random); ok {
+			r.SetRand(f.Rand("subset_batch_miner"))
 		}
 	}
 	if f.behaviour, err = s.Trainer.Value.Start(&f.Fold); err != nil {
@@ -124,9 +136,15 @@ func newLoss(c config.Factory[loss.Loss], numClasses, dim int, rng *rand.Rand) (
 func (f *fold) buildOptimizers() error {
 	s := f.env.spec
 	groups := f.Model.Groups()
-	for _, key := range []string{"trunk_optimizer", "embedder_optimizer", "classifier_optimizer", "generator_optimizer"} {
-		group := key[:len(key)-len("_optimizer")]
-		c, ok := s.Optimizers[key]
+	// The fixed groups first, then the classifier heads' (classifier_<i>).
+	order := []string{"trunk", "embedder", "classifier", "generator"}
+	for _, group := range slices.Sorted(maps.Keys(groups)) {
+		if !slices.Contains(order, group) {
+			order = append(order, group)
+		}
+	}
+	for _, group := range order {
+		c, ok := s.Optimizers[group+"_optimizer"]
 		if !ok || len(groups[group]) == 0 {
 			continue
 		}

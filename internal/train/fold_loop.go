@@ -110,7 +110,7 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	})
 	defer batches.Close()
 	f.behaviour.StartEpoch(epoch)
-	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.BatchSize), f.log.exp.eta)
+	bar := f.log.bars.Bar(fmt.Sprintf("%s epoch %d/%d", f.split.Name, epoch, s.NumEpochs), last-first, "img", float64(s.TrainBatchSize()), f.log.exp.eta)
 	defer bar.Done()
 	for step := first; step < last; step++ {
 		if ctx.Err() != nil {
@@ -161,16 +161,26 @@ func (f *fold) lastCheckpoint() string {
 // step trains on one batch and returns the weighted loss, and each loss's
 // value and each miner's tuple counts.
 func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
-	labels := make([]int, len(b.Labels))
-	for i, l := range b.Labels {
-		labels[i] = f.classIDs[l]
+	labels := b.Labels // the views' labels are their image's position in the batch
+	if len(f.env.spec.TrainViews) == 0 {
+		labels = make([]int, len(b.Labels))
+		for i, l := range b.Labels {
+			labels[i] = f.classIDs[l]
+		}
+	}
+	x := b.X
+	if f.subsetMiner != nil {
+		var err error
+		if x, labels, err = f.mineSubset(b.X, labels); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := f.behaviour.BeforeStep(labels); err != nil {
 		return 0, nil, err
 	}
 	var total float64
 	var parts map[string]float64
-	err := f.Model.TrainStep(b.X, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
+	err := f.Model.TrainStep(x, func(out nn.Outputs[float32]) (nn.Grads[float32], error) {
 		st := trainer.NewStep(&f.Fold, f.behaviour, out, labels)
 		err := f.behaviour.Losses(st)
 		total, parts = st.Total, st.Parts
@@ -193,6 +203,28 @@ func (f *fold) step(b data.Batch) (float64, map[string]float64, error) {
 		f.lossOpt.EndIteration()
 	}
 	return total, parts, nil
+}
+
+// mineSubset returns the images and labels of the subset batch miner's
+// choice among the batch x, made on their embeddings in eval mode, as PML's
+// maybe_do_batch_mining.
+func (f *fold) mineSubset(x []float32, labels []int) ([]float32, []int, error) {
+	n, d := len(labels), f.Model.EmbeddingSize()
+	emb, err := f.Model.Embed(x, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := f.subsetMiner.Subset(eval.Convert[float64](emb), n, d, labels)
+	if err != nil {
+		return nil, nil, fmt.Errorf("subset_batch_miner: %w", err)
+	}
+	size := f.Model.InputSize()
+	subX, subLabels := make([]float32, 0, len(idx)*size), make([]int, len(idx))
+	for j, i := range idx {
+		subX = append(subX, x[i*size:(i+1)*size]...)
+		subLabels[j] = labels[i]
+	}
+	return subX, subLabels, nil
 }
 
 // checkUntrained evaluates before any training: the trunk alone, and the

@@ -21,12 +21,12 @@ func (e *env) checkMemory() error {
 	s := e.spec
 	shape := e.trainData.Shape()
 	pixels := float64(shape.H) * float64(shape.W)
-	batch := float64(s.BatchSize)
+	batch := float64(s.TrainBatchSize())
 	check := func(key, what string, bytes float64) error {
 		return limits.CheckMemory(fmt.Sprintf("%s: %s", key, what), bytes)
 	}
-	if err := check("batch_size and transforms", fmt.Sprintf("%d images of %s", s.BatchSize, shape),
-		4*4*batch*float64(shape.C)*pixels); err != nil {
+	if err := check("batch_size and transforms", fmt.Sprintf("%d images of %s", s.LoadedBatchSize(), shape),
+		4*4*float64(s.LoadedBatchSize())*float64(shape.C)*pixels); err != nil {
 		return err
 	}
 	if c, ok := s.Trunk.Value.(*nn.ConvNet); ok {
@@ -37,7 +37,7 @@ func (e *env) checkMemory() error {
 		for i, c := range channels {
 			bytes += 4 * 4 * batch * float64(c) * pixels / float64(int(1)<<(2*min(i, 30)))
 		}
-		if err := check(config.JoinPath(s.Trunk.Where, "ConvNet", "channels"), fmt.Sprintf("%v channels on batches of %d %s images", channels, s.BatchSize, shape), bytes); err != nil {
+		if err := check(config.JoinPath(s.Trunk.Where, "ConvNet", "channels"), fmt.Sprintf("%v channels on batches of %d %s images", channels, s.TrainBatchSize(), shape), bytes); err != nil {
 			return err
 		}
 	}

@@ -4,18 +4,21 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/eval"
+	"github.com/bench-ml/bench/internal/nn"
 )
 
 // CascadedEmbeddings splits the embedding into consecutive slices of
 // embedding_sizes; slice i is mined by tuple_miner_<i> and scored by
-// metric_loss_<i>, each optional as in PML, and its gradient goes into its
-// columns.
+// metric_loss_<i>, and its classifier head models.classifier_<i> by
+// classifier_loss_<i> on its logits, each optional as in PML; the
+// gradients go into the slice's columns.
 type CascadedEmbeddings struct {
 	Base
 	EmbeddingSizes []int
+	heads          []string // classifier_<i> of the fold's model, in order
 }
 
 func newCascadedEmbeddings(p *config.Params) Trainer {
@@ -44,6 +47,9 @@ const sizesKey = "trainer.CascadedEmbeddings.embedding_sizes"
 // sliceKey matches the per-slice names: metric_loss_0, ...
 var sliceKey = regexp.MustCompile(`^(metric_loss|classifier_loss|tuple_miner)_([0-9]+)$`)
 
+// classifierKey matches the per-slice classifier heads: classifier_0, ...
+var classifierKey = regexp.MustCompile(`^classifier_([0-9]+)$`)
+
 func (c CascadedEmbeddings) Decode(d *Decoder) {
 	// The embedding size is known here unless the embedder is the
 	// identity; Start checks again on the built model.
@@ -52,21 +58,39 @@ func (c CascadedEmbeddings) Decode(d *Decoder) {
 			d.Root.Fail(sizesKey, "%s", msg)
 		}
 	}
+	n := len(c.EmbeddingSizes)
+	lf, mf := d.LossFuncs, d.MiningFuncs
+	start := 0
+	for i, size := range c.EmbeddingSizes {
+		name := fmt.Sprintf("classifier_%d", i)
+		hasHead, hasLoss := Has(d.Models, name), Has(lf, "classifier_loss_"+name[len("classifier_"):])
+		switch {
+		case hasHead && !hasLoss:
+			d.Models.Fail(name, "has no loss: add loss_funcs.classifier_loss_%d, e.g. {CrossEntropyLoss: {}}", i)
+		case hasLoss && !hasHead:
+			lf.Fail("classifier_loss_"+name[len("classifier_"):], "has no classifier: add models.%s, e.g. {MLP: {layer_sizes: []}}", name)
+		case hasHead:
+			head := config.BuildComponent(d.Models, nn.Classifiers, name, config.Component{})
+			d.Heads = append(d.Heads, nn.Head{Name: name, MLP: head.Value, Start: start, Size: size})
+			d.OptionalOptimizers = append(d.OptionalOptimizers, name+"_optimizer")
+		}
+		start += size
+	}
 	for _, k := range d.Models.Keys() {
-		if strings.HasPrefix(k, "classifier") {
-			d.Models.Fail(k, "CascadedEmbeddings with classifier heads is not supported; remove it")
+		if m := classifierKey.FindStringSubmatch(k); k == "classifier" || (m != nil && !sliceIndexOK(m[1], n)) {
+			d.Models.Fail(k, "unknown model for CascadedEmbeddings; allowed: trunk, embedder, classifier_<i> for i in 0..%d (one per %s)", n-1, sizesKey)
 		}
 	}
-	n := len(c.EmbeddingSizes)
-	allowed := fmt.Sprintf("metric_loss_<i> for i in 0..%d (one per %s)", n-1, sizesKey)
-	lf, mf := d.LossFuncs, d.MiningFuncs
+	allowed := fmt.Sprintf("metric_loss_<i> and classifier_loss_<i> for i in 0..%d (one per %s)", n-1, sizesKey)
 	for _, key := range lf.Keys() {
 		m := sliceKey.FindStringSubmatch(key)
 		switch {
-		case m != nil && m[1] == "classifier_loss":
-			lf.Fail(key, "CascadedEmbeddings with classifier heads is not supported; remove it")
-		case m == nil || m[1] != "metric_loss" || !sliceIndexOK(m[2], n):
+		case m == nil || m[1] == "tuple_miner" || !sliceIndexOK(m[2], n):
 			lf.Fail(key, "unknown loss for CascadedEmbeddings; allowed: %s", allowed)
+		case m[1] == "classifier_loss":
+			if Has(d.Models, "classifier_"+m[2]) {
+				d.Loss(key, config.C("CrossEntropyLoss", nil))
+			}
 		default:
 			d.Loss(key, config.Component{})
 		}
@@ -75,6 +99,9 @@ func (c CascadedEmbeddings) Decode(d *Decoder) {
 		lf.Fail("", "CascadedEmbeddings needs at least one loss: %s", allowed)
 	}
 	for _, key := range mf.Keys() {
+		if key == "subset_batch_miner" { // every trainer's (spec decodes it)
+			continue
+		}
 		if m := sliceKey.FindStringSubmatch(key); m == nil || m[1] != "tuple_miner" || !sliceIndexOK(m[2], n) {
 			mf.Fail(key, "unknown miner for CascadedEmbeddings; allowed: tuple_miner_<i> for i in 0..%d", n-1)
 			continue
@@ -91,6 +118,11 @@ func sliceIndexOK(digits string, n int) bool {
 func (c CascadedEmbeddings) Start(f *Fold) (Behaviour, error) {
 	if msg := c.checkSize(f.Model.EmbeddingSize()); msg != "" {
 		return nil, &config.Error{Path: sizesKey, Msg: msg}
+	}
+	for i := range c.EmbeddingSizes {
+		if _, ok := f.Losses[fmt.Sprintf("classifier_loss_%d", i)]; ok {
+			c.heads = append(c.heads, fmt.Sprintf("classifier_%d", i))
+		}
 	}
 	return c, nil
 }
@@ -123,6 +155,37 @@ func (c CascadedEmbeddings) Losses(s *Step) error {
 			}
 		}
 		start += size
+	}
+	return c.headLosses(s)
+}
+
+// headLosses adds classifier_loss_<i> of each head on its logits, which
+// the model puts side by side in head order.
+func (c CascadedEmbeddings) headLosses(s *Step) error {
+	heads := len(c.heads)
+	if heads == 0 {
+		return nil
+	}
+	n, k := len(s.Labels), s.Fold.Model.NumClasses()
+	all := eval.Convert[float64](s.Out.Logits)
+	for h, name := range c.heads {
+		logits := make([]float64, n*k)
+		for r := range n {
+			copy(logits[r*k:(r+1)*k], all[(r*heads+h)*k:(r*heads+h+1)*k])
+		}
+		var g []float64
+		if err := s.Add("classifier_loss_"+name[len("classifier_"):], logits, n, k, s.Labels, nil, &g, 1); err != nil {
+			return err
+		}
+		if g == nil {
+			continue
+		}
+		if s.DLogits == nil {
+			s.DLogits = make([]float64, len(all))
+		}
+		for r := range n {
+			copy(s.DLogits[(r*heads+h)*k:(r*heads+h+1)*k], g[r*k:(r+1)*k])
+		}
 	}
 	return nil
 }

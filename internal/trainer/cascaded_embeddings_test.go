@@ -68,3 +68,58 @@ func TestCascadedSlices(t *testing.T) {
 		t.Errorf("total %v; want %v (non-zero)", l.Total, wantTotal)
 	}
 }
+
+// TestCascadedHeads checks that classifier_loss_<i> is computed on the
+// logits of head classifier_<i> alone (the model puts the heads' logits
+// side by side) and that its weighted gradient lands in those logits.
+func TestCascadedHeads(t *testing.T) {
+	const n, d, k = 4, 6, 3
+	head := must(nn.Classifiers.Build(config.C("MLP", nil)))
+	m, err := nn.New(nn.Config{Trunk: must(nn.Trunks.Build(config.C("Identity", nil))), InputShape: []int{d}, BatchSize: n,
+		NumClasses: k, Heads: []nn.Head{{Name: "classifier_0", MLP: head, Start: 0, Size: 2}, {Name: "classifier_2", MLP: head, Start: 5, Size: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := func() loss.Loss { return must(loss.Losses.Build(config.C("CrossEntropyLoss", nil))) }
+	f := &Fold{Model: m, Losses: map[string]loss.Loss{"classifier_loss_0": ce(), "classifier_loss_2": ce()},
+		Weights: map[string]float64{"classifier_loss_0": 1, "classifier_loss_2": 0.5}}
+	b, err := CascadedEmbeddings{EmbeddingSizes: []int{2, 3, 1}}.Start(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	logits := make([]float32, n*2*k)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64())
+	}
+	labels := []int{0, 1, 2, 1}
+	s := NewStep(f, b, nn.Outputs[float32]{Emb: make([]float32, n*d), Logits: logits}, labels)
+	if err := b.Losses(s); err != nil {
+		t.Fatal(err)
+	}
+	var wantTotal float64
+	for h, name := range []string{"classifier_loss_0", "classifier_loss_2"} {
+		own := make([]float64, n*k)
+		for r := range n {
+			for c := range k {
+				own[r*k+c] = float64(logits[(r*2+h)*k+c])
+			}
+		}
+		v, g, err := f.Losses[name].Compute(own, n, k, labels, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := f.Weights[name]
+		wantTotal += w * v
+		for r := range n {
+			for c := range k {
+				if got, want := s.DLogits[(r*2+h)*k+c], w*g[r*k+c]; math.Abs(got-want) > 1e-12 {
+					t.Errorf("%s, row %d, class %d: gradient %v; want %v", name, r, c, got, want)
+				}
+			}
+		}
+	}
+	if math.Abs(s.Total-wantTotal) > 1e-9 || wantTotal == 0 {
+		t.Errorf("total %v; want %v (non-zero)", s.Total, wantTotal)
+	}
+}

@@ -42,6 +42,8 @@ func streamOf(name string) uint64 {
 		return 2
 	case "g_triplets":
 		return 3
+	case "subset_batch_miner":
+		return 4
 	}
 	var i uint64
 	fmt.Sscanf(name, "tuple_miner_%d", &i)

@@ -12,4 +12,5 @@ func init() {
 	Trainers.Register("TrainWithClassifier", newTrainWithClassifier)
 	Trainers.Register("CascadedEmbeddings", newCascadedEmbeddings)
 	Trainers.Register("DeepAdversarialMetricLearning", newDAML)
+	Trainers.Register("UnsupervisedEmbeddingsUsingAugmentations", newUnsupervisedEmbeddingsUsingAugmentations)
 }

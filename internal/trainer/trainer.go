@@ -64,8 +64,11 @@ type Decoder struct {
 
 // Components are what a method chose in Decode.
 type Components struct {
-	Classifier config.Built[*nn.MLP]       // Type "": no classifier head
-	Generator  config.Built[*nn.Generator] // Type "": none
+	Classifier config.Built[*nn.MLP] // Type "": no classifier head
+	// Heads are classifier heads on slices of the embedding, instead of
+	// Classifier (CascadedEmbeddings' classifier_<i>).
+	Heads     []nn.Head
+	Generator config.Built[*nn.Generator] // Type "": none
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
 	// Losses and Miners by the method's names (metric_loss, tuple_miner, ...).
@@ -74,9 +77,15 @@ type Components struct {
 	// ExtraWeights name loss_weights entries of losses the method computes
 	// itself (no loss func).
 	ExtraWeights []string
+	// Views trains on several views of each image of a batch, made by the
+	// transforms transforms.augmentation<N>, labelled by the image's
+	// position in the batch, and batches drawn plain random.
+	Views bool
 	// Optimizers are the required optimiser keys beyond the trunk's,
-	// embedder's, classifier's and metric loss's (generator_optimizer).
-	Optimizers []string
+	// embedder's, classifier's and metric loss's (generator_optimizer);
+	// OptionalOptimizers the optional ones (classifier_<i>_optimizer),
+	// without which a group is not trained.
+	Optimizers, OptionalOptimizers []string
 }
 
 // Has reports whether the config p has key.

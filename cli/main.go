@@ -52,7 +52,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(signalContext())
+	ctx, stop := signalContext()
+	defer stop()
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 	}

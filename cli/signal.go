@@ -15,18 +15,25 @@ import (
 
 // signalContext is cancelled by the first SIGINT or SIGTERM, with a cause
 // wrapping context.Canceled: training then stops before its next step and
-// leaves its last checkpoint whole. A second signal kills at once.
-func signalContext() context.Context {
+// leaves its last checkpoint whole. A second signal kills at once. stop
+// releases the signal handler when the command is over (tests run many
+// commands in one process).
+func signalContext() (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		sig := <-ch
-		signal.Stop(ch) // back to the default action: the next signal kills
-		slog.Warn("stopping before the next step (again to kill at once)", "signal", sig)
-		cancel(fmt.Errorf("%v: %w", sig, context.Canceled))
+		select {
+		case sig := <-ch:
+			signal.Stop(ch) // back to the default action: the next signal kills
+			slog.Warn("stopping before the next step (again to kill at once)", "signal", sig)
+			cancel(fmt.Errorf("%v: %w", sig, context.Canceled))
+		case <-done:
+			signal.Stop(ch)
+		}
 	}()
-	return ctx
+	return ctx, func() { close(done) }
 }
 
 // howToResume adds to the error of an interrupted run the command that

@@ -143,14 +143,20 @@ func tile(k int, a, b, c []float32, ldc, rows, cols int, add bool, buf []float32
 	}
 	t := buf // not an array on the stack: passed to a func value, it would escape
 	kern.fn(k, a, b, t, nr, false)
+	store(c, ldc, t, nr, rows, cols, add)
+}
+
+// store adds (or copies) the rows x cols corner of the tile t, whose rows
+// are tstride apart, to C.
+func store(c []float32, ldc int, t []float32, tstride, rows, cols int, add bool) {
 	for i := range rows {
 		row := c[i*ldc : i*ldc+cols]
 		if !add {
-			copy(row, t[i*nr:])
+			copy(row, t[i*tstride:])
 			continue
 		}
 		for j := range row {
-			row[j] += t[i*nr+j]
+			row[j] += t[i*tstride+j]
 		}
 	}
 }
@@ -267,15 +273,6 @@ func portable(mr, nr int) microKernel {
 				}
 			}
 		}
-		for i := range mr {
-			row := c[i*ldc : i*ldc+nr]
-			if !add {
-				copy(row, acc[i*nr:])
-				continue
-			}
-			for j := range row {
-				row[j] += acc[i*nr+j]
-			}
-		}
+		store(c, ldc, acc[:], nr, mr, nr, add)
 	}}
 }

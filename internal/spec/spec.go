@@ -245,7 +245,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 		p.Map("sampler")
 		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
 	} else {
-		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{"m": 4}))
+		s.Sampler = config.BuildNested(p, data.Samplers, "sampler", config.C("MPerClassSampler", map[string]any{}))
 	}
 	if c.Views {
 		// The views of an image are its only positives, so its batches are

@@ -131,10 +131,7 @@ func (c CascadedEmbeddings) Losses(s *Step) error {
 	n, d := len(s.Labels), s.Fold.Model.EmbeddingSize()
 	start := 0
 	for i, size := range c.EmbeddingSizes {
-		slice := make([]float64, n*size)
-		for r := range n {
-			copy(slice[r*size:(r+1)*size], s.Emb[r*d+start:r*d+start+size])
-		}
+		slice := columns(s.Emb, n, d, start, size)
 		tuples, err := s.Mine(fmt.Sprintf("tuple_miner_%d", i), slice, n, size)
 		if err != nil {
 			return err
@@ -150,9 +147,7 @@ func (c CascadedEmbeddings) Losses(s *Step) error {
 			if s.DEmb == nil {
 				s.DEmb = make([]float64, n*d)
 			}
-			for r := range n {
-				copy(s.DEmb[r*d+start:r*d+start+size], g[r*size:(r+1)*size])
-			}
+			setColumns(s.DEmb, n, d, start, size, g)
 		}
 		start += size
 	}
@@ -169,10 +164,7 @@ func (c CascadedEmbeddings) headLosses(s *Step) error {
 	n, k := len(s.Labels), s.Fold.Model.NumClasses()
 	all := eval.Convert[float64](s.Out.Logits)
 	for h, name := range c.heads {
-		logits := make([]float64, n*k)
-		for r := range n {
-			copy(logits[r*k:(r+1)*k], all[(r*heads+h)*k:(r*heads+h+1)*k])
-		}
+		logits := columns(all, n, heads*k, h*k, k)
 		var g []float64
 		if err := s.Add("classifier_loss_"+name[len("classifier_"):], logits, n, k, s.Labels, nil, &g, 1); err != nil {
 			return err
@@ -183,9 +175,24 @@ func (c CascadedEmbeddings) headLosses(s *Step) error {
 		if s.DLogits == nil {
 			s.DLogits = make([]float64, len(all))
 		}
-		for r := range n {
-			copy(s.DLogits[(r*heads+h)*k:(r*heads+h+1)*k], g[r*k:(r+1)*k])
-		}
+		setColumns(s.DLogits, n, heads*k, h*k, k, g)
 	}
 	return nil
+}
+
+// columns copies columns start..start+size of the n x width row-major m.
+func columns(m []float64, n, width, start, size int) []float64 {
+	out := make([]float64, n*size)
+	for r := range n {
+		copy(out[r*size:(r+1)*size], m[r*width+start:r*width+start+size])
+	}
+	return out
+}
+
+// setColumns writes the n x size block g into columns start..start+size of
+// the n x width row-major m.
+func setColumns(m []float64, n, width, start, size int, g []float64) {
+	for r := range n {
+		copy(m[r*width+start:r*width+start+size], g[r*size:(r+1)*size])
+	}
 }

@@ -30,21 +30,27 @@ const pairwiseEps = 1e-6
 
 // Mine implements Miner.
 func (am *Angular) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	return am.mine(selfQuery(emb, n, d, labels))
+}
+
+func (am *Angular) mine(q query) (*loss.Tuples, error) {
 	threshold := am.Angle * (math.Pi / 180) // as np.radians
-	row := func(i int) []float64 { return emb[i*d : (i+1)*d] }
+	d := q.d
+	anchor := func(i int) []float64 { return q.emb[i*d : (i+1)*d] }
+	ref := func(i int) []float64 { return q.ref[i*d : (i+1)*d] }
 	center := make([]float64, d)
 	lastA, lastP, ap := -1, -1, 0.0
-	return keepTriplets(labels, func(a, p, n int) bool {
+	return q.keepTriplets(func(a, p, n int) bool {
 		// Triplets come grouped by (a, p): the centre and ||a-p|| are
 		// computed once per group.
 		if a != lastA || p != lastP {
 			lastA, lastP = a, p
-			ap = pairwiseDistance(row(a), row(p))
-			for k, x := range row(a) {
-				center[k] = (x + row(p)[k]) / 2
+			ap = pairwiseDistance(anchor(a), ref(p))
+			for k, x := range anchor(a) {
+				center[k] = (x + ref(p)[k]) / 2
 			}
 		}
-		return math.Atan(ap/(2*pairwiseDistance(row(n), center))) > threshold
+		return math.Atan(ap/(2*pairwiseDistance(ref(n), center))) > threshold
 	}), nil
 }
 

@@ -84,35 +84,39 @@ func allowedRange(p *config.Params, key string) []float64 {
 
 // Mine implements Miner.
 func (b *BatchEasyHard) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	return b.mine(selfQuery(emb, n, d, labels))
+}
+
+func (b *BatchEasyHard) mine(q query) (*loss.Tuples, error) {
 	if msg := badStrategies(b.PosStrategy, b.NegStrategy); msg != "" {
 		return nil, fmt.Errorf("BatchEasyHardMiner: %s", msg)
 	}
-	return b.mine(distances(b.Distance, emb, n, d), labels), nil
+	return b.tuples(distances(b.Distance, q)), nil
 }
 
-func (b *BatchEasyHard) mine(m mat, labels []int) *loss.Tuples {
+func (b *BatchEasyHard) tuples(m mat) *loss.Tuples {
 	// A semihard side is bounded by the other side's choice, so that side
 	// is chosen first.
 	var pos, neg picks
 	switch {
 	case b.PosStrategy == Semihard:
-		neg = b.negatives(m, labels, nil)
-		pos = b.positives(m, labels, neg.val)
+		neg = b.negatives(m, nil)
+		pos = b.positives(m, neg.val)
 	case b.NegStrategy == Semihard:
-		pos = b.positives(m, labels, nil)
-		neg = b.negatives(m, labels, pos.val)
+		pos = b.positives(m, nil)
+		neg = b.negatives(m, pos.val)
 	default:
 		if b.PosStrategy != All {
-			pos = b.positives(m, labels, nil)
+			pos = b.positives(m, nil)
 		}
 		if b.NegStrategy != All {
-			neg = b.negatives(m, labels, nil)
+			neg = b.negatives(m, nil)
 		}
 	}
 
 	if b.PosStrategy != All && b.NegStrategy != All {
 		t := &loss.Tuples{}
-		for i := range m.n {
+		for i := range m.rows {
 			if pos.ok[i] && neg.ok[i] {
 				t.A1, t.P, t.N = append(t.A1, i), append(t.P, pos.idx[i]), append(t.N, neg.idx[i])
 			}
@@ -120,7 +124,7 @@ func (b *BatchEasyHard) mine(m mat, labels []int) *loss.Tuples {
 		t.A2 = slices.Clone(t.A1)
 		return t
 	}
-	t := loss.AllPairs(labels)
+	t := m.allPairs()
 	if b.PosStrategy != All {
 		t.A1, t.P = pos.kept()
 	}
@@ -131,15 +135,15 @@ func (b *BatchEasyHard) mine(m mat, labels []int) *loss.Tuples {
 }
 
 // positives: hard and semihard take the least similar positive, easy the most similar.
-func (b *BatchEasyHard) positives(m mat, labels []int, thresholds []float64) picks {
+func (b *BatchEasyHard) positives(m mat, thresholds []float64) picks {
 	leastSimilar := b.PosStrategy != Easy
-	return pick(m, labels, true, leastSimilar != m.inverted, b.AllowedPosRange, thresholds)
+	return pick(m, true, leastSimilar != m.inverted, b.AllowedPosRange, thresholds)
 }
 
 // negatives: hard and semihard take the most similar negative, easy the least similar.
-func (b *BatchEasyHard) negatives(m mat, labels []int, thresholds []float64) picks {
+func (b *BatchEasyHard) negatives(m mat, thresholds []float64) picks {
 	leastSimilar := b.NegStrategy == Easy
-	return pick(m, labels, false, leastSimilar != m.inverted, b.AllowedNegRange, thresholds)
+	return pick(m, false, leastSimilar != m.inverted, b.AllowedNegRange, thresholds)
 }
 
 // picks holds one chosen column per anchor row: ok[i] reports whether row i
@@ -172,12 +176,12 @@ func (pk picks) kept() (rows, cols []int) {
 // non-candidate column (possibly the anchor itself, or a positive as a
 // negative). Here the maximum is over the candidates only: identical
 // whenever PML's choice is a candidate.
-func pick(m mat, labels []int, positive, largest bool, rng, thresholds []float64) picks {
-	pk := picks{idx: make([]int, m.n), val: make([]float64, m.n), ok: make([]bool, m.n)}
-	for i := range m.n {
+func pick(m mat, positive, largest bool, rng, thresholds []float64) picks {
+	pk := picks{idx: make([]int, m.rows), val: make([]float64, m.rows), ok: make([]bool, m.rows)}
+	for i := range m.rows {
 		best, bestJ := 0.0, -1
-		for j := range m.n {
-			if j == i || (labels[j] == labels[i]) != positive {
+		for j := range m.cols {
+			if positive && !m.positive(i, j) || !positive && !m.negative(i, j) {
 				continue
 			}
 			v := m.at(i, j)

@@ -17,7 +17,11 @@ func newBatchHardMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (b *BatchHard) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	pairs, err := b.BatchEasyHard.Mine(emb, n, d, labels)
+	return b.mine(selfQuery(emb, n, d, labels))
+}
+
+func (b *BatchHard) mine(q query) (*loss.Tuples, error) {
+	pairs, err := b.BatchEasyHard.mine(q)
 	if err != nil {
 		return nil, err
 	}

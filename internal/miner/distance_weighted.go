@@ -47,7 +47,7 @@ func (dw *DistanceWeighted) Mine(emb []float64, n, d int, labels []int) (*loss.T
 	if dw.rng == nil {
 		return nil, fmt.Errorf("DistanceWeightedMiner: no random generator; call SetRand")
 	}
-	w := dw.weights(distances(dw.Distance, emb, n, d), d, labels)
+	w := dw.weights(distances(dw.Distance, selfQuery(emb, n, d, labels)), d, labels)
 	return sampleTriplets(labels, w, dw.rng), nil
 }
 
@@ -57,9 +57,9 @@ func (dw *DistanceWeighted) weights(m mat, d int, labels []int) []float64 {
 	dim := float64(d)
 	logW := make([]float64, len(m.v))
 	maxLog := math.Inf(-1)
-	for i := range m.n {
-		for j := range m.n {
-			k := i*m.n + j
+	for i := range m.rows {
+		for j := range m.cols {
+			k := i*m.cols + j
 			x := max(m.v[k], dw.Cutoff)
 			lw := (2-dim)*math.Log(x) - (dim-3)/2*math.Log(1-0.25*x*x)
 			if math.IsInf(lw, 0) || math.IsNaN(lw) {

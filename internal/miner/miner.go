@@ -16,6 +16,82 @@ type Miner interface {
 	Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error)
 }
 
+// RefMiner is a miner that also mines anchors against the references of
+// another set, as PML's miners called with ref_emb and ref_labels: the
+// tuples' anchors index emb (n x d) and their positives and negatives ref
+// (nRef x d). Every reference with the anchor's label is a positive, the
+// anchor's own row number included (PML's ref_labels are a distinct
+// tensor, so the diagonal is not masked). Every miner of the registry
+// implements it; DistanceWeightedMiner fails, as bench does not sample
+// against references.
+type RefMiner interface {
+	MineRef(emb []float64, n int, labels []int, ref []float64, nRef int, refLabels []int, d int) (*loss.Tuples, error)
+}
+
+// query is what a miner mines: the anchors (emb, labels) and the
+// references (ref, refLabels), both d columns. self means the references
+// are the anchors (PML without ref_emb): a row is not its own positive.
+type query struct {
+	emb, ref          []float64
+	d                 int
+	labels, refLabels []int
+	self              bool
+}
+
+func selfQuery(emb []float64, n, d int, labels []int) query {
+	return query{emb: emb, ref: emb, d: d, labels: labels, refLabels: labels, self: true}
+}
+
+// positive reports whether reference j is a positive of anchor i.
+func (q query) positive(i, j int) bool {
+	return q.labels[i] == q.refLabels[j] && !(q.self && i == j)
+}
+
+// negative reports whether reference j is a negative of anchor i.
+func (q query) negative(i, j int) bool { return q.labels[i] != q.refLabels[j] }
+
+// allPairs is every positive and negative pair, row-major (PML's
+// get_all_pairs_indices(labels, ref_labels)).
+func (q query) allPairs() *loss.Tuples {
+	t := &loss.Tuples{}
+	for i := range q.labels {
+		for j := range q.refLabels {
+			switch {
+			case q.positive(i, j):
+				t.A1, t.P = append(t.A1, i), append(t.P, j)
+			case q.negative(i, j):
+				t.A2, t.N = append(t.A2, i), append(t.N, j)
+			}
+		}
+	}
+	return t
+}
+
+// keepTriplets lists the triplets (anchor, positive, negative) for which
+// keep is true, in PML's row-major order (get_all_triplets_indices).
+func (q query) keepTriplets(keep func(a, p, n int) bool) *loss.Tuples {
+	t := &loss.Tuples{Triplets: true}
+	for a := range q.labels {
+		for p := range q.refLabels {
+			if !q.positive(a, p) {
+				continue
+			}
+			for n := range q.refLabels {
+				if q.negative(a, n) && keep(a, p, n) {
+					t.Anchor, t.Positive, t.Negative = append(t.Anchor, a), append(t.Positive, p), append(t.Negative, n)
+				}
+			}
+		}
+	}
+	return t
+}
+
+// queryMiner is a miner that mines a query: the miners that support
+// references.
+type queryMiner interface {
+	mine(q query) (*loss.Tuples, error)
+}
+
 // Random is implemented by miners that sample. The registry gives them a
 // generator with a fixed seed; a trainer hands them its own seeded one so
 // that a run is reproducible from its seed and checkpointed RNG state.
@@ -23,16 +99,17 @@ type Random interface {
 	SetRand(r *rand.Rand)
 }
 
-// mat is the pairwise distance matrix of a batch with itself, n x n
-// row-major. inverted means larger values are more similar (a similarity),
-// as PML's distance.is_inverted.
+// mat is the pairwise distance matrix of a query's anchors (rows) with
+// its references (columns), row-major. inverted means larger values are
+// more similar (a similarity), as PML's distance.is_inverted.
 type mat struct {
-	n        int
-	v        []float64
-	inverted bool
+	query
+	rows, cols int
+	v          []float64
+	inverted   bool
 }
 
-func (m mat) at(i, j int) float64 { return m.v[i*m.n+j] }
+func (m mat) at(i, j int) float64 { return m.v[i*m.cols+j] }
 
 // base is PML's BaseMiner: it checks the batch before the miner mines it,
 // so that no miner repeats the checks.
@@ -43,6 +120,21 @@ func (b base) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) 
 		return nil, err
 	}
 	return b.Miner.Mine(emb, n, d, labels)
+}
+
+// MineRef implements RefMiner.
+func (b base) MineRef(emb []float64, n int, labels []int, ref []float64, nRef int, refLabels []int, d int) (*loss.Tuples, error) {
+	if err := checkBatch(emb, n, d, labels); err != nil {
+		return nil, err
+	}
+	if err := checkBatch(ref, nRef, d, refLabels); err != nil {
+		return nil, fmt.Errorf("references: %w", err)
+	}
+	qm, ok := b.Miner.(queryMiner)
+	if !ok {
+		return nil, fmt.Errorf("%T does not mine against reference embeddings", b.Miner)
+	}
+	return qm.mine(query{emb: emb, ref: ref, d: d, labels: labels, refLabels: refLabels})
 }
 
 // randomBase is base around a miner that samples.
@@ -64,24 +156,10 @@ func checkBatch(emb []float64, n, d int, labels []int) error {
 	return nil
 }
 
-// distances computes the batch's matrix with dist.
-func distances(dist loss.Distance, emb []float64, n, d int) mat {
-	return mat{n: n, v: dist.Matrix(emb, n, emb, n, d), inverted: dist.Inverted()}
-}
-
-// keepTriplets lists the triplets of the batch for which keep is true, in
-// PML's row-major order.
-func keepTriplets(labels []int, keep func(a, p, n int) bool) *loss.Tuples {
-	t := loss.AllTriplets(labels)
-	kept := 0
-	for i, a := range t.Anchor {
-		if p, n := t.Positive[i], t.Negative[i]; keep(a, p, n) {
-			t.Anchor[kept], t.Positive[kept], t.Negative[kept] = a, p, n
-			kept++
-		}
-	}
-	t.Anchor, t.Positive, t.Negative = t.Anchor[:kept], t.Positive[:kept], t.Negative[:kept]
-	return t
+// distances computes the query's matrix with dist.
+func distances(dist loss.Distance, q query) mat {
+	rows, cols := len(q.labels), len(q.refLabels)
+	return mat{query: q, rows: rows, cols: cols, v: dist.Matrix(q.emb, rows, q.ref, cols, q.d), inverted: dist.Inverted()}
 }
 
 // Indices returns the tuples keyed as PML's miner output and the golden

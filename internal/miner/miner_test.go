@@ -29,7 +29,7 @@ func handMat(inverted bool) mat {
 		{2, 3}: .72, {2, 4}: .6,
 		{3, 4}: .8,
 	}
-	m := mat{n: 5, v: make([]float64, 25), inverted: inverted}
+	m := mat{query: selfQuery(nil, 5, 0, handLabels), rows: 5, cols: 5, v: make([]float64, 25), inverted: inverted}
 	for ij, v := range upper {
 		m.v[ij[0]*5+ij[1]], m.v[ij[1]*5+ij[0]] = v, v
 	}
@@ -88,7 +88,7 @@ func TestBatchEasyHardOnHandMatrix(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.b.mine(handMat(c.inverted), handLabels); !equalTuples(got, c.want) {
+			if got := c.b.tuples(handMat(c.inverted)); !equalTuples(got, c.want) {
 				t.Errorf("got %+v\nwant %+v", got, c.want)
 			}
 		})
@@ -104,7 +104,7 @@ func TestBatchEasyHardNegativeSimilarities(t *testing.T) {
 		m.v[i] -= 2 // every similarity negative
 	}
 	b := BatchEasyHard{PosStrategy: Hard, NegStrategy: Hard}
-	got := b.mine(m, handLabels)
+	got := b.tuples(m)
 	want := pairs([]int{0, 1, 2, 3, 4}, []int{1, 0, 1, 4, 3}, []int{0, 1, 2, 3, 4}, []int{4, 3, 3, 1, 0})
 	if !equalTuples(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
@@ -139,7 +139,7 @@ func TestTripletMarginOnHandMatrix(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {
 			tm := TripletMargin{Margin: .25, TypeOfTriplets: c.typ}
-			if got := tm.mine(handMat(false), handLabels); !equalTuples(got, c.want) {
+			if got := tm.tuples(handMat(false)); !equalTuples(got, c.want) {
 				t.Errorf("got %+v\nwant %+v", got, c.want)
 			}
 			// Similarities s = -d give the same margins s_ap - s_an.
@@ -147,7 +147,7 @@ func TestTripletMarginOnHandMatrix(t *testing.T) {
 			for i := range neg.v {
 				neg.v[i] = -neg.v[i]
 			}
-			if got := tm.mine(neg, handLabels); !equalTuples(got, c.want) {
+			if got := tm.tuples(neg); !equalTuples(got, c.want) {
 				t.Errorf("negated similarities: got %+v\nwant %+v", got, c.want)
 			}
 		})
@@ -157,11 +157,11 @@ func TestTripletMarginOnHandMatrix(t *testing.T) {
 func TestPairMarginOnHandMatrix(t *testing.T) {
 	pm := PairMargin{PosMargin: .35, NegMargin: .65}
 	want := pairs([]int{0, 1, 2, 2, 3, 4}, []int{2, 2, 0, 1, 4, 3}, []int{0, 1, 2, 3, 4, 4}, []int{3, 4, 4, 0, 1, 2})
-	if got := pm.mine(handMat(false), handLabels); !equalTuples(got, want) {
+	if got := pm.tuples(handMat(false)); !equalTuples(got, want) {
 		t.Errorf("distance: got %+v\nwant %+v", got, want)
 	}
 	want = pairs([]int{0, 1}, []int{1, 0}, []int{0, 1, 2, 3, 3, 4}, []int{4, 3, 3, 1, 2, 0})
-	if got := pm.mine(handMat(true), handLabels); !equalTuples(got, want) {
+	if got := pm.tuples(handMat(true)); !equalTuples(got, want) {
 		t.Errorf("similarity: got %+v\nwant %+v", got, want)
 	}
 }
@@ -171,13 +171,13 @@ func TestMultiSimilarityOnHandMatrix(t *testing.T) {
 	// Distances: positives with d + .1 > the closest negative, negatives
 	// with d - .1 < the farthest positive, per anchor by increasing d.
 	want := pairs([]int{0, 1, 1, 2, 3, 4}, []int{2, 0, 2, 0, 4, 3}, []int{0, 1, 2, 2, 3, 3, 4, 4}, []int{3, 4, 4, 3, 0, 2, 1, 2})
-	if got := ms.mine(handMat(false), handLabels); !equalTuples(got, want) {
+	if got := ms.tuples(handMat(false)); !equalTuples(got, want) {
 		t.Errorf("distance: got %+v\nwant %+v", got, want)
 	}
 	// Similarities: positives with s - .1 < the most similar negative,
 	// negatives with s + .1 > the least similar positive.
 	want = pairs([]int{0, 0, 1, 1, 2, 3, 4}, []int{1, 2, 0, 2, 1, 4, 3}, []int{0, 0, 1, 2, 2, 3, 3, 4}, []int{3, 4, 3, 4, 3, 2, 1, 0})
-	if got := ms.mine(handMat(true), handLabels); !equalTuples(got, want) {
+	if got := ms.tuples(handMat(true)); !equalTuples(got, want) {
 		t.Errorf("similarity: got %+v\nwant %+v", got, want)
 	}
 }

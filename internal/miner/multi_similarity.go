@@ -29,23 +29,26 @@ func newMultiSimilarityMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (ms *MultiSimilarity) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	return ms.mine(distances(ms.Distance, emb, n, d), labels), nil
+	return ms.mine(selfQuery(emb, n, d, labels))
 }
 
-func (ms *MultiSimilarity) mine(m mat, labels []int) *loss.Tuples {
+func (ms *MultiSimilarity) mine(q query) (*loss.Tuples, error) {
+	return ms.tuples(distances(ms.Distance, q)), nil
+}
+
+func (ms *MultiSimilarity) tuples(m mat) *loss.Tuples {
 	t := &loss.Tuples{}
 	var pos, neg []int
-	for a := range m.n {
-		row := m.v[a*m.n : (a+1)*m.n]
+	for a := range m.rows {
+		row := m.v[a*m.cols : (a+1)*m.cols]
 		minPos, maxPos := math.Inf(1), math.Inf(-1)
 		minNeg, maxNeg := math.Inf(1), math.Inf(-1)
 		nPos, nNeg := 0, 0
 		for j, v := range row {
 			switch {
-			case j == a:
-			case labels[j] == labels[a]:
+			case m.positive(a, j):
 				minPos, maxPos, nPos = min(minPos, v), max(maxPos, v), nPos+1
-			default:
+			case m.negative(a, j):
 				minNeg, maxNeg, nNeg = min(minNeg, v), max(maxNeg, v), nNeg+1
 			}
 		}
@@ -55,12 +58,11 @@ func (ms *MultiSimilarity) mine(m mat, labels []int) *loss.Tuples {
 		pos, neg = pos[:0], neg[:0]
 		for j, v := range row {
 			switch {
-			case j == a:
-			case labels[j] == labels[a]:
+			case m.positive(a, j):
 				if m.inverted && v-ms.Epsilon < maxNeg || !m.inverted && v+ms.Epsilon > minNeg {
 					pos = append(pos, j)
 				}
-			case m.inverted && v+ms.Epsilon > minPos || !m.inverted && v-ms.Epsilon < maxPos:
+			case m.negative(a, j) && (m.inverted && v+ms.Epsilon > minPos || !m.inverted && v-ms.Epsilon < maxPos):
 				neg = append(neg, j)
 			}
 		}

@@ -24,11 +24,15 @@ func newPairMarginMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (pm *PairMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
-	return pm.mine(distances(pm.Distance, emb, n, d), labels), nil
+	return pm.mine(selfQuery(emb, n, d, labels))
 }
 
-func (pm *PairMargin) mine(m mat, labels []int) *loss.Tuples {
-	t := loss.AllPairs(labels)
+func (pm *PairMargin) mine(q query) (*loss.Tuples, error) {
+	return pm.tuples(distances(pm.Distance, q)), nil
+}
+
+func (pm *PairMargin) tuples(m mat) *loss.Tuples {
+	t := m.allPairs()
 	t.A1, t.P = keepPairs(m, t.A1, t.P, func(v float64) bool {
 		return m.inverted && v < pm.PosMargin || !m.inverted && v > pm.PosMargin
 	})

@@ -31,14 +31,18 @@ func newTripletMarginMiner(p *config.Params) Miner {
 
 // Mine implements Miner.
 func (tm *TripletMargin) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	return tm.mine(selfQuery(emb, n, d, labels))
+}
+
+func (tm *TripletMargin) mine(q query) (*loss.Tuples, error) {
 	if !slices.Contains(tripletTypes, tm.TypeOfTriplets) {
 		return nil, fmt.Errorf("TripletMarginMiner: type_of_triplets %q, want one of %v", tm.TypeOfTriplets, tripletTypes)
 	}
-	return tm.mine(distances(tm.Distance, emb, n, d), labels), nil
+	return tm.tuples(distances(tm.Distance, q)), nil
 }
 
-func (tm *TripletMargin) mine(m mat, labels []int) *loss.Tuples {
-	return keepTriplets(labels, func(a, p, n int) bool {
+func (tm *TripletMargin) tuples(m mat) *loss.Tuples {
+	return m.keepTriplets(func(a, p, n int) bool {
 		margin := m.at(a, n) - m.at(a, p)
 		if m.inverted {
 			margin = -margin

@@ -19,6 +19,7 @@ func init() {
 	Datasets.Register("StanfordOnlineProducts", newSOP)
 	Datasets.Register("MNIST", newMNIST)
 	Datasets.Register("FashionMNIST", newFashionMNIST)
+	Datasets.Register("TwoStream", newTwoStream)
 
 	SplitManagers.Register("ClassDisjointSplitManager", newClassDisjoint)
 	SplitManagers.Register("IndexSplitManager", newIndex)

@@ -36,7 +36,10 @@ type Tester struct {
 	// label are compared with the references of that parent label only,
 	// and each metric is the mean over the parent labels.
 	SameParent bool
-	Options    Options
+	// TwoStream is GlobalTwoStreamEmbeddingSpaceTester (two_stream.go):
+	// each set holds the anchors of its items, then their posnegs.
+	TwoStream bool
+	Options   Options
 }
 
 // Needs lists the splits whose embeddings Test needs to evaluate toEval.
@@ -55,9 +58,17 @@ func (t Tester) Test(sets map[string]Set, toEval []string, dim int) (map[string]
 		q := sets[name]
 		var ref Set
 		opt := t.Options
-		switch t.Reference {
-		case ComparedToSelf:
-		case ComparedToSetsCombined:
+		switch {
+		case t.TwoStream:
+			if t.Reference != ComparedToSelf {
+				return nil, fmt.Errorf("eval: GlobalTwoStreamEmbeddingSpaceTester compares the anchors with the posnegs of the same split only (reference_set %s), not %s", ComparedToSelf, t.Reference)
+			}
+			var err error
+			if q, ref, err = twoStreams(q, dim); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		case t.Reference == ComparedToSelf:
+		case t.Reference == ComparedToSetsCombined:
 			// The query's rows first, as RefIncludesQuery wants them.
 			ref = q
 			for _, other := range toEval {
@@ -69,7 +80,7 @@ func (t Tester) Test(sets map[string]Set, toEval []string, dim int) (map[string]
 			if !opt.RefIncludesQuery {
 				ref = Set{}
 			}
-		case ComparedToTrainingSet:
+		case t.Reference == ComparedToTrainingSet:
 			// A copy, so that Evaluate does not take train against train
 			// for the same source (PML does not).
 			ref = concat(Set{}, sets["train"])

@@ -131,6 +131,9 @@ type Spec struct {
 	// transforms.augmentation<N> in the config's order
 	// (UnsupervisedEmbeddingsUsingAugmentations).
 	TrainViews [][]config.Component
+	// TwoStream trains on the anchors and posnegs of a TwoStream dataset
+	// (TwoStreamMetricLoss): a loaded batch holds both streams.
+	TwoStream bool
 
 	Optimizers map[string]config.Built[optim.Config] // trunk_optimizer, embedder_optimizer, ...
 
@@ -241,6 +244,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	}
 	c := d.Components
 	s.Classifier, s.Heads, s.Generator, s.NumTriplets, s.LossFuncs, s.Miners = c.Classifier, c.Heads, c.Generator, c.NumTriplets, c.Losses, c.Miners
+	s.TwoStream = c.TwoStream
 	if p.EmptyMap("sampler") {
 		p.Map("sampler")
 		s.Sampler = data.NewRandom // plain random batches, as powerful_benchmarker
@@ -282,8 +286,14 @@ func decodeTransforms(p *config.Params, s *Spec, t *config.Tree, views bool) {
 }
 
 // LoadedBatchSize is the number of images of a loaded batch: batch_size,
-// times the number of views when the trainer trains on views.
-func (s *Spec) LoadedBatchSize() int { return s.BatchSize * max(1, len(s.TrainViews)) }
+// times the number of views when the trainer trains on views, or times 2
+// streams.
+func (s *Spec) LoadedBatchSize() int {
+	if s.TwoStream {
+		return 2 * s.BatchSize
+	}
+	return s.BatchSize * max(1, len(s.TrainViews))
+}
 
 // TrainBatchSize is the number of images of a training step: the subset
 // batch miner's output size, or the loaded batch.

@@ -13,4 +13,5 @@ func init() {
 	Trainers.Register("CascadedEmbeddings", newCascadedEmbeddings)
 	Trainers.Register("DeepAdversarialMetricLearning", newDAML)
 	Trainers.Register("UnsupervisedEmbeddingsUsingAugmentations", newUnsupervisedEmbeddingsUsingAugmentations)
+	Trainers.Register("TwoStreamMetricLoss", newTwoStreamMetricLoss)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/bench-ml/bench/internal/eval"
 	"github.com/bench-ml/bench/internal/loss"
+	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/nn"
 )
 
@@ -52,6 +53,23 @@ func (s *Step) Mine(name string, x []float64, n, d int) (*loss.Tuples, error) {
 		return nil, nil
 	}
 	t, err := m.Mine(x, n, d, s.Labels)
+	return s.mined(name, t, err)
+}
+
+// MineRef returns the tuples of the named miner, which must be configured,
+// with the anchors x (n x d) of labels against the references ref (nRef
+// x d) of refLabels, and records their counts.
+func (s *Step) MineRef(name string, x []float64, n int, labels []int, ref []float64, nRef int, refLabels []int, d int) (*loss.Tuples, error) {
+	m, ok := s.Fold.Miners[name].(miner.RefMiner)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T does not mine against reference embeddings", name, s.Fold.Miners[name])
+	}
+	t, err := m.MineRef(x, n, labels, ref, nRef, refLabels, d)
+	return s.mined(name, t, err)
+}
+
+// mined records the counts of a miner's tuples.
+func (s *Step) mined(name string, t *loss.Tuples, err error) (*loss.Tuples, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -81,6 +81,9 @@ type Components struct {
 	// transforms transforms.augmentation<N>, labelled by the image's
 	// position in the batch, and batches drawn plain random.
 	Views bool
+	// TwoStream trains on the two streams of a TwoStream dataset: each
+	// batch holds the anchors of its items, then their posnegs.
+	TwoStream bool
 	// Optimizers are the required optimiser keys beyond the trunk's,
 	// embedder's, classifier's and metric loss's (generator_optimizer);
 	// OptionalOptimizers the optional ones (classifier_<i>_optimizer),

@@ -74,7 +74,10 @@ type Tester struct {
 	// SameParent is WithSameParentLabelTester: each item compared with the
 	// items of its parent label (the next level of the hierarchy) only.
 	SameParent bool
-	Accuracy   eval.Options
+	// TwoStream is GlobalTwoStreamEmbeddingSpaceTester: the anchors of a
+	// TwoStream dataset's items compared with their posnegs.
+	TwoStream bool
+	Accuracy  eval.Options
 	// Metrics, when not empty, are the only metrics kept (AccuracyCalculator's
 	// include minus its exclude).
 	Metrics []string
@@ -332,10 +335,11 @@ func decodeOptimizers(p *config.Params, s *Spec, extra, optional []string) {
 func decodeEval(p *config.Params, s *Spec) {
 	tester := p.Map("tester")
 	name := "GlobalEmbeddingSpaceTester"
+	testers := []string{"GlobalEmbeddingSpaceTester", "WithSameParentLabelTester", "GlobalTwoStreamEmbeddingSpaceTester"}
 	for _, k := range tester.Keys() {
 		switch {
-		case k != "GlobalEmbeddingSpaceTester" && k != "WithSameParentLabelTester":
-			tester.Fail(k, "unknown tester; allowed: GlobalEmbeddingSpaceTester, WithSameParentLabelTester")
+		case !slices.Contains(testers, k):
+			tester.Fail(k, "unknown tester; allowed: %s", strings.Join(testers, ", "))
 		case len(tester.Keys()) > 1:
 			tester.Fail(k, "one tester only")
 		default:
@@ -344,7 +348,13 @@ func decodeEval(p *config.Params, s *Spec) {
 	}
 	g := tester.Map(name)
 	s.Tester.SameParent = name == "WithSameParentLabelTester"
-	s.Tester.ReferenceSet = g.String("reference_set", eval.ComparedToSelf, eval.ReferenceSets...)
+	s.Tester.TwoStream = name == "GlobalTwoStreamEmbeddingSpaceTester"
+	if s.Tester.TwoStream {
+		// PML asserts it: the anchors are compared with their own split's posnegs.
+		s.Tester.ReferenceSet = g.String("reference_set", eval.ComparedToSelf, eval.ComparedToSelf)
+	} else {
+		s.Tester.ReferenceSet = g.String("reference_set", eval.ComparedToSelf, eval.ReferenceSets...)
+	}
 	s.Tester.Normalize = g.Bool("normalize_embeddings", true)
 	s.Tester.UseTrunkOutput = g.Bool("use_trunk_output", false)
 	s.Tester.BatchSize = g.Int("batch_size", 128, config.Min(1))

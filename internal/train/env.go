@@ -20,6 +20,9 @@ type env struct {
 	ds         data.Dataset
 	trainData  source
 	evalData   source
+	// posnegData is the eval loader of a TwoStream dataset's posnegs, for
+	// GlobalTwoStreamEmbeddingSpaceTester; nil for another tester.
+	posnegData source
 	numClasses int                // of the whole dataset; a fold's training set has fewer
 	bars       *progress.Reporter // of embedding and neighbour search; nil shows none
 	// sync writes the experiment's databases from its folder; the folds
@@ -59,6 +62,14 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 			return nil, err
 		}
 	}
+	two, _ := ds.(*data.TwoStream)
+	if (s.TwoStream || s.Tester.TwoStream) && two == nil {
+		what := "trainer " + s.Trainer.Type
+		if !s.TwoStream {
+			what = "tester GlobalTwoStreamEmbeddingSpaceTester"
+		}
+		return nil, fmt.Errorf("%s needs a dataset of anchors and posnegs: dataset: {TwoStream: {anchors: <dataset>, posnegs: <dataset>}}", what)
+	}
 	if ds, err = data.AtLevel(ds, s.LabelLevel); err != nil {
 		return nil, fmt.Errorf("trainer label_hierarchy_level: %w", err)
 	}
@@ -67,7 +78,7 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 	if z, ok := s.Trunk.Value.(*nn.Zoo); ok {
 		pre = z.Preprocessing()
 	}
-	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
+	loaderOf := func(ds data.Dataset, transforms []config.Component, workers int) (*data.Loader, error) {
 		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...))
 		if err != nil {
 			return nil, err
@@ -79,7 +90,17 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		}
 		return l.WithWorkers(workers), nil
 	}
-	trainData, err := trainSource(s, loader)
+	loader := func(transforms []config.Component, workers int) (*data.Loader, error) {
+		return loaderOf(ds, transforms, workers)
+	}
+	var trainData source
+	if s.TwoStream {
+		trainData, err = twoStreamSource(s, loader, func(transforms []config.Component, workers int) (*data.Loader, error) {
+			return loaderOf(two.PosNegs(), transforms, workers)
+		})
+	} else {
+		trainData, err = trainSource(s, loader)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +108,17 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	var posnegData source
+	if s.Tester.TwoStream {
+		if posnegData, err = loaderOf(two.PosNegs(), s.EvalTransforms, s.Tester.Workers); err != nil {
+			return nil, err
+		}
+	}
 	if trainData.Shape() != evalData.Shape() {
 		return nil, fmt.Errorf("transforms.train makes %s images but transforms.eval makes %s: the model needs one size",
 			trainData.Shape(), evalData.Shape())
 	}
-	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, numClasses: len(ds.Classes()),
+	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, posnegData: posnegData, numClasses: len(ds.Classes()),
 		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...),
 		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
 }
@@ -114,6 +141,20 @@ func trainSource(s *spec.Spec, loader func([]config.Component, int) (*data.Loade
 		}
 	}
 	return data.NewViews(views)
+}
+
+// twoStreamSource is the loader of TwoStreamMetricLoss's batches: the
+// anchors, then the posnegs, both through transforms.train.
+func twoStreamSource(s *spec.Spec, anchors, posnegs func([]config.Component, int) (*data.Loader, error)) (source, error) {
+	a, err := anchors(s.TrainTransforms, s.Workers)
+	if err != nil {
+		return nil, err
+	}
+	pn, err := posnegs(s.TrainTransforms, s.Workers)
+	if err != nil {
+		return nil, err
+	}
+	return data.NewTwoStreams(a, pn)
 }
 
 // newModel builds a fresh model for a fold; numClasses sizes the classifier
@@ -140,8 +181,22 @@ func (e *env) newModel(numClasses int) (*nn.Model[float32], error) {
 }
 
 // embed computes the embeddings (or trunk outputs) of the given items with
-// the eval transforms, in chunks of the tester's batch size.
+// the eval transforms, in chunks of the tester's batch size. For
+// GlobalTwoStreamEmbeddingSpaceTester they are the items' anchors, then
+// their posnegs, with the labels twice, as PML's tester stacks them.
 func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []float32, dim int, labels []int, err error) {
+	if emb, dim, labels, err = e.embedFrom(e.evalData, m, items, trunkOnly); err != nil || e.posnegData == nil {
+		return emb, dim, labels, err
+	}
+	posnegs, _, _, err := e.embedFrom(e.posnegData, m, items, trunkOnly)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return slices.Concat(emb, posnegs), dim, slices.Concat(labels, labels), nil
+}
+
+// embedFrom embeds the items of one loader.
+func (e *env) embedFrom(src source, m *nn.Model[float32], items []int, trunkOnly bool) (emb []float32, dim int, labels []int, err error) {
 	dim = m.EmbeddingSize()
 	if trunkOnly {
 		dim = m.TrunkSize()
@@ -153,7 +208,7 @@ func (e *env) embed(m *nn.Model[float32], items []int, trunkOnly bool) (emb []fl
 	defer bar.Done()
 	for start := 0; start < len(items); start += chunk {
 		idx := items[start:min(start+chunk, len(items))]
-		b, err := e.evalData.Load(idx, 0)
+		b, err := src.Load(idx, 0)
 		if err != nil {
 			return nil, 0, nil, err
 		}
@@ -185,7 +240,7 @@ func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64
 // test computes the tester's metrics of each split of toEval, compared with
 // the reference set; embs and labels hold the splits the tester needs.
 func (e *env) test(embs map[string][]float32, labels map[string][]int, toEval []string, dim int, reference string) (map[string]map[string]float64, error) {
-	t := eval.Tester{Reference: reference, SameParent: e.spec.Tester.SameParent, Options: e.spec.Tester.Accuracy}
+	t := eval.Tester{Reference: reference, SameParent: e.spec.Tester.SameParent, TwoStream: e.spec.Tester.TwoStream, Options: e.spec.Tester.Accuracy}
 	t.Options.Seed = int64(e.spec.Seed)
 	sets := map[string]eval.Set{}
 	n := 0

@@ -179,7 +179,9 @@ func start(o spec.Options, shared bool) (_ *started, err error) {
 	}
 	log := newLogger(o.Log, o.Out, o.Progress)
 	env.bars = o.Progress
-	if trunkFrozen(s) && s.Trunk.Type != "Identity" {
+	// The cache holds one stream: a TwoStream dataset's frozen trunk runs
+	// on its images at every step.
+	if trunkFrozen(s) && s.Trunk.Type != "Identity" && !s.TwoStream && env.posnegData == nil {
 		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
 			return nil, err
 		}

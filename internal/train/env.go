@@ -16,10 +16,10 @@ import (
 // env is what every fold of an experiment shares: the spec, the dataset and
 // its loaders.
 type env struct {
-	spec       *spec.Spec
-	ds         data.Dataset
-	trainData  source
-	evalData   source
+	spec      *spec.Spec
+	ds        data.Dataset
+	trainData source
+	evalData  source
 	// posnegData is the eval loader of a TwoStream dataset's posnegs, for
 	// GlobalTwoStreamEmbeddingSpaceTester; nil for another tester.
 	posnegData source

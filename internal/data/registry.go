@@ -28,6 +28,7 @@ func init() {
 	SplitManagers.Register("PredefinedSplitManager", newPredefined)
 
 	Samplers.Register("MPerClassSampler", newMPerClass)
+	Samplers.Register("TuplesToWeightsSampler", newTuplesToWeights)
 
 	Transforms.Register("Resize", newResize)
 	Transforms.Register("CenterCrop", newCenterCrop)

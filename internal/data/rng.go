@@ -14,6 +14,7 @@ const (
 	streamFixedTriplets
 	streamHierarchical
 	streamCachedVersion
+	streamTuplesToWeights
 )
 
 // newRNG returns a generator that depends on keys alone. Every random choice

@@ -102,6 +102,11 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 	s := f.env.spec
 	first := (epoch - 1) * f.iterations()
 	last := first + f.iterations()
+	if es, ok := f.sampler.(data.EpochSampler); ok {
+		if err := es.StartEpoch(epoch, f.embedItems); err != nil {
+			return fmt.Errorf("epoch %d: sampler: %w", epoch, err)
+		}
+	}
 	batches := f.env.trainData.Prefetch(first, func(step int) []int {
 		if step >= last {
 			return nil
@@ -148,6 +153,13 @@ func (f *fold) trainEpoch(ctx context.Context, epoch int) error {
 		bar.Set(step - first + 1)
 	}
 	return nil
+}
+
+// embedItems embeds dataset items with the model being trained and the
+// eval transforms, for an EpochSampler.
+func (f *fold) embedItems(items []int) ([]float64, int, error) {
+	emb, dim, _, err := f.env.embedFrom(f.env.evalData, f.Model, items, false)
+	return eval.Convert[float64](emb), dim, err
 }
 
 // lastCheckpoint says which checkpoint a resume would start from.

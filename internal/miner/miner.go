@@ -86,6 +86,13 @@ func (q query) keepTriplets(keep func(a, p, n int) bool) *loss.Tuples {
 	return t
 }
 
+// AllRefTriplets is every triplet of an anchor, a reference of its label
+// and a reference of another label, as RefMiner sees them (PML's
+// get_all_triplets_indices(labels, ref_labels)).
+func AllRefTriplets(labels, refLabels []int) *loss.Tuples {
+	return query{labels: labels, refLabels: refLabels}.keepTriplets(func(int, int, int) bool { return true })
+}
+
 // queryMiner is a miner that mines a query: the miners that support
 // references.
 type queryMiner interface {

@@ -3,6 +3,7 @@ package trainer
 import (
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/loss"
+	"github.com/bench-ml/bench/internal/miner"
 )
 
 // TwoStreamMetricLoss is PML's TwoStreamMetricLoss: it trains on the items
@@ -44,29 +45,9 @@ func (TwoStreamMetricLoss) Losses(s *Step) error {
 			return err
 		}
 	} else {
-		tuples = allRefTriplets(labels)
+		tuples = miner.AllRefTriplets(labels, labels)
 	}
 	return s.Add("metric_loss", s.Emb, n2, d, s.Labels, shiftRefs(tuples, n), &s.DEmb, 1)
-}
-
-// allRefTriplets is every triplet of an anchor, a posneg of its label (its
-// own included) and a posneg of another label, in PML's order
-// (get_all_triplets_indices(labels, labels.clone())).
-func allRefTriplets(labels []int) *loss.Tuples {
-	t := &loss.Tuples{Triplets: true}
-	for a, la := range labels {
-		for p, lp := range labels {
-			if lp != la {
-				continue
-			}
-			for n, ln := range labels {
-				if ln != la {
-					t.Anchor, t.Positive, t.Negative = append(t.Anchor, a), append(t.Positive, p), append(t.Negative, n)
-				}
-			}
-		}
-	}
-	return t
 }
 
 // shiftRefs moves the references of tuples mined against n references

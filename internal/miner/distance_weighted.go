@@ -44,17 +44,21 @@ func (dw *DistanceWeighted) SetRand(r *rand.Rand) { dw.rng = r }
 
 // Mine implements Miner.
 func (dw *DistanceWeighted) Mine(emb []float64, n, d int, labels []int) (*loss.Tuples, error) {
+	return dw.mine(selfQuery(emb, n, d, labels))
+}
+
+func (dw *DistanceWeighted) mine(q query) (*loss.Tuples, error) {
 	if dw.rng == nil {
 		return nil, fmt.Errorf("DistanceWeightedMiner: no random generator; call SetRand")
 	}
-	w := dw.weights(distances(dw.Distance, selfQuery(emb, n, d, labels)), d, labels)
-	return sampleTriplets(labels, w, dw.rng), nil
+	m := distances(dw.Distance, q)
+	return sampleTriplets(m, dw.weights(m), dw.rng), nil
 }
 
 // weights returns the unnormalised sampling weight of every pair (i, j),
 // zero for same-label pairs; the sampler normalises each row.
-func (dw *DistanceWeighted) weights(m mat, d int, labels []int) []float64 {
-	dim := float64(d)
+func (dw *DistanceWeighted) weights(m mat) []float64 {
+	dim := float64(m.d)
 	logW := make([]float64, len(m.v))
 	maxLog := math.Inf(-1)
 	for i := range m.rows {
@@ -66,7 +70,7 @@ func (dw *DistanceWeighted) weights(m mat, d int, labels []int) []float64 {
 				logW[k] = math.Inf(-1)
 				continue
 			}
-			same := labels[i] == labels[j]
+			same := m.labels[i] == m.refLabels[j]
 			if same {
 				// PML zeroes same-label log weights before taking the
 				// maximum it subtracts, so they take part in it as 0.
@@ -89,40 +93,54 @@ func (dw *DistanceWeighted) weights(m mat, d int, labels []int) []float64 {
 }
 
 // sampleTriplets draws triplets as PML's get_random_triplet_indices with
-// negative weights w (n x n): see DistanceWeighted.
-func sampleTriplets(labels []int, w []float64, rng *rand.Rand) *loss.Tuples {
-	n := len(labels)
+// negative weights w (rows x cols of m): see DistanceWeighted. Against
+// references, each anchor draws as many triplets as its label has
+// references, the positive among all of them (its own row included).
+func sampleTriplets(m mat, w []float64, rng *rand.Rand) *loss.Tuples {
 	t := &loss.Tuples{Triplets: true}
-	cum := make([]float64, 0, n)
-	for _, c := range slices.Compact(slices.Sorted(slices.Values(labels))) {
-		var members, negatives []int
-		for i, l := range labels {
+	cum := make([]float64, 0, m.cols)
+	minPositives := 1
+	if m.self {
+		minPositives = 2 // a member other than the anchor
+	}
+	for _, c := range slices.Compact(slices.Sorted(slices.Values(m.labels))) {
+		var anchors, positives, negatives []int
+		for i, l := range m.labels {
 			if l == c {
-				members = append(members, i)
-			} else {
-				negatives = append(negatives, i)
+				anchors = append(anchors, i)
 			}
 		}
-		if len(members) < 2 || len(negatives) == 0 {
+		for j, l := range m.refLabels {
+			if l == c {
+				positives = append(positives, j)
+			} else {
+				negatives = append(negatives, j)
+			}
+		}
+		if len(positives) < minPositives || len(negatives) == 0 {
 			continue
 		}
-		for ia, a := range members {
+		for ia, a := range anchors {
 			cum = cum[:0]
 			total := 0.0
 			for _, j := range negatives {
-				total += w[a*n+j]
+				total += w[a*m.cols+j]
 				cum = append(cum, total)
 			}
 			if total == 0 {
 				continue
 			}
-			for range len(members) {
-				q := rng.IntN(len(members) - 1) // a member other than the anchor
-				if q >= ia {
-					q++
+			for range len(positives) {
+				var q int
+				if m.self { // anchors are the positives: skip the anchor's own
+					if q = rng.IntN(len(positives) - 1); q >= ia {
+						q++
+					}
+				} else {
+					q = rng.IntN(len(positives))
 				}
 				t.Anchor = append(t.Anchor, a)
-				t.Positive = append(t.Positive, members[q])
+				t.Positive = append(t.Positive, positives[q])
 				t.Negative = append(t.Negative, negatives[weightedIndex(cum, rng)])
 			}
 		}

@@ -22,8 +22,7 @@ type Miner interface {
 // (nRef x d). Every reference with the anchor's label is a positive, the
 // anchor's own row number included (PML's ref_labels are a distinct
 // tensor, so the diagonal is not masked). Every miner of the registry
-// implements it; DistanceWeightedMiner fails, as bench does not sample
-// against references.
+// implements it.
 type RefMiner interface {
 	MineRef(emb []float64, n int, labels []int, ref []float64, nRef int, refLabels []int, d int) (*loss.Tuples, error)
 }

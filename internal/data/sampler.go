@@ -8,7 +8,8 @@ import (
 )
 
 // Sampler chooses the items of each training batch. Batch(step) is a pure
-// function of the seed and the step, so a checkpoint needs only the step.
+// function of the seed and the step (and, for an EpochSampler, of the model
+// at the epoch's start), so a checkpoint needs only the step.
 type Sampler interface {
 	// Batch returns the dataset indices of batch number step (from 0).
 	Batch(step int) []int

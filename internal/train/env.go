@@ -254,6 +254,9 @@ func (e *env) test(embs map[string][]float32, labels map[string][]int, toEval []
 		sets[name] = set
 		n += len(set.Labels)
 	}
+	if t.TwoStream {
+		n /= 2 // the anchors are the queries
+	}
 	bar := e.bars.Bar("neighbour search", n, "queries", 1, nil)
 	t.Options.Progress = bar.Set
 	out, err := t.Test(sets, toEval, dim)

@@ -62,6 +62,7 @@ func TestGradientFiniteDifferences(t *testing.T) {
 	}{
 		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, false},
 		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false, false},
+		{"ConvNet kernel 1 (direct convolution)", "ConvNet", map[string]any{"channels": []any{4, 6}, "kernel_size": 1}, false, false},
 		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false, false},
 		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true, false},
 		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false, false},

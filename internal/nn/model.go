@@ -61,7 +61,9 @@ type Model[T Float] struct {
 	bns      []*batchNorm[T]
 	bnByName map[string]*batchNorm[T]
 	state    []stateTensor[T] // what Save writes: parameters and running statistics
-	rng      *rand.Rand       // of the initialisation, used while building
+	// convScratch holds the columns and partial sums of every convolution.
+	convScratch scratch[T]
+	rng         *rand.Rand // of the initialisation, used while building
 
 	// The running TrainStep's loss callback, and what it got and returned.
 	lossGrad func(Outputs[T]) (Grads[T], error)

@@ -213,6 +213,7 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 			}
 		}
 	}
+	allowInPlace[T](b.g)
 	gr.macs = b.macs
 	gr.vm = G.NewTapeMachine(b.g)
 	// Its finalizer (a no-op without CUDA) sits on a cycle through the

@@ -173,8 +173,9 @@ func concat[T Float](name string, xs ...*G.Node) (*G.Node, error) {
 			n := channels[i] * rest
 			var err error
 			grads[i], err = apply(&fnOp[T]{
-				name:  fmt.Sprintf("%s/grad%d", name, i),
-				shape: in[i].Shape().Clone(),
+				name:      fmt.Sprintf("%s/grad%d", name, i),
+				shape:     in[i].Shape().Clone(),
+				transient: true,
 				forward: func(dx []T, g [][]T) error {
 					for b := 0; b < batch; b++ {
 						copy(dx[b*n:(b+1)*n], g[0][b*total*rest+offset[i]:][:n])

@@ -90,7 +90,7 @@ type Zoo struct {
 	arch *zooArch
 	// Pretrained is "" (the seeded initialisation), "imagenet" (the
 	// published checkpoint under the torch home) or a .pth/.pt/safetensors
-	// file.
+	// file; true and false, as torchvision's argument, are "imagenet" and "".
 	Pretrained string
 	// Layers are layers_to_extract: when set, the output is the
 	// concatenation of these layers' globally pooled outputs, in order.
@@ -110,7 +110,7 @@ type Zoo struct {
 func newZoo(a *zooArch, p *config.Params) *Zoo {
 	z := &Zoo{
 		arch:       a,
-		Pretrained: p.String("pretrained", ""),
+		Pretrained: p.StringOrBool("pretrained", "", "imagenet"),
 		Layers:     p.Strings("layers_to_extract", nil, a.layers...),
 		Normalize:  p.Bool("normalize", true),
 		origin:     originOf(p),

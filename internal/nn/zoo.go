@@ -104,6 +104,10 @@ type Zoo struct {
 	// models): the network takes ImageNet-normalised input and maps it to
 	// what the weights were trained on.
 	TransformInput bool
+	// partSizes are the sizes of the pooled Layers, set by build (the
+	// same for every graph: a layer's channels do not depend on the batch
+	// or the image size).
+	partSizes []int
 	origin
 }
 
@@ -155,13 +159,22 @@ func (z *Zoo) build(l layers, x *G.Node) *G.Node {
 		return l.meanPool("avgpool", x)
 	}
 	outs := make([]*G.Node, len(z.Layers))
+	z.partSizes = make([]int, len(z.Layers))
 	for i, name := range z.Layers {
 		outs[i] = l.meanPool(name+"/pooled", taps[name])
+		z.partSizes[i] = outs[i].Shape()[1]
 	}
 	if len(outs) == 1 {
 		return outs[0]
 	}
 	return l.concat("layers_to_extract", outs...)
+}
+
+func (z *Zoo) parts() []int {
+	if len(z.partSizes) < 2 {
+		return nil
+	}
+	return z.partSizes
 }
 
 // Preprocessing returns the transforms that turn ToTensor's RGB values in

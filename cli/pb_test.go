@@ -415,3 +415,35 @@ func TestIncludeExclude(t *testing.T) {
 		t.Errorf("excluding the primary metric: %v", err)
 	}
 }
+
+// TestPBCascadedModelRuns runs powerful_benchmarker's cascaded model
+// (config_models/cascaded.yaml with the with_cascaded profiles), shrunk by
+// overrides: inception_v3's Mixed_6e (768) and fc (2048) outputs, each
+// embedded by its own MLP [128], as powerful_benchmarker's LayerExtractor and
+// ListOfModels; CascadedEmbeddings scores the two 128-wide slices.
+func TestPBCascadedModelRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--root_config_folder", pbConfigs, "--experiment_name", "cascaded",
+		"--config_models", "cascaded", "--config_general", "default", "with_cascaded", "--config_loss_and_miners", "default", "with_cascaded",
+		"--dataset~OVERRIDE~", `{Glyphs: {images_per_class: 4, image_size: 24, charset: ABCDEFGHIJKLMNOP}}`,
+		"--models", "{trunk: {inception_v3: {pretrained: False}}}",
+		"--transforms~OVERRIDE~", "{train: {Resize: {size: 75}, Grayscale: {num_output_channels: 3}}, eval: {Resize: {size: 75}, Grayscale: {num_output_channels: 3}}}",
+		"--trainer~APPLY~2", "{iterations_per_epoch: 2, batch_size: 8}", "--num_epochs_train", "1", "--check_untrained_accuracy", "false",
+		"--split_manager~APPLY~2", "{num_training_partitions: 2, num_training_sets: 1}", "--tester~APPLY~2", "{batch_size: 16}")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "test mean_average_precision_at_r: separated") {
+		t.Errorf("no test result:\n%s", out)
+	}
+	saved := readExp(t, root, "cascaded", "Test50_50_Partitions2_0", "saved_models", "best.safetensors")
+	for _, want := range []string{`"embedder.list_of_models.0.net.0.weight":{"dtype":"F32","shape":[128,768]`,
+		`"embedder.list_of_models.1.net.0.weight":{"dtype":"F32","shape":[128,2048]`} {
+		if !strings.Contains(saved, want) {
+			t.Errorf("the saved model lacks %s", want)
+		}
+	}
+}

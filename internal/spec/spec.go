@@ -166,6 +166,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	wrapped, err := liftLayersToExtract(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -182,6 +186,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 		return nil, err
 	}
 	resolved := p.Resolved()
+	if wrapped {
+		unwrapEmbedder(resolved)
+	}
 	for key, v := range resolved {
 		if writeBack(resolved, key, v, from) {
 			delete(resolved, key)

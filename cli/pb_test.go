@@ -447,3 +447,32 @@ func TestPBCascadedModelRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateTestSplitOnly: `--splits_to_eval [test] --evaluate`, as
+// powerful_benchmarker's users evaluate, tests without val; training
+// without val is one error line.
+func TestEvaluateTestSplitOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "ev", "--num_epochs_train", "1")
+	meta := filepath.Join(root, "ev", "meta_logs")
+	if err := os.RemoveAll(meta); err != nil {
+		t.Fatal(err)
+	}
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "ev", "--evaluate", "--splits_to_eval", "[test]")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "separated.json")); err != nil {
+		t.Errorf("--evaluate --splits_to_eval [test]: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "separated_val.json")); err == nil {
+		t.Error("--splits_to_eval [test] evaluated val")
+	}
+	_, err = bench(t, runArgs(t, root, "--experiment_name", "noval", "--config_general", "default", "smoke", "--splits_to_eval", "[test]")...)
+	if want := "--splits_to_eval: splits_to_eval: must include val to train"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("training without val: got %v; want one line with %q", err, want)
+	}
+}

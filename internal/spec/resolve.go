@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/progress"
@@ -81,6 +82,10 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 	s, err := Decode(t)
 	if err != nil {
 		return nil, nil, err
+	}
+	if trains := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""; trains && !slices.Contains(s.SplitsToEval, "val") {
+		return nil, nil, &config.Error{Source: t.Source("splits_to_eval"), Path: "splits_to_eval",
+			Msg: "must include val to train: the best epoch is chosen on it (--evaluate and --evaluate_ensemble take any splits)"}
 	}
 	return t, s, nil
 }

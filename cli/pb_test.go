@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -474,5 +475,41 @@ func TestEvaluateTestSplitOnly(t *testing.T) {
 	_, err = bench(t, runArgs(t, root, "--experiment_name", "noval", "--config_general", "default", "smoke", "--splits_to_eval", "[test]")...)
 	if want := "--splits_to_eval: splits_to_eval: must include val to train"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("training without val: got %v; want one line with %q", err, want)
+	}
+}
+
+// TestResumeWarnsOfIgnoredFlags: a resume without
+// --merge_argparse_when_resuming ignores the config flags, as
+// powerful_benchmarker does, and says so in one stderr line naming them.
+func TestResumeWarnsOfIgnoredFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "r", "--num_epochs_train", "1")
+	resume := []string{"run", "--root_experiment_folder", root, "--experiment_name", "r", "--resume_training", "latest"}
+	warnings := func(extra ...string) []string {
+		t.Helper()
+		_, stderr, err := benchStreams(t, append(slices.Clone(resume), extra...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var out []string
+		for _, line := range strings.Split(stderr, "\n") {
+			if strings.Contains(line, "flags ignored") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	got := warnings("--config_general", "default", "--patience", "7", "--trainer~APPLY~2", "{batch_size: 16}")
+	if len(got) != 1 || !strings.Contains(got[0], `flags="--config_general --patience --trainer~APPLY~2"`) {
+		t.Errorf("warnings %q; want one naming --config_general --patience --trainer~APPLY~2", got)
+	}
+	if got := warnings(); len(got) != 0 {
+		t.Errorf("a resume without flags warns: %q", got)
+	}
+	if got := warnings("--merge_argparse_when_resuming", "--patience", "7"); len(got) != 0 {
+		t.Errorf("a merged resume warns: %q", got)
 	}
 }

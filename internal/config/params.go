@@ -369,6 +369,11 @@ func (p *Params) Has(key string) bool {
 	return ok
 }
 
+// Written returns the value of key as written (nil when absent), to choose
+// the getter of a parameter written in several forms (a number, a word or a
+// list); the getter then reads and records it.
+func (p *Params) Written(key string) any { return p.raw[key] }
+
 // EmptyMap reports whether key is written as an empty map, which
 // powerful_benchmarker writes for "no such component" (`sampler: {}`).
 func (p *Params) EmptyMap(key string) bool {

@@ -196,10 +196,34 @@ func pbTesterParams(g *config.Params, t *Tester) {
 			g.Fail("visualizer", "only {} or null is supported: bench draws no embedding plots")
 		}
 	}
-	if g.Has("label_hierarchy_level") {
+	switch w := g.Written("label_hierarchy_level"); {
+	case w == "all":
+		t.AllLevels = true
+		g.String("label_hierarchy_level", "all")
+	case isList(w):
+		if t.LabelLevels = g.Ints("label_hierarchy_level", nil, config.Min(0)); len(t.LabelLevels) == 0 {
+			g.Fail("label_hierarchy_level", "want a level, all, or a list of levels; got an empty list")
+		}
+	case g.Has("label_hierarchy_level"):
 		t.LabelLevel = g.Int("label_hierarchy_level", 0, config.Min(0))
 	}
 }
+
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
+// PrimaryKey is the key of the primary metric in the results: the metric,
+// or, evaluated at several label levels, its mean over them
+// (AVERAGE_<metric>).
+func (s *Spec) PrimaryKey() string {
+	if s.Tester.Levelled() {
+		return "AVERAGE_" + s.PrimaryMetric
+	}
+	return s.PrimaryMetric
+}
+
+// Levelled reports whether the tester evaluates a list of label levels
+// (or all), naming each metric by its level.
+func (t Tester) Levelled() bool { return t.AllLevels || t.LabelLevels != nil }
 
 // decodeIncludeExclude reads AccuracyCalculator's include and exclude, as
 // PML: include names the metrics to compute (empty: the defaults), exclude

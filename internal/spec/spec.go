@@ -68,6 +68,13 @@ type Tester struct {
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	LabelLevel     int // the level of the dataset's label hierarchy evaluated
+	// LabelLevels, set by PML's label_hierarchy_level `all` (AllLevels)
+	// or a list, evaluates each of these levels instead of LabelLevel:
+	// every metric m is then reported as m_level<L> per level and
+	// AVERAGE_m, their mean, which chooses the best epoch (PML's
+	// HookContainer).
+	LabelLevels []int
+	AllLevels   bool
 	// ReferenceSet is what each split to eval is compared with (PML's
 	// reference_set: eval.ReferenceSets).
 	ReferenceSet string
@@ -370,6 +377,9 @@ func decodeEval(p *config.Params, s *Spec) {
 		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
 	}
 	pbTesterParams(g, &s.Tester)
+	if s.Tester.SameParent && s.Tester.Levelled() {
+		g.Fail("label_hierarchy_level", "WithSameParentLabelTester compares within the parent of one level: give one level")
+	}
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),

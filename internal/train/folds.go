@@ -195,6 +195,6 @@ func testFold(env *env, folder *record.Folder, sp data.Split, log *logger) error
 	if err != nil {
 		return err
 	}
-	log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
+	log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryKey()))
 	return expfolder.WriteFoldTest(folder, sp.Name, res)
 }

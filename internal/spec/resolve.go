@@ -85,7 +85,9 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 	if (o.ResumeTraining != "" || o.ReproduceResults != "") && !o.MergeArgsWhenResuming {
 		overrides = nil
 	}
-	if ignored := o.ignoredFlags(overrides); len(ignored) > 0 && o.Log != nil && (o.DiffsToReplay == nil || *o.DiffsToReplay == 0) {
+	// A reproduction resolves once per replayed stage: its first warns.
+	firstStage := o.DiffsToReplay == nil || *o.DiffsToReplay == 0 || o.Evaluate || o.EvaluateEnsemble
+	if ignored := o.ignoredFlags(overrides); len(ignored) > 0 && o.Log != nil && firstStage {
 		o.Log.Warn("flags ignored: the experiment's saved configs are used (overrides apply on resume only with --merge_argparse_when_resuming)",
 			"flags", strings.Join(ignored, " "))
 	}

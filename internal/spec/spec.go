@@ -336,7 +336,13 @@ func decodeOptimizers(p *config.Params, s *Spec, extra, optional []string) {
 	}
 	// Without a trunk_optimizer the trunk is frozen (and its outputs cached),
 	// as in powerful_benchmarker.
-	for _, key := range slices.Concat([]string{"embedder_optimizer"}, extra) {
+	required := extra
+	// An embedder without parameters (Identity) has nothing to optimise, as
+	// powerful_benchmarker's docs delete its optimizer.
+	if e, ok := s.Embedder.Value.(*nn.MLP); !ok || len(e.LayerSizes) > 0 {
+		required = slices.Concat([]string{"embedder_optimizer"}, extra)
+	}
+	for _, key := range required {
 		if _, ok := s.Optimizers[key]; !ok {
 			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
 		}

@@ -1,7 +1,6 @@
 package loss
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -36,19 +35,10 @@ func TestInstancesShareNoState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			emb, n, d, labels := testBatch(1)
-			if c.Type == "CrossEntropyLoss" {
-				d = 3
-				emb = emb[:n*d]
-			}
+			emb, n, d, labels := testBatchFor(c.Type)
 			instance := func() Loss {
 				l := config.Instance(decoded)
-				if s, ok := l.(Shaped); ok {
-					if err := s.SetShape(6, d); err != nil {
-						t.Fatal(err)
-					}
-					s.InitWeights(rand.New(rand.NewPCG(5, 6)))
-				}
+				shapeForTest(t, l, d)
 				return l
 			}
 			value := func(l Loss) float64 {

@@ -231,6 +231,13 @@ func newScaled(p *component.Params) component.Loss {
 	return scaled{scale: p.Float("scale", 1, component.Above(0)), Loss: component.Losses.Param(p, "loss", "ContrastiveLoss")}
 }
 
+// Fresh gives each fold its own instance of the inner loss, which may keep
+// state (a triplet stream, class weights).
+func (s scaled) Fresh() component.Loss {
+	s.Loss = component.Instance(s.Loss)
+	return s
+}
+
 func (s scaled) Compute(emb []float64, n, d int, labels []int, tuples *component.Tuples) (float64, []float64, error) {
 	v, grad, err := s.Loss.Compute(emb, n, d, labels, tuples)
 	for i := range grad {

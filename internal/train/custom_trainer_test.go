@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/loss"
+	"github.com/bench-ml/bench/internal/miner"
 	"github.com/bench-ml/bench/internal/optim"
 	"github.com/bench-ml/bench/internal/spec"
 	"github.com/bench-ml/bench/internal/trainer"
@@ -23,16 +26,26 @@ type embeddingNorm struct {
 	weight float64
 }
 
-// sgdDecodes counts how often a CountedSGD config is decoded.
-var sgdDecodes int
+// decodes counts how often the constructor of a Counted component runs.
+var decodes = map[string]int{}
 
 func init() {
 	trainer.Trainers.Register("EmbeddingNormPenalty", func(p *config.Params) trainer.Trainer {
 		return embeddingNorm{weight: p.Float("weight", 0.1, config.Min(0))}
 	})
 	optim.Optimizers.Register("CountedSGD", func(p *config.Params) optim.Config {
-		sgdDecodes++
+		decodes["optimizer"]++
 		return optim.Config{LR: p.Float("lr", 1e-3, config.Above(0)), Rule: optim.SGD{}}
+	})
+	// A loss and a miner that keep state (a triplet stream, a sampling
+	// miner's stream), decoded as the built-in ones they wrap.
+	loss.Losses.Register("CountedLoss", func(p *config.Params) loss.Loss {
+		decodes["loss"]++
+		return config.BuildNested(p, loss.Losses, "loss", config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": 2}))
+	})
+	miner.Miners.Register("CountedMiner", func(p *config.Params) miner.Miner {
+		decodes["miner"]++
+		return config.BuildNested(p, miner.Miners, "miner", config.C("DistanceWeightedMiner", nil))
 	})
 }
 
@@ -57,10 +70,10 @@ func (t embeddingNorm) Losses(s *trainer.Step) error {
 
 // A trainer registered from outside the trainer package is chosen by its
 // config name, validated like the built-in ones, trained by Run and saved
-// with its resolved parameters. The trunk optimiser's config is decoded
-// once for the run, however many folds (and the check of the first fold
-// before the folder is created) start optimisers from it, and its lr
-// reaches the optimiser.
+// with its resolved parameters. The trunk optimiser's, the loss's and the
+// miner's configs are decoded once for the run, however many folds (and
+// the check of the first fold before the folder is created) take their
+// instances from them, and the optimiser's lr reaches the optimiser.
 func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 	options := func(trainerYAML string) spec.Options {
 		return spec.Options{ExperimentName: "custom", RootExperimentFolder: t.TempDir(), RootConfigFolder: "../../configs",
@@ -71,6 +84,8 @@ func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 				{Key: "iterations_per_epoch", Value: "2"},
 				{Key: "check_untrained_accuracy", Value: "false"},
 				{Key: "optimizers.trunk_optimizer~OVERRIDE~", Value: "{CountedSGD: {lr: 0.01}}"},
+				{Key: "loss_funcs~OVERRIDE~", Value: "{metric_loss: {CountedLoss: {}}}"},
+				{Key: "mining_funcs~OVERRIDE~", Value: "{tuple_miner: {CountedMiner: {}}}"},
 			}}
 	}
 	err := Run(context.Background(), options("{EmbeddingNormPenalty: {weight: -1}}"))
@@ -78,12 +93,12 @@ func TestRegisteredTrainerRunsFromConfig(t *testing.T) {
 		t.Fatalf("a negative weight: want an error naming trainer.EmbeddingNormPenalty.weight, got %v", err)
 	}
 	o := options("{EmbeddingNormPenalty: {}}")
-	sgdDecodes = 0
+	clear(decodes)
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	if sgdDecodes != 1 {
-		t.Errorf("the trunk optimiser's config was decoded %d times for 2 folds; want 1", sgdDecodes)
+	if want := map[string]int{"optimizer": 1, "loss": 1, "miner": 1}; !maps.Equal(decodes, want) {
+		t.Errorf("configs decoded %v times for 2 folds; want %v", decodes, want)
 	}
 	losses, err := os.ReadFile(filepath.Join(o.Folder(), "Test50_50_Partitions2_0", "records", "losses.csv"))
 	if err != nil {

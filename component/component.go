@@ -87,8 +87,8 @@ type (
 	// layers, so a new trunk name is a preset of a built-in one (see
 	// Trunks).
 	Trunk = nn.Trunk
-	// Embedder is the embedder model, an MLP.
-	Embedder = *nn.MLP
+	// Embedder is the embedder model (MLP, Identity, ListOfModels).
+	Embedder = nn.Embedder
 	// Dataset is a labelled image dataset.
 	Dataset = data.Dataset
 	// Opener opens a configured dataset under --dataset_root.

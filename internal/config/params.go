@@ -249,6 +249,23 @@ func (p *Params) String(key, def string, allowed ...string) string {
 	return v
 }
 
+// StringOrBool is String for a parameter that may also be written as a
+// boolean, as torchvision's `pretrained: True` in powerful_benchmarker's
+// configs: true reads as ifTrue, false as "" (none).
+func (p *Params) StringOrBool(key, def, ifTrue string) string {
+	if raw, ok := p.lookup(key); ok {
+		if b, isBool := raw.(bool); isBool {
+			v := ""
+			if b {
+				v = ifTrue
+			}
+			p.resolved[key] = v
+			return v
+		}
+	}
+	return p.String(key, def)
+}
+
 // Strings returns a list of strings; when allowed is non-empty each must be
 // one of them.
 func (p *Params) Strings(key string, def []string, allowed ...string) []string {

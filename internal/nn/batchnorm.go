@@ -232,6 +232,7 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 				})
 				return nil
 			},
+			inPlace: &inPlace{input: 0, peers: G.Nodes{dgamma}},
 		}, dy, dbeta, in[1], in[0], y)
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}

@@ -66,7 +66,7 @@ func basicBlock(l layers, name string, x *G.Node, in, channels, stride int) *G.N
 	if stride != 1 || in != channels {
 		shortcut = l.batchNorm(name+".downsample.1", l.conv(name+".downsample.0", x, channels, 1, stride, false))
 	}
-	return l.relu(l.add(out, shortcut))
+	return l.addReLU(out, shortcut)
 }
 
 func (r *ResNet) pretrained() string { return r.Pretrained }

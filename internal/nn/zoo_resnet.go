@@ -77,5 +77,5 @@ func bottleneckBlock(l layers, name string, x *G.Node, in, planes, stride int) *
 	if stride != 1 || in != 4*planes {
 		shortcut = l.batchNorm(name+".downsample.1", l.conv(name+".downsample.0", x, 4*planes, 1, stride, false))
 	}
-	return l.relu(l.add(out, shortcut))
+	return l.addReLU(out, shortcut)
 }

@@ -111,7 +111,7 @@ type Spec struct {
 	SplitManager data.SplitManager
 
 	Trunk      config.Built[nn.Trunk]
-	Embedder   config.Built[*nn.MLP]
+	Embedder   config.Built[nn.Embedder]
 	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
 	Heads      []nn.Head                   // classifier heads on slices of the embedding (CascadedEmbeddings)
 	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)

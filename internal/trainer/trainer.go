@@ -57,7 +57,7 @@ func (Base) Steps(string) bool      { return true }
 type Decoder struct {
 	Root                           *config.Params // the whole config, for errors of the method's own parameters
 	Models, LossFuncs, MiningFuncs *config.Params
-	Embedder                       config.Built[*nn.MLP]
+	Embedder                       config.Built[nn.Embedder]
 	BatchSize                      int
 	Components
 }

@@ -30,8 +30,9 @@ type layers interface {
 	pool(name string, x *G.Node, kind string) *G.Node
 	// meanPool averages each channel over the image (global average pooling).
 	meanPool(name string, x *G.Node) *G.Node
-	// addReLU is relu(a + b) fused: the join of a residual block.
-	addReLU(a, b *G.Node) *G.Node
+	// batchNormAddReLU is relu(batchNorm(name, x) + shortcut) fused: the
+	// end of a residual block.
+	batchNormAddReLU(name string, x, shortcut *G.Node) *G.Node
 	// batchNormEps is batchNorm with another epsilon (torchvision's
 	// Inception networks use 0.001).
 	batchNormEps(name string, x *G.Node, eps float64) *G.Node
@@ -213,13 +214,6 @@ func (b *builder[T]) meanPool(name string, x *G.Node) *G.Node {
 		return x
 	}
 	return b.node(meanPool[T](b.full(name), x))
-}
-
-func (b *builder[T]) addReLU(x, y *G.Node) *G.Node {
-	if b.err != nil {
-		return x
-	}
-	return b.node(addReLU[T](x, y))
 }
 
 func product(shape []int) int {

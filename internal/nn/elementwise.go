@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -163,37 +162,6 @@ func relu[T Float](x *G.Node) (*G.Node, error) {
 		diffWRT: []bool{true},
 	}
 	return apply(op, x)
-}
-
-// addReLU is relu(a + b), the join of a residual block, in one pass each
-// way: Gorgonia's Add allocates its output at every run, and the ReLU would
-// be another pass and buffer. Both inputs get the same gradient.
-func addReLU[T Float](a, b *G.Node) (*G.Node, error) {
-	shape := a.Shape().Clone()
-	if !shape.Eq(b.Shape()) {
-		return nil, fmt.Errorf("nn: residual join of shapes %v and %v", shape, b.Shape())
-	}
-	n := shape.TotalSize()
-	op := &fnOp[T]{
-		name:       "addrelu",
-		shape:      shape,
-		overwrites: true,
-		forward: func(y []T, in [][]T) error {
-			inChunks(n, func(_, lo, hi int) {
-				b := in[1][lo:hi]
-				for i, v := range in[0][lo:hi] {
-					y[lo+i] = max(v+b[i], 0)
-				}
-			})
-			return nil
-		},
-		backward: func(_ G.Nodes, y, grad *G.Node) (G.Nodes, error) {
-			d, err := reluGradNode[T](shape, grad, y)
-			return G.Nodes{d, d}, err
-		},
-		diffWRT: []bool{true, true},
-	}
-	return apply(op, a, b)
 }
 
 // reluGradNode is the gradient through a ReLU whose output is y.

@@ -48,9 +48,10 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms as T
 
+# the reference model and PML's default loss, as `make bench-vs-torch` times them
+from torch_reference import contrastive_loss, reference_model
+
 SIZE = 28
-CHANNELS = (32, 64, 128)
-EMBEDDING = 64
 BATCH, M = 32, 4
 EVAL_BATCH = 128
 PARTITIONS = 4
@@ -86,40 +87,6 @@ def splits(labels, fold):
     return [np.flatnonzero(np.isin(labels, c)) for c in (train, val, test)]
 
 
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        layers, c = [], 1
-        for out in CHANNELS:
-            layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out),
-                       nn.ReLU(inplace=True), nn.MaxPool2d(2)]
-            c = out
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.trunk = nn.Sequential(*layers)
-        self.embedder = nn.Linear(c, EMBEDDING)
-
-    def forward(self, x, trunk_only=False):
-        x = self.trunk(x)
-        return x if trunk_only else self.embedder(x)
-
-
-def contrastive_loss(emb, labels):
-    """PML's ContrastiveLoss with its defaults: LpDistance on normalised
-    embeddings, pos_margin 0, neg_margin 1, AvgNonZeroReducer."""
-    emb = nn.functional.normalize(emb, dim=1)
-    d = torch.cdist(emb, emb)
-    same = labels[:, None] == labels[None, :]
-    eye = torch.eye(len(labels), dtype=torch.bool)
-    pos = torch.relu(d[same & ~eye])
-    neg = torch.relu(1 - d[~same])
-
-    def avg_nonzero(x):
-        n = (x > 0).sum()
-        return x.sum() / n if n > 0 else x.sum() * 0
-
-    return avg_nonzero(pos) + avg_nonzero(neg)
-
-
 def m_per_class_batch(by_class, rng):
     """One batch of BATCH // M classes with M images each (with replacement
     when a class has fewer)."""
@@ -137,7 +104,7 @@ def embed(model, images, idx, trunk_only=False):
     with torch.no_grad():
         for s in range(0, len(idx), EVAL_BATCH):
             x = torch.stack([eval_tf(images[i]) for i in idx[s:s + EVAL_BATCH]])
-            out.append(model(x, trunk_only))
+            out.append((model[:-1] if trunk_only else model)(x))
     return nn.functional.normalize(torch.cat(out), dim=1)
 
 
@@ -227,7 +194,7 @@ def run_fold(fold, images, labels, a):
     train, val, test = splits(labels, fold)
     torch.manual_seed(a.seed + fold)
     rng = random.Random(a.seed + fold)
-    model = Model()
+    model = reference_model(1)  # the trunk, then the embedder Linear 128 -> 64
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=1e-3, weight_decay=1e-4)
     train_tf = T.Compose([T.Resize(SIZE), T.RandomResizedCrop(SIZE, scale=(0.8, 1.0)), T.ToTensor()])

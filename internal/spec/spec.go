@@ -165,6 +165,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	wrapped, err := liftLayersToExtract(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -181,6 +185,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 		return nil, err
 	}
 	resolved := p.Resolved()
+	if wrapped {
+		unwrapEmbedder(resolved)
+	}
 	for key, v := range resolved {
 		if writeBack(resolved, key, v, from) {
 			delete(resolved, key)
@@ -373,10 +380,9 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	decodeIncludeExclude(ac, s)
+	// Training needs val (Resolve checks); --evaluate takes any splits, as
+	// powerful_benchmarker's `--splits_to_eval [test] --evaluate`.
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val", "test")
-	if !slices.Contains(s.SplitsToEval, "val") {
-		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
-	}
 	agg := p.Map("aggregator").Map("MeanAggregator")
 	if agg.Has("split_to_aggregate") {
 		agg.String("split_to_aggregate", "val", "val", "test")

@@ -147,20 +147,14 @@ func (b base) MineRef(emb []float64, n int, labels []int, ref []float64, nRef in
 	return qm.mine(query{emb: emb, ref: ref, d: d, labels: labels, refLabels: refLabels})
 }
 
-// Fresh implements config.Stateful for a miner that keeps state.
-func (b base) Fresh() Miner { return base{config.Instance(b.Miner)} }
+// Fresh implements config.Stateful for a miner that keeps state, such as
+// a sampling miner's stream.
+func (b base) Fresh() Miner { return wrap(config.Instance(b.Miner)) }
 
 // randomBase is base around a miner that samples.
 type randomBase struct {
 	base
 	Random
-}
-
-// Fresh implements config.Stateful: each fold's miner draws from a stream
-// of its own.
-func (b randomBase) Fresh() Miner {
-	m := config.Instance(b.Miner)
-	return randomBase{base{m}, m.(Random)} // a Random's Fresh is one (checked)
 }
 
 // checkBatch validates the shapes Mine receives.

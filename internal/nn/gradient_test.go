@@ -67,6 +67,7 @@ func TestGradientFiniteDifferences(t *testing.T) {
 	}{
 		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, false, nil},
 		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false, false, nil},
+		{"ConvNet kernel 1 (direct convolution)", "ConvNet", map[string]any{"channels": []any{4, 6}, "kernel_size": 1}, false, false, nil},
 		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false, false, nil},
 		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true, false, nil},
 		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false, false, nil},

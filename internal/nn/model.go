@@ -63,7 +63,9 @@ type Model[T Float] struct {
 	bns      []*batchNorm[T]
 	bnByName map[string]*batchNorm[T]
 	state    []stateTensor[T] // what Save writes: parameters and running statistics
-	rng      *rand.Rand       // of the initialisation, used while building
+	// convScratch holds the columns and partial sums of every convolution.
+	convScratch scratch[T]
+	rng         *rand.Rand // of the initialisation, used while building
 
 	// The running TrainStep's loss callback, and what it got and returned.
 	lossGrad func(Outputs[T]) (Grads[T], error)
@@ -216,6 +218,7 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 			}
 		}
 	}
+	allowInPlace[T](b.g)
 	gr.macs = b.macs
 	gr.vm = G.NewTapeMachine(b.g)
 	// Its finalizer (a no-op without CUDA) sits on a cycle through the

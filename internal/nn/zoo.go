@@ -252,7 +252,7 @@ func CheckpointPath(c Checkpoint) string {
 
 // convBNReLU is the conv-BatchNorm-ReLU unit most of these networks repeat.
 func convBNReLU(l layers, conv, bn string, x *G.Node, out, kernel, stride int, bias bool) *G.Node {
-	return l.relu(l.batchNorm(bn, l.conv(conv, x, out, kernel, stride, bias)))
+	return l.batchNormReLU(bn, l.conv(conv, x, out, kernel, stride, bias))
 }
 
 func init() {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -333,5 +334,33 @@ func TestZooPretrainedBooleans(t *testing.T) {
 		if got := resolved["inception_v3"].(map[string]any)["pretrained"]; got != tc.want {
 			t.Errorf("pretrained: %v resolves to %v; want %q", tc.value, got, tc.want)
 		}
+	}
+}
+
+// TestZooStepRepeats: two training steps on the same batch give the same
+// gradients (the parameters do not change without an optimiser, and batch
+// statistics do not depend on the running ones). A gradient buffer that an
+// op adds to without clearing (the pooling layers' once did) gives the
+// second step the sum of both.
+func TestZooStepRepeats(t *testing.T) {
+	for _, name := range []string{"resnet18", "bninception"} {
+		t.Run(name, func(t *testing.T) {
+			m := newTestModel[float64](t, Config{Trunk: component(t, Trunks, name, nil), InputShape: []int{3, 64, 64}, BatchSize: 2, Seed: 1})
+			x := randomInput[float64](rand.New(rand.NewSource(1)), 2*m.InputSize())
+			loss := func(out Outputs[float64]) (Grads[float64], error) { return Grads[float64]{Emb: out.Emb}, nil }
+			var first [][]float64
+			for step := range 2 {
+				if err := m.TrainStep(x, loss); err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range m.params {
+					if step == 0 {
+						first = append(first, slices.Clone(p.Grad))
+					} else if !slices.Equal(first[i], p.Grad) {
+						t.Fatalf("%s: the second step's gradient differs from the first's", p.Name)
+					}
+				}
+			}
+		})
 	}
 }

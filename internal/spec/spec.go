@@ -91,9 +91,8 @@ type Tester struct {
 }
 
 // Spec is a validated experiment: what runs. Every component is decoded
-// once: models and optimisers as typed values the folds share (they hold
-// hyperparameters only), losses and miners, which keep state, as factories
-// of each fold's instances.
+// once into a typed value; each fold takes its own copy of those that keep
+// state (losses' weights, miners' random streams) with config.Instance.
 type Spec struct {
 	Trainer              config.Built[trainer.Trainer]
 	NumEpochs            int
@@ -127,11 +126,11 @@ type Spec struct {
 	NumTriplets int
 	BatchSize   int
 
-	LossFuncs map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners    map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs map[string]config.Built[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners    map[string]config.Built[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	// SubsetMiner (Type "" = none) picks the items of each loaded batch
 	// that the step trains on (mining_funcs.subset_batch_miner).
-	SubsetMiner config.Factory[miner.SubsetMiner]
+	SubsetMiner config.Built[miner.SubsetMiner]
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
@@ -251,7 +250,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	// Every trainer takes a subset batch miner, as PML's BaseTrainer; the
 	// trainer then sees batches of its output size.
 	if trainer.Has(d.MiningFuncs, "subset_batch_miner") {
-		s.SubsetMiner = config.BuildFactory(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
+		s.SubsetMiner = config.BuildComponent(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
 		if s.SubsetMiner.Value != nil {
 			d.BatchSize = s.SubsetMiner.Value.OutputBatchSize()
 		}

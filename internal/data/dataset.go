@@ -65,7 +65,7 @@ func LabelsAt(ds Dataset, level int) ([]int, error) {
 		return Labels(ds), nil
 	}
 	if !ok || level >= h.LabelLevels() {
-		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, levels(ds))
+		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, Levels(ds))
 	}
 	labels := make([]int, ds.Len())
 	for i := range labels {
@@ -74,7 +74,8 @@ func LabelsAt(ds Dataset, level int) ([]int, error) {
 	return labels, nil
 }
 
-func levels(ds Dataset) int {
+// Levels is the number of levels of the dataset's label hierarchy.
+func Levels(ds Dataset) int {
 	if h, ok := ds.(Hierarchical); ok {
 		return h.LabelLevels()
 	}
@@ -252,15 +253,22 @@ func newCatalog(where string, items []item) (catalog, []item, error) {
 	return c, kept, nil
 }
 
-// memDataset holds decoded images in memory.
+// memDataset holds decoded images in memory, or their output of fixed
+// transforms (Precompute).
 type memDataset struct {
 	catalog
 	images []image.Image
 	shape  Shape
 }
 
-func (d *memDataset) Image(i int) (image.Image, error) { return d.images[i], nil }
-func (d *memDataset) Shape() Shape                     { return d.shape }
+func (d *memDataset) Image(i int) (image.Image, error) {
+	if g, ok := d.images[i].(greyNRGBA); ok {
+		return g.expand(), nil
+	}
+	return d.images[i], nil
+}
+
+func (d *memDataset) Shape() Shape { return d.shape }
 
 // newMemDataset labels items as newCatalog does and keeps their images.
 func newMemDataset(where string, items []item) (*memDataset, error) {

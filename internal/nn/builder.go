@@ -41,6 +41,8 @@ type layers interface {
 	poolWindow(name string, x *G.Node, kind string, w window) *G.Node
 	// concat joins maps along the channels, as torch.cat(xs, 1).
 	concat(name string, xs ...*G.Node) *G.Node
+	// columns is x[:, start:start+size] of a batch x d node.
+	columns(name string, x *G.Node, start, size int) *G.Node
 	// channelAffine is x_c * scale_c + shift_c on the network's input.
 	channelAffine(name string, x *G.Node, scale, shift [3]float64) *G.Node
 }
@@ -177,6 +179,13 @@ func (b *builder[T]) linear(name string, x *G.Node, out int) *G.Node {
 	b.count(int64(x.Shape()[0])*int64(in*out), x)
 	w := b.param(name+".weight", []int{out, in}, []int{out, in}, b.uniform(in))
 	return b.addBias(name+".bias", b.node(matmulT[T](b.full(name), x, w)), in)
+}
+
+func (b *builder[T]) columns(name string, x *G.Node, start, size int) *G.Node {
+	if b.err != nil {
+		return x
+	}
+	return b.node(columns[T](b.full(name), x, start, size))
 }
 
 func (b *builder[T]) relu(x *G.Node) *G.Node {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/arrayio"
+	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/golden"
 )
 
@@ -311,6 +312,27 @@ func TestZooPreprocessing(t *testing.T) {
 		}
 		if s := fmt.Sprint(got); s != tc.want {
 			t.Errorf("%s %v: %s; want %s", tc.trunk, tc.params, s, tc.want)
+		}
+	}
+}
+
+// TestZooPretrainedBooleans: powerful_benchmarker's configs write
+// torchvision's `pretrained: True`; true is the ImageNet checkpoint, false
+// none, and the resolved config says so.
+func TestZooPretrainedBooleans(t *testing.T) {
+	for _, tc := range []struct {
+		value any
+		want  string
+	}{{true, "imagenet"}, {false, ""}, {"imagenet", "imagenet"}} {
+		c, resolved, err := Trunks.Build(config.Component{Type: "inception_v3", Params: map[string]any{"pretrained": tc.value}, Where: "models.trunk"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.(*Zoo).Pretrained; got != tc.want {
+			t.Errorf("pretrained: %v gives %q; want %q", tc.value, got, tc.want)
+		}
+		if got := resolved["inception_v3"].(map[string]any)["pretrained"]; got != tc.want {
+			t.Errorf("pretrained: %v resolves to %v; want %q", tc.value, got, tc.want)
 		}
 	}
 }

@@ -93,12 +93,16 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool, ws *scra
 						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, imageColumns(g, in[1][b*g.in*g.h*g.w:], c), p, 1, part, k)
 					}
 				})
-				copy(dw, partial[:g.out*k])
-				for c := 1; c < convChunks; c++ {
-					for i, v := range partial[c*g.out*k:][:g.out*k] {
-						dw[i] += v
+				// Each weight adds its chunks' sums in order, the weights
+				// split over the cores.
+				inChunks(g.out*k, func(_, lo, hi int) {
+					copy(dw[lo:hi], partial[lo:hi])
+					for c := 1; c < convChunks; c++ {
+						for i, v := range partial[c*g.out*k+lo : c*g.out*k+hi] {
+							dw[lo+i] += v
+						}
 					}
-				}
+				})
 				return nil
 			},
 		}, dy, in[0])

@@ -274,7 +274,8 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 				})
 				return nil
 			},
-			inPlace: &inPlace{input: 0, peers: G.Nodes{dgamma}},
+			inPlace:   &inPlace{input: 0, peers: G.Nodes{dgamma}},
+			transient: true,
 		}, dy, dbeta, in[1], in[0], y)
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}

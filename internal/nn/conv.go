@@ -112,6 +112,7 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool, ws *scra
 			name:       name + "/dx",
 			shape:      in[0].Shape().Clone(),
 			overwrites: true,
+			transient:  true,
 			forward: func(dx []T, in [][]T) error {
 				weightT.set(k, g.out, in[1], k, true)
 				dcols := ws.get()

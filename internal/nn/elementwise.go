@@ -175,7 +175,8 @@ func reluGradNode[T Float](shape tensor.Shape, grad, y *G.Node) (*G.Node, error)
 			inChunks(n, func(_, lo, hi int) { reluGrad(dx[lo:hi], in[0][lo:hi], in[1][lo:hi]) })
 			return nil
 		},
-		inPlace: &inPlace{input: 0},
+		inPlace:   &inPlace{input: 0},
+		transient: true,
 	}, grad, y)
 }
 

@@ -219,6 +219,9 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 		}
 	}
 	allowInPlace[T](b.g)
+	if err := shareBuffers[T](b.g); err != nil {
+		return nil, err
+	}
 	gr.macs = b.macs
 	gr.vm = G.NewTapeMachine(b.g)
 	// Its finalizer (a no-op without CUDA) sits on a cycle through the

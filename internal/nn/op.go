@@ -41,7 +41,11 @@ type fnOp[T Float] struct {
 	// an elementwise gradient no longer needs: half the memory of the
 	// backward pass.
 	inPlace *inPlace
-	out     *tensor.Dense // reused by every run: the graphs allocate nothing per step
+	// transient says that the output is read only by later ops of the same
+	// run, as a gradient is: shareBuffers may give it memory that other
+	// such outputs use at other times.
+	transient bool
+	out       *tensor.Dense // reused by every run: the graphs allocate nothing per step
 }
 
 // inPlace is an fnOp's offer to overwrite its input, taken by
@@ -87,6 +91,118 @@ func allowInPlace[T Float](g *G.ExprGraph) {
 			op.inPlace.ok = op.inPlace.ok && (r == n || slices.Contains(op.inPlace.peers, r))
 		}
 	}
+}
+
+// shareBuffers gives the transient outputs of g's ops memory from a few
+// shared slots, each output a slot that no output alive at the same time
+// uses: the backward pass then needs the memory of a few layers' gradients,
+// not of all of them. Values that may be one buffer (an in-place op's
+// output and its input; a Gorgonia op that may overwrite an input, such as
+// the Add that sums a gradient, and that input) form a group, alive from
+// its first op to the last op that reads one of them, in the order the tape
+// machine runs them (Gorgonia's compiler runs the reversed Sort). A group
+// with a value read by nothing (then read outside the graph) or a buffer
+// that is not transient keeps its memory.
+func shareBuffers[T Float](g *G.ExprGraph) error {
+	sorted, err := G.Sort(g)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(sorted)
+	pos := make(map[*G.Node]int, len(sorted))
+	parent := make(map[*G.Node]*G.Node, len(sorted))
+	for i, n := range sorted {
+		pos[n] = i
+		parent[n] = n
+	}
+	var find func(*G.Node) *G.Node
+	find = func(n *G.Node) *G.Node {
+		if parent[n] != n {
+			parent[n] = find(parent[n])
+		}
+		return parent[n]
+	}
+	union := func(a, b *G.Node) { parent[find(a)] = find(b) }
+	for _, n := range sorted {
+		switch op := n.Op().(type) {
+		case nil:
+		case *fnOp[T]:
+			if op.inPlace != nil && op.inPlace.ok {
+				union(n, op.inPlace.src)
+			}
+		default:
+			// From lists the inputs in order.
+			for i, in := 0, g.From(n.ID()); in.Next(); i++ {
+				if k := op.OverwritesInput(); k == i || k < 0 && op.ReturnsPtr() {
+					union(n, in.Node().(*G.Node))
+				}
+			}
+		}
+	}
+	type group struct {
+		end    int
+		shared bool
+	}
+	groups := map[*G.Node]*group{}
+	for _, n := range sorted {
+		root := find(n)
+		gr, ok := groups[root]
+		if !ok {
+			gr = &group{end: pos[n], shared: true}
+			groups[root] = gr
+		}
+		op, isFn := n.Op().(*fnOp[T])
+		if ownsBuffer := isFn && (op.inPlace == nil || !op.inPlace.ok); n.Op() == nil || ownsBuffer && !op.transient {
+			gr.shared = false
+		}
+		readers := g.To(n.ID())
+		gr.shared = gr.shared && readers.Len() > 0
+		for readers.Next() {
+			gr.end = max(gr.end, pos[readers.Node().(*G.Node)])
+		}
+	}
+	type slot struct {
+		size  int
+		until int // the end of its current group
+		users []*fnOp[T]
+	}
+	var slots []*slot
+	for i, n := range sorted {
+		op, ok := n.Op().(*fnOp[T])
+		gr := groups[find(n)]
+		if !ok || !op.transient || op.inPlace != nil && op.inPlace.ok || !gr.shared {
+			continue
+		}
+		size := op.shape.TotalSize()
+		// The smallest free slot that holds the output, else the largest
+		// free one, grown.
+		var best *slot
+		for _, s := range slots {
+			if s.until >= i {
+				continue
+			}
+			switch {
+			case best == nil,
+				s.size >= size && (best.size < size || s.size < best.size),
+				best.size < size && s.size > best.size:
+				best = s
+			}
+		}
+		if best == nil {
+			best = &slot{}
+			slots = append(slots, best)
+		}
+		best.size = max(best.size, size)
+		best.until = gr.end
+		best.users = append(best.users, op)
+	}
+	for _, s := range slots {
+		buf := make([]T, s.size)
+		for _, op := range s.users {
+			op.out = tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(buf[:op.shape.TotalSize()]))
+		}
+	}
+	return nil
 }
 
 func tensorType(dims int, of hm.TypeVariable) hm.Type {

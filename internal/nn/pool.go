@@ -144,6 +144,7 @@ func linearBackward[T Float](name string, in tensor.Shape, fill func(dx, g []T))
 			name:       name + "/grad",
 			shape:      in,
 			overwrites: true,
+			transient:  true,
 			forward: func(dx []T, v [][]T) error {
 				fill(dx, v[0])
 				return nil

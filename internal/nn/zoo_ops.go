@@ -65,13 +65,21 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 	}
 	out := tensor.Shape{in[0], in[1], oh, ow}
 	planes, plane, oplane := in[0]*in[1], h*wd, oh*ow
+	// Each (example, channel) plane is pooled on its own, over the cores.
+	eachPlane := func(f func(p int)) {
+		inChunks(planes, func(_, lo, hi int) {
+			for p := lo; p < hi; p++ {
+				f(p)
+			}
+		})
+	}
 	var op *fnOp[T]
 	switch kind {
 	case "max":
 		argmax := make([]int, out.TotalSize()) // of the last forward, for its backward
-		op = &fnOp[T]{name: name, shape: out, diffWRT: []bool{true},
+		op = &fnOp[T]{name: name, shape: out, diffWRT: []bool{true}, overwrites: true,
 			forward: func(y []T, v [][]T) error {
-				for p := 0; p < planes; p++ {
+				eachPlane(func(p int) {
 					x := v[0][p*plane : (p+1)*plane]
 					w.each(h, wd, oh, ow, func(o, r0, r1, c0, c1, _ int) {
 						best := r0*wd + c0
@@ -84,20 +92,22 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 						}
 						y[p*oplane+o], argmax[p*oplane+o] = x[best], p*plane+best
 					})
-				}
+				})
 				return nil
 			},
 			backward: linearBackward(name, in, func(dx, g []T) {
-				clear(dx)
-				for o, i := range argmax {
-					dx[i] += g[o]
-				}
+				eachPlane(func(p int) {
+					clear(dx[p*plane : (p+1)*plane])
+					for o, i := range argmax[p*oplane : (p+1)*oplane] {
+						dx[i] += g[p*oplane+o]
+					}
+				})
 			}),
 		}
 	case "avg":
-		op = &fnOp[T]{name: name, shape: out, diffWRT: []bool{true},
+		op = &fnOp[T]{name: name, shape: out, diffWRT: []bool{true}, overwrites: true,
 			forward: func(y []T, v [][]T) error {
-				for p := 0; p < planes; p++ {
+				eachPlane(func(p int) {
 					x := v[0][p*plane : (p+1)*plane]
 					w.each(h, wd, oh, ow, func(o, r0, r1, c0, c1, size int) {
 						var s T
@@ -108,13 +118,13 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 						}
 						y[p*oplane+o] = s / T(size)
 					})
-				}
+				})
 				return nil
 			},
 			backward: linearBackward(name, in, func(dx, g []T) {
-				clear(dx)
-				for p := 0; p < planes; p++ {
+				eachPlane(func(p int) {
 					d := dx[p*plane : (p+1)*plane]
+					clear(d)
 					w.each(h, wd, oh, ow, func(o, r0, r1, c0, c1, size int) {
 						v := g[p*oplane+o] / T(size)
 						for r := r0; r < r1; r++ {
@@ -123,7 +133,7 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 							}
 						}
 					})
-				}
+				})
 			}),
 		}
 	default:
@@ -173,8 +183,9 @@ func concat[T Float](name string, xs ...*G.Node) (*G.Node, error) {
 			n := channels[i] * rest
 			var err error
 			grads[i], err = apply(&fnOp[T]{
-				name:  fmt.Sprintf("%s/grad%d", name, i),
-				shape: in[i].Shape().Clone(),
+				name:      fmt.Sprintf("%s/grad%d", name, i),
+				shape:     in[i].Shape().Clone(),
+				transient: true,
 				forward: func(dx []T, g [][]T) error {
 					for b := 0; b < batch; b++ {
 						copy(dx[b*n:(b+1)*n], g[0][b*total*rest+offset[i]:][:n])

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +105,58 @@ func TestPBSplitsSamplersAndTestersRun(t *testing.T) {
 	if _, err := bench(t, runArgs(t, root, "--experiment_name", "bad", "--config_general", "default", "smoke",
 		"--tester~APPLY~2", "{label_hierarchy_level: 1}")...); err == nil || !strings.Contains(err.Error(), "label hierarchy level 1: the dataset has 1 level(s)") {
 		t.Errorf("a level Glyphs lacks: %v", err)
+	}
+}
+
+// TestPBTesterLabelLevels: a tester's label_hierarchy_level `all` or a
+// list evaluates each level, as PML's testers name them
+// (<metric>_level<L>), and their mean (AVERAGE_<metric>), on which the best
+// epoch is chosen.
+func TestPBTesterLabelLevels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root, data := t.TempDir(), t.TempDir()
+	writeTinySOP(t, filepath.Join(data, "sop"))
+	for _, tc := range []struct {
+		name, level string
+		levels      []int
+	}{{"all", "all", []int{0, 1}}, {"list", "[1]", []int{1}}} {
+		out, err := bench(t, runArgs(t, root, "--experiment_name", tc.name, "--config_general", "default", "smoke",
+			"--dataset_root", data, "--dataset~OVERRIDE~", "{StanfordOnlineProducts: {root: sop}}",
+			"--iterations_per_epoch", "2", "--num_epochs_train", "1", "--batch_size", "8",
+			"--split_manager~OVERRIDE~", "{PredefinedSplitManager: {}}", "--sampler", "{MPerClassSampler: {m: 4}}",
+			"--transforms~OVERRIDE~", "{train: {CenterCrop: {size: 24}}, eval: {CenterCrop: {size: 24}}}",
+			"--tester~APPLY~2", "{label_hierarchy_level: "+tc.level+"}")...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.name, err, out)
+		}
+		var results struct {
+			Folds []struct {
+				Metrics map[string]float64 `json:"metrics"`
+			} `json:"folds"`
+		}
+		if err := json.Unmarshal([]byte(readMeta(t, root, tc.name, "test.json")), &results); err != nil || len(results.Folds) == 0 {
+			t.Fatalf("%s: test.json: %v", tc.name, err)
+		}
+		m := results.Folds[0].Metrics
+		const metric = "mean_average_precision_at_r"
+		sum := 0.0
+		for _, l := range tc.levels {
+			v, ok := m[fmt.Sprintf("%s_level%d", metric, l)]
+			if !ok {
+				t.Fatalf("%s: no %s_level%d in %v", tc.name, metric, l, m)
+			}
+			sum += v
+		}
+		if avg, ok := m["AVERAGE_"+metric]; !ok || math.Abs(avg-sum/float64(len(tc.levels))) > 1e-12 {
+			t.Errorf("%s: AVERAGE_%s %v; want the mean over the levels, %v", tc.name, metric, avg, sum/float64(len(tc.levels)))
+		}
+		if _, plain := m[metric]; plain {
+			t.Errorf("%s: the plain metric name is reported too", tc.name)
+		}
+		if !strings.Contains(out, "test AVERAGE_"+metric+": separated") {
+			t.Errorf("%s: the summary does not use AVERAGE_%s:\n%s", tc.name, metric, out)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func runSearch(cmd *cobra.Command, args []string) error {
 	}
 	st, err := search.Run(search.Options{
 		Dir: o.Folder(), Space: space, Iters: f.iters, NumInit: f.numInit,
-		Seed: spec.Seed, Metric: spec.PrimaryMetric, Parallel: parallel, Liar: l.Liar,
+		Seed: spec.Seed, Metric: spec.PrimaryKey(), Parallel: parallel, Liar: l.Liar,
 		Out: o.Out, Log: o.Log, Progress: o.Progress,
 	}, obj)
 	if err == nil && len(f.reproductions) > 0 {

@@ -65,7 +65,7 @@ func LabelsAt(ds Dataset, level int) ([]int, error) {
 		return Labels(ds), nil
 	}
 	if !ok || level >= h.LabelLevels() {
-		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, levels(ds))
+		return nil, fmt.Errorf("label hierarchy level %d: the dataset has %d level(s) of labels", level, Levels(ds))
 	}
 	labels := make([]int, ds.Len())
 	for i := range labels {
@@ -74,7 +74,8 @@ func LabelsAt(ds Dataset, level int) ([]int, error) {
 	return labels, nil
 }
 
-func levels(ds Dataset) int {
+// Levels is the number of levels of the dataset's label hierarchy.
+func Levels(ds Dataset) int {
 	if h, ok := ds.(Hierarchical); ok {
 		return h.LabelLevels()
 	}

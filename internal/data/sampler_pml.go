@@ -162,7 +162,7 @@ func newHierarchical(p *config.Params) SamplerFactory {
 		}
 		h, ok := ds.(Hierarchical)
 		if !ok || max(inner, outer) >= h.LabelLevels() {
-			return nil, fail("inner_label %d and outer_label %d: the dataset has %d level(s) of labels", inner, outer, levels(ds))
+			return nil, fail("inner_label %d and outer_label %d: the dataset has %d level(s) of labels", inner, outer, Levels(ds))
 		}
 		_, bySuper := byLabel(ds, indices, outer)
 		s := &HierarchicalSampler{perCombo: perCombo, spc: spc, sub: batchSize / k, batchSize: batchSize, seed: seed, pass: -1}

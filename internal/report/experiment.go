@@ -85,7 +85,7 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	e := &Experiment{Path: path, Name: filepath.Base(abs), Trunk: spec.Trunk.Type, PrimaryMetric: spec.PrimaryMetric,
+	e := &Experiment{Path: path, Name: filepath.Base(abs), Trunk: spec.Trunk.Type, PrimaryMetric: spec.PrimaryKey(),
 		Method: method(spec), Dataset: componentType(tree, "dataset"), Hyperparameters: tree.Flat()}
 	if e.Results, err = expfolder.ReadResults(folder.MetaLogsDir()); err != nil {
 		return nil, err

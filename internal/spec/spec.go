@@ -68,6 +68,13 @@ type Tester struct {
 	BatchSize      int
 	Workers        int // goroutines transforming a batch; 0 = one per CPU
 	LabelLevel     int // the level of the dataset's label hierarchy evaluated
+	// LabelLevels, set by PML's label_hierarchy_level `all` (AllLevels)
+	// or a list, evaluates each of these levels instead of LabelLevel:
+	// every metric m is then reported as m_level<L> per level and
+	// AVERAGE_m, their mean, which chooses the best epoch (PML's
+	// HookContainer).
+	LabelLevels []int
+	AllLevels   bool
 	// ReferenceSet is what each split to eval is compared with (PML's
 	// reference_set: eval.ReferenceSets).
 	ReferenceSet string
@@ -84,9 +91,8 @@ type Tester struct {
 }
 
 // Spec is a validated experiment: what runs. Every component is decoded
-// once: models and optimisers as typed values the folds share (they hold
-// hyperparameters only), losses and miners, which keep state, as factories
-// of each fold's instances.
+// once into a typed value; each fold takes its own copy of those that keep
+// state (losses' weights, miners' random streams) with config.Instance.
 type Spec struct {
 	Trainer              config.Built[trainer.Trainer]
 	NumEpochs            int
@@ -112,7 +118,7 @@ type Spec struct {
 	SplitManager data.SplitManager
 
 	Trunk      config.Built[nn.Trunk]
-	Embedder   config.Built[*nn.MLP]
+	Embedder   config.Built[nn.Embedder]
 	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
 	Heads      []nn.Head                   // classifier heads on slices of the embedding (CascadedEmbeddings)
 	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)
@@ -120,11 +126,11 @@ type Spec struct {
 	NumTriplets int
 	BatchSize   int
 
-	LossFuncs map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners    map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs map[string]config.Built[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners    map[string]config.Built[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	// SubsetMiner (Type "" = none) picks the items of each loaded batch
 	// that the step trains on (mining_funcs.subset_batch_miner).
-	SubsetMiner config.Factory[miner.SubsetMiner]
+	SubsetMiner config.Built[miner.SubsetMiner]
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
@@ -166,6 +172,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	wrapped, err := liftLayersToExtract(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -182,6 +192,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 		return nil, err
 	}
 	resolved := p.Resolved()
+	if wrapped {
+		unwrapEmbedder(resolved)
+	}
 	for key, v := range resolved {
 		if writeBack(resolved, key, v, from) {
 			delete(resolved, key)
@@ -237,7 +250,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	// Every trainer takes a subset batch miner, as PML's BaseTrainer; the
 	// trainer then sees batches of its output size.
 	if trainer.Has(d.MiningFuncs, "subset_batch_miner") {
-		s.SubsetMiner = config.BuildFactory(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
+		s.SubsetMiner = config.BuildComponent(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
 		if s.SubsetMiner.Value != nil {
 			d.BatchSize = s.SubsetMiner.Value.OutputBatchSize()
 		}
@@ -322,7 +335,13 @@ func decodeOptimizers(p *config.Params, s *Spec, extra, optional []string) {
 	}
 	// Without a trunk_optimizer the trunk is frozen (and its outputs cached),
 	// as in powerful_benchmarker.
-	for _, key := range slices.Concat([]string{"embedder_optimizer"}, extra) {
+	required := extra
+	// An embedder without parameters (Identity) has nothing to optimise, as
+	// powerful_benchmarker's docs delete its optimizer.
+	if e, ok := s.Embedder.Value.(*nn.MLP); !ok || len(e.LayerSizes) > 0 {
+		required = slices.Concat([]string{"embedder_optimizer"}, extra)
+	}
+	for _, key := range required {
 		if _, ok := s.Optimizers[key]; !ok {
 			o.Fail(key, "is required (the %s is trained)", strings.TrimSuffix(key, "_optimizer"))
 		}
@@ -363,6 +382,9 @@ func decodeEval(p *config.Params, s *Spec) {
 		s.Tester.Workers = g.Int("dataloader_num_workers", s.Workers, config.Min(0))
 	}
 	pbTesterParams(g, &s.Tester)
+	if s.Tester.SameParent && s.Tester.Levelled() {
+		g.Fail("label_hierarchy_level", "WithSameParentLabelTester compares within the parent of one level: give one level")
+	}
 	ac := g.Map("accuracy_calculator").Map("AccuracyCalculator")
 	s.Tester.Accuracy = eval.Options{
 		K:          ac.String("k", "max_bin_count"),
@@ -374,10 +396,9 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	decodeIncludeExclude(ac, s)
+	// Training needs val (Resolve checks); --evaluate takes any splits, as
+	// powerful_benchmarker's `--splits_to_eval [test] --evaluate`.
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val", "test")
-	if !slices.Contains(s.SplitsToEval, "val") {
-		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
-	}
 	agg := p.Map("aggregator").Map("MeanAggregator")
 	if agg.Has("split_to_aggregate") {
 		agg.String("split_to_aggregate", "val", "val", "test")

@@ -41,6 +41,16 @@ type env struct {
 	// parentOf maps an evaluated label to its parent label, for
 	// WithSameParentLabelTester.
 	parentOf map[int]int
+	// levels are the label levels a levelled tester evaluates
+	// (spec.Tester.Levelled), in order; nil otherwise.
+	levels []evalLevel
+}
+
+// evalLevel is one label level a levelled tester evaluates: of maps each
+// evalLabel to the item's label at level (nil at the level of evalLabels).
+type evalLevel struct {
+	level int
+	of    map[int]int
 }
 
 // source makes batches: of images (data.Loader) or of cached trunk
@@ -52,7 +62,7 @@ type source interface {
 }
 
 func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
-	evalLabels, err := data.LabelsAt(ds, s.Tester.LabelLevel)
+	evalLabels, levels, err := testerLevels(ds, s.Tester)
 	if err != nil {
 		return nil, fmt.Errorf("tester label_hierarchy_level: %w", err)
 	}
@@ -133,7 +143,40 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 	}
 	return &env{spec: s, ds: ds, trainData: trainData, evalData: evalData, posnegData: posnegData, numClasses: len(ds.Classes()),
 		trunk: s.Trunk.Value, evalTransforms: append(slices.Clip(s.EvalTransforms), pre...),
-		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf}, nil
+		trainTransforms: append(slices.Clip(s.TrainTransforms), pre...), evalLabels: evalLabels, parentOf: parentOf, levels: levels}, nil
+}
+
+// testerLevels returns the items' labels at the tester's level and, for a
+// levelled tester, the levels it evaluates. These labels are then those of
+// the finest level evaluated, and every other level must be coarser
+// (each of its classes within one class of the other, as SOP's
+// super-classes), so that the embeddings' labels give every level's.
+func testerLevels(ds data.Dataset, t spec.Tester) ([]int, []evalLevel, error) {
+	if !t.Levelled() {
+		labels, err := data.LabelsAt(ds, t.LabelLevel)
+		return labels, nil, err
+	}
+	list := t.LabelLevels
+	if t.AllLevels {
+		for l := range data.Levels(ds) {
+			list = append(list, l)
+		}
+	}
+	finest := slices.Min(list)
+	labels, err := data.LabelsAt(ds, finest)
+	if err != nil {
+		return nil, nil, err
+	}
+	levels := make([]evalLevel, len(list))
+	for i, l := range list {
+		levels[i].level = l
+		if l != finest {
+			if levels[i].of, err = coarserLabels(ds, finest, labels, l); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return labels, levels, nil
 }
 
 // trainSource is the loader of the training batches: of the items through
@@ -251,8 +294,43 @@ func (e *env) evaluate(emb []float32, labels []int, dim int) (map[string]float64
 }
 
 // test computes the tester's metrics of each split of toEval, compared with
-// the reference set; embs and labels hold the splits the tester needs.
+// the reference set; embs and labels hold the splits the tester needs. A
+// levelled tester computes them at each of its levels, as PML's testers
+// name them (m_level<L>), and their mean (AVERAGE_m).
 func (e *env) test(embs map[string][]float32, labels map[string][]int, toEval []string, dim int, reference string) (map[string]map[string]float64, error) {
+	if e.levels == nil {
+		return e.testAtLevel(embs, labels, toEval, dim, reference)
+	}
+	out := map[string]map[string]float64{}
+	for _, lv := range e.levels {
+		at := labels
+		if lv.of != nil {
+			at = map[string][]int{}
+			for name, ls := range labels {
+				for _, l := range ls {
+					at[name] = append(at[name], lv.of[l])
+				}
+			}
+		}
+		res, err := e.testAtLevel(embs, at, toEval, dim, reference)
+		if err != nil {
+			return nil, err
+		}
+		for split, metrics := range res {
+			if out[split] == nil {
+				out[split] = map[string]float64{}
+			}
+			for m, v := range metrics {
+				out[split][fmt.Sprintf("%s_level%d", m, lv.level)] = v
+				out[split]["AVERAGE_"+m] += v / float64(len(e.levels))
+			}
+		}
+	}
+	return out, nil
+}
+
+// testAtLevel is test with the labels as given.
+func (e *env) testAtLevel(embs map[string][]float32, labels map[string][]int, toEval []string, dim int, reference string) (map[string]map[string]float64, error) {
 	t := eval.Tester{Reference: reference, SameParent: e.spec.Tester.SameParent, TwoStream: e.spec.Tester.TwoStream, Options: e.spec.Tester.Accuracy}
 	t.Options.Seed = int64(e.spec.Seed)
 	sets := map[string]eval.Set{}
@@ -289,16 +367,26 @@ func (e *env) test(embs map[string][]float32, labels map[string][]int, toEval []
 // for WithSameParentLabelTester: the next level of a hierarchy in which
 // every class has one parent (SOP's product and super-class).
 func parentLabels(ds data.Dataset, level int, labels []int) (map[int]int, error) {
-	parents, err := data.LabelsAt(ds, level+1)
+	parentOf, err := coarserLabels(ds, level, labels, level+1)
 	if err != nil {
-		return nil, fmt.Errorf("WithSameParentLabelTester compares items within their parent label, level %d: %w", level+1, err)
-	}
-	parentOf := map[int]int{}
-	for i, l := range labels {
-		if p, ok := parentOf[l]; ok && p != parents[i] {
-			return nil, fmt.Errorf("WithSameParentLabelTester: class %d of level %d has the parent labels %d and %d", l, level, p, parents[i])
-		}
-		parentOf[l] = parents[i]
+		return nil, fmt.Errorf("WithSameParentLabelTester compares items within their parent label: %w", err)
 	}
 	return parentOf, nil
+}
+
+// coarserLabels maps each of labels, the items' labels at level from, to
+// their label at level to; an error when a class of from has two.
+func coarserLabels(ds data.Dataset, from int, labels []int, to int) (map[int]int, error) {
+	coarse, err := data.LabelsAt(ds, to)
+	if err != nil {
+		return nil, err
+	}
+	of := map[int]int{}
+	for i, l := range labels {
+		if c, ok := of[l]; ok && c != coarse[i] {
+			return nil, fmt.Errorf("class %d of level %d has the labels %d and %d at level %d", l, from, c, coarse[i], to)
+		}
+		of[l] = coarse[i]
+	}
+	return of, nil
 }

@@ -54,7 +54,7 @@ func trainFold(ctx context.Context, e *env, folder *record.Folder, sp data.Split
 			}
 		}
 	}
-	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryMetric, fmt.Sprintf("%.4f", f.state.BestMetric))
+	log.Info("fold trained", "fold", sp.Name, "best_epoch", f.state.BestEpoch, "val_"+s.PrimaryKey(), fmt.Sprintf("%.4f", f.state.BestMetric))
 	return expfolder.WriteDone(folder, sp.Name, f.state)
 }
 
@@ -251,14 +251,14 @@ func (f *fold) checkUntrained() error {
 		if trunkOnly {
 			what = "trunk only"
 		}
-		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryMetric))
+		f.log.Info("untrained", "fold", f.split.Name, "model", what, "val", formatMetrics(metrics["val"], f.env.spec.PrimaryKey()))
 		if trunkOnly {
 			continue
 		}
 		f.recordAccuracies(0, metrics)
 		// Epoch 0 competes for the best epoch, as in powerful_benchmarker
 		// (only the trunk alone, its epoch -1, does not).
-		f.state.BestMetric = metrics["val"][f.env.spec.PrimaryMetric]
+		f.state.BestMetric = metrics["val"][f.env.spec.PrimaryKey()]
 		if err := f.save("best"); err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (f *fold) evaluateAndSave() error {
 		return err
 	}
 	f.recordAccuracies(f.state.Epoch, metrics)
-	primary := metrics["val"][s.PrimaryMetric]
+	primary := metrics["val"][s.PrimaryKey()]
 	for _, o := range f.optimizers() {
 		o.Plateau(primary)
 	}
@@ -284,7 +284,7 @@ func (f *fold) evaluateAndSave() error {
 	if improved {
 		f.state.BestEpoch, f.state.BestMetric = f.state.Epoch, primary
 	}
-	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryMetric), "best", improved)
+	f.log.Info("evaluated", "fold", f.split.Name, "epoch", f.state.Epoch, "val", formatMetrics(metrics["val"], s.PrimaryKey()), "best", improved)
 	// Records first, then best, then latest: a run killed in between
 	// resumes from the previous latest, which cuts the records back and
 	// trains this epoch again, rewriting best. So a checkpoint never

@@ -19,6 +19,13 @@ func reproduce(ctx context.Context, o spec.Options) error {
 	if err != nil {
 		return err
 	}
+	if o.Evaluate || o.EvaluateEnsemble {
+		// Evaluating a reproduction trains nothing: its models are
+		// evaluated once, with every change replayed.
+		all := len(stages)
+		o.DiffsToReplay = &all
+		return Run(ctx, o)
+	}
 	for i := range len(stages) + 1 {
 		so := o
 		so.DiffsToReplay = &i

@@ -92,7 +92,7 @@ func (r *started) finish(st stages) error {
 	if err := r.env.sync(); err != nil {
 		return err
 	}
-	return writeExperimentEvents(r.folder, expfolder.SchemeNames(r.splits), r.hparams, r.env.spec.PrimaryMetric)
+	return writeExperimentEvents(r.folder, expfolder.SchemeNames(r.splits), r.hparams, r.env.spec.PrimaryKey())
 }
 
 // Prepare does what a run does before training: check the config and
@@ -465,7 +465,7 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 		perFold = append(perFold, res)
 		test.Folds = append(test.Folds, expfolder.FoldResult{SplitScheme: sp.Name, Metrics: res})
 		test.EmbeddingSize = dim
-		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryMetric))
+		log.Info("tested", "fold", sp.Name, "test", formatMetrics(res, env.spec.PrimaryKey()))
 		for _, name := range env.spec.SplitsToEval {
 			if !st.splitsToEval {
 				break
@@ -483,11 +483,11 @@ func testFolds(env *env, folder *record.Folder, splits []data.Split, st stages, 
 				return err
 			}
 			perSplit[name] = append(perSplit[name], res)
-			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryMetric))
+			log.Info("tested", "fold", sp.Name, name, formatMetrics(res, env.spec.PrimaryKey()))
 		}
 	}
 	var results expfolder.Results
-	pm := env.spec.PrimaryMetric
+	pm := env.spec.PrimaryKey()
 	var summary []string
 	if st.separated {
 		results.Separated, results.Test = eval.Aggregate(perFold), test

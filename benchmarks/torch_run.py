@@ -23,7 +23,9 @@ The protocol, from configs/config_*/default.yaml and omniglot.yaml:
   rank, precision@1, R-precision, recall@1,2,4,8, and k-means (k-means++,
   Lloyd's to convergence, at most 300 iterations) for NMI and AMI; before
   training (trunk alone, then with the untrained embedder), after every epoch
-  on the validation set, and the best epoch's model on the test set.
+  on the validation set, and the best epoch's model on the test set; after
+  more than one fold, as bench after a run of every fold, the folds'
+  concatenated test embeddings and the untrained model on the test set.
 
 Prints each epoch's wall and CPU seconds (training plus its validation), each
 fold's totals, and the process's peak resident memory. Runs with Debian's
@@ -223,9 +225,10 @@ def run_fold(fold, images, labels, a):
         print(f"fold {fold} epoch {epoch}: loss {loss.item():.4f}, wall s {time.perf_counter() - wall:.2f}, "
               f"CPU s {time.process_time() - cpu:.2f}, val {fmt(m)}", flush=True)
     model.load_state_dict(best_state)
-    m = accuracies(embed(model, images, test), labels[test], a.seed)
-    print(f"fold {fold} test: {fmt(m)}", flush=True)
+    emb = embed(model, images, test)
+    print(f"fold {fold} test: {fmt(accuracies(emb, labels[test], a.seed))}", flush=True)
     print(f"fold {fold} epochs: wall s {time.perf_counter() - fold_wall:.2f}, CPU s {time.process_time() - fold_cpu:.2f}")
+    return emb
 
 
 def main():
@@ -243,8 +246,15 @@ def main():
     images, labels = load_omniglot(a.dataset)
     print(f"torch run: {len(images)} images, {labels.max() + 1} classes, {a.folds} fold(s) of {a.epochs} epochs "
           f"of {a.iters} iterations, threads {a.threads} (PyTorch {torch.__version__})", flush=True)
-    for fold in range(a.folds):
-        run_fold(fold, images, labels, a)
+    embs = [run_fold(fold, images, labels, a) for fold in range(a.folds)]
+    if a.folds > 1:
+        # bench's aggregation after a run of every fold: the folds' test
+        # embeddings side by side, and the untrained model on the test set
+        test = splits(labels, 0)[2]
+        m = accuracies(nn.functional.normalize(torch.cat(embs, dim=1), dim=1), labels[test], a.seed)
+        print(f"concatenated test: {fmt(m)}")
+        torch.manual_seed(a.seed)
+        print(f"untrained test: {fmt(accuracies(embed(reference_model(1), images, test), labels[test], a.seed))}")
     print(f"total: wall s {time.perf_counter() - start:.2f}, CPU s {time.process_time() - start_cpu:.2f}")
     print(f"peak memory MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 

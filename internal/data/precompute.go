@@ -26,8 +26,8 @@ func (CenterCrop) fixed() {}
 // fixed is how many leading components of each list it applied: the
 // loaders run list[fixed:] on it. The images those transforms receive are
 // the ones they would have received from the whole list, so batches do not
-// change. A dataset read from files, or lists without a common fixed
-// start, give ds itself and 0.
+// change. A dataset read from files, lists without a common fixed start,
+// or a start that enlarges the images give ds itself and 0.
 func Precompute(ds Dataset, lists ...[]config.Component) (_ Dataset, fixed int, _ error) {
 	m, ok := ds.(*memDataset)
 	if !ok || len(lists) == 0 {
@@ -49,7 +49,7 @@ func Precompute(ds Dataset, lists ...[]config.Component) (_ Dataset, fixed int, 
 		}
 		prefix = append(prefix, f)
 	}
-	if fixed == 0 {
+	if fixed == 0 || !shrinks(m.images, prefix) {
 		return ds, 0, nil
 	}
 	images := make([]image.Image, len(m.images))
@@ -64,6 +64,27 @@ func Precompute(ds Dataset, lists ...[]config.Component) (_ Dataset, fixed int, 
 	shape := imageShape(images)
 	shape.C = m.shape.C // of the decoded images, whatever type the transforms return
 	return &memDataset{catalog: m.catalog, images: images, shape: shape}, fixed, nil
+}
+
+// shrinks reports whether the transforms' outputs take no more pixels
+// than the images they are given: kept in place of the decoded images,
+// larger outputs (an upscaling Resize) would cost memory that no batch
+// check has weighed yet, and the loaders make them one batch at a time.
+func shrinks(images []image.Image, prefix []fixedTransform) bool {
+	var in, out int64
+	for _, img := range images {
+		b := img.Bounds()
+		s := Shape{C: 1, H: b.Dy(), W: b.Dx()}
+		in += int64(s.H) * int64(s.W)
+		for _, t := range prefix {
+			var err error
+			if s, err = t.outShape(s); err != nil {
+				return false
+			}
+		}
+		out += int64(s.H) * int64(s.W)
+	}
+	return out <= in
 }
 
 func everyListHas(lists [][]config.Component, i int, c config.Component) bool {

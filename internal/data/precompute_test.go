@@ -54,7 +54,9 @@ func TestPrecomputeKeepsBatches(t *testing.T) {
 	}
 }
 
-// Lists that start differently, or a random start, leave the dataset as it is.
+// Lists that start differently, a random start, or one that enlarges the
+// images (kept, a Resize to 10^7 would allocate before any memory check)
+// leave the dataset as it is.
 func TestPrecomputeNeedsACommonFixedStart(t *testing.T) {
 	ds, err := Glyphs{ImagesPerClass: 2, ImageSize: 32, Seed: 1, Charset: "ab"}.Open()
 	if err != nil {
@@ -63,6 +65,7 @@ func TestPrecomputeNeedsACommonFixedStart(t *testing.T) {
 	for _, lists := range [][][]config.Component{
 		{components("Resize", map[string]any{"size": 28}), components("Resize", map[string]any{"size": 24})},
 		{components("RandomRotation", map[string]any{"degrees": 10}), components("RandomRotation", map[string]any{"degrees": 10})},
+		{components("Resize", map[string]any{"size": 10000000}), components("Resize", map[string]any{"size": 10000000})},
 	} {
 		got, fixed, err := Precompute(ds, lists...)
 		if err != nil || fixed != 0 || got != ds {

@@ -310,18 +310,24 @@ func (f *likelihood) eval(theta []float64) (float64, []float64) {
 // too sure of long length scales early on, stalls in a local optimum.
 const (
 	hyperSamples      = 4
-	hyperBurnIn       = 2
-	hyperThin         = 2
+	hyperBurnIn       = 10
+	hyperThin         = 3
 	hyperSliceWidth   = 1.0 // in log hyperparameter space
 	signalVarPriorStd = 1.0 // of the log signal variance, around 0
 )
 
-// logPosterior is the log density, up to a constant, of the log
-// hyperparameters theta (as in likelihood.eval) given the observations:
-// flat in the log length scales and the log noise variance inside their
-// boxes, a normal prior on the log signal variance (the observations are
-// standardised, so a variance near 1 is expected), -Inf outside the boxes.
-// The process conditioned on theta is returned with it.
+// logPosterior is the log density, up to a constant, of the
+// hyperparameters theta given the observations: theta holds the log
+// hyperparameters of likelihood.eval and then the process's constant mean,
+// in standardised units (Spearmint samples it too: on an objective that
+// is flat but for a few peaks, the mean of the observations is above the
+// flat level, and the process far from every observation, in the corners
+// of the cube, looks better than it is). The prior is flat in the log
+// length scales and the log noise variance inside their boxes and in the
+// mean between the smallest and the largest observation; normal on the
+// log signal variance (the observations are standardised, so a variance
+// near 1 is expected); the density is -Inf outside the boxes. The process
+// conditioned on theta is returned with it.
 func logPosterior(x [][]float64, y []float64, mean, scale float64, theta []float64) (float64, *gp) {
 	d := len(x[0])
 	inside := func(t float64, r [2]float64) bool { return t >= math.Log(r[0]) && t <= math.Log(r[1]) }
@@ -331,10 +337,11 @@ func logPosterior(x [][]float64, y []float64, mean, scale float64, theta []float
 		ok = ok && inside(theta[j], lengthScaleRange)
 		h.lengthScales[j] = math.Exp(theta[j])
 	}
-	if !ok {
+	m := mean + scale*theta[d+2]
+	if !ok || m < slices.Min(y) || m > slices.Max(y) {
 		return math.Inf(-1), nil
 	}
-	g, err := newScaledGP(x, y, h, mean, scale)
+	g, err := newScaledGP(x, y, h, m, scale)
 	if err != nil {
 		return math.Inf(-1), nil
 	}
@@ -355,7 +362,7 @@ func sampleGPs(x [][]float64, y []float64, rng *rand.Rand) ([]*gp, error) {
 	clampLog := func(v float64, r [2]float64) float64 {
 		return math.Min(math.Max(math.Log(v), math.Log(r[0])), math.Log(r[1]))
 	}
-	theta := make([]float64, d+2)
+	theta := make([]float64, d+3) // the mean starts at that of the observations
 	for j, l := range g.h.lengthScales {
 		theta[j] = clampLog(l, lengthScaleRange)
 	}

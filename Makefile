@@ -6,7 +6,7 @@
 NAME ?= demo_$(shell date +%Y%m%d_%H%M%S)
 ARGS ?=
 
-.PHONY: build run smoke test slurm bench bench-large bench-vs-torch vet chromium fuzz
+.PHONY: build run smoke test slurm bench bench-large bench-vs-torch run-vs-torch vet chromium fuzz
 
 build:
 	go build -buildvcs=auto -o bench ./cmd/bench
@@ -48,6 +48,14 @@ PYTHON ?= /usr/bin/python3
 ROUNDS ?= 3
 bench-vs-torch: build
 	benchmarks/vs_torch.sh ./bench $(PYTHON) $(ROUNDS)
+
+# The whole experiment of make run on the built-in Omniglot against the same
+# protocol in PyTorch (benchmarks/torch_run.py), alternating, at 1 and 2
+# threads: time per epoch, CPU seconds and peak memory (EPOCHS, ITERS, FOLDS
+# 1 or 4); not part of the tests.
+RUN_ROUNDS ?= 1
+run-vs-torch: build
+	benchmarks/run_vs_torch.sh ./bench $(PYTHON) $(RUN_ROUNDS) 1 2
 
 vet:
 	go vet ./...

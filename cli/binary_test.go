@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/golden"
-	"github.com/bench-ml/bench/internal/provenance"
 )
 
 var (
@@ -118,8 +118,8 @@ func TestBinaryRunsFromAnywhere(t *testing.T) {
 	if !strings.Contains(stderr, "level=DEBUG msg=\"checkpoint saved\"") {
 		t.Errorf("--verbose logs no debugging detail:\n%s", stderr)
 	}
-	var prov provenance.Record
-	readJSON(t, filepath.Join(dir, "experiments", "far", provenance.File), &prov)
+	var prov expfolder.Provenance
+	readJSON(t, filepath.Join(dir, "experiments", "far", expfolder.ProvenanceFile), &prov)
 	if len(prov.Runs) != 1 || !slices.Equal(prov.Runs[0].Command[1:], []string{"run", "--experiment_name", "far", "--config_general", "default", "smoke", "--verbose"}) ||
 		filepath.Base(prov.Runs[0].Command[0]) != "bench" {
 		t.Errorf("provenance command line: %+v", prov.Runs)

@@ -161,13 +161,13 @@ func launchRun(ctx context.Context, o spec.Options, l launchOptions) error {
 		return err
 	}
 	defer unlock()
-	jobs := launch.Jobs{Launcher: "local", Folds: map[string]string{}}
+	jobs := expfolder.Jobs{Launcher: "local", Folds: map[string]string{}}
 	var mu sync.Mutex
 	err = launch.LocalAll(ctx, todo, l.Jobs, func(j launch.Job, pid int) {
 		mu.Lock()
 		defer mu.Unlock()
 		jobs.Folds[j.Name] = "pid " + strconv.Itoa(pid)
-		if err := launch.WriteJobs(folder.Path, jobs); err != nil {
+		if err := expfolder.WriteJobs(folder.Path, jobs); err != nil {
 			o.Log.Warn("recording the job", "err", err)
 		}
 		o.Log.Info("fold started", "fold", j.Name, "pid", pid, "log", j.Log)

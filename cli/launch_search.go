@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bench-ml/bench/internal/config"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/search"
 	"github.com/bench-ml/bench/internal/spec"
@@ -57,14 +58,14 @@ func (tr jobTrainer) Evaluate(name string, values map[string]float64) (float64, 
 	job := launch.Job{Name: tr.o.ExperimentName + ":" + name, Args: jobArgs("run", o), Log: filepath.Join(dir, "logs", "run.log")}
 	if !tr.slurm {
 		err := launch.Local(tr.ctx, job, func(pid int) {
-			launch.WriteJobs(dir, launch.Jobs{Launcher: "local", Run: "pid " + strconv.Itoa(pid)})
+			expfolder.WriteJobs(dir, expfolder.Jobs{Launcher: "local", Run: "pid " + strconv.Itoa(pid)})
 		})
 		if err != nil {
 			return 0, err
 		}
 		return search.ValidationObjective(dir)
 	}
-	jobs, err := launch.ReadJobs(dir)
+	jobs, err := expfolder.ReadJobs(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -81,7 +82,7 @@ func (tr jobTrainer) Evaluate(name string, values map[string]float64) (float64, 
 		if err != nil {
 			return 0, err
 		}
-		if err := launch.WriteJobs(dir, launch.Jobs{Launcher: "slurm", Run: id}); err != nil {
+		if err := expfolder.WriteJobs(dir, expfolder.Jobs{Launcher: "slurm", Run: id}); err != nil {
 			return 0, err
 		}
 		jobs.Run = id

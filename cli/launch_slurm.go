@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bench-ml/bench/internal/data"
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/launch"
 	"github.com/bench-ml/bench/internal/record"
 	"github.com/bench-ml/bench/internal/spec"
@@ -25,7 +26,7 @@ func submitRun(o spec.Options, s launch.Slurm, folder *record.Folder, splits []d
 		return err
 	}
 	defer func() { err = errors.Join(err, unlock()) }()
-	jobs, err := launch.ReadJobs(folder.Path)
+	jobs, err := expfolder.ReadJobs(folder.Path)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func submitRun(o spec.Options, s launch.Slurm, folder *record.Folder, splits []d
 			fmt.Fprintf(o.Out, "%s: submitted as job %s_%d\n", splits[i].Name, id, i)
 		}
 		after = append(after, id)
-		if err := launch.WriteJobs(folder.Path, jobs); err != nil {
+		if err := expfolder.WriteJobs(folder.Path, jobs); err != nil {
 			return err
 		}
 	}
@@ -94,7 +95,7 @@ func submitRun(o spec.Options, s launch.Slurm, folder *record.Folder, splits []d
 	jobs.Aggregate = agg
 	fmt.Fprintf(o.Out, "aggregation: submitted as job %s\nfollow it with: bench status --experiment_name %s --root_experiment_folder %s\n",
 		agg, o.ExperimentName, o.RootExperimentFolder)
-	return launch.WriteJobs(folder.Path, jobs)
+	return expfolder.WriteJobs(folder.Path, jobs)
 }
 
 // lockExperiment keeps two launchers of one experiment from submitting at

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,6 +118,67 @@ func TestFoldJobs(t *testing.T) {
 	}
 	if log := readFile(t, filepath.Join(root, "local", "logs", "fold_1.log")); !strings.Contains(log, "msg=tested fold=Test50_50_Partitions2_1") {
 		t.Errorf("fold_1.log:\n%s", log)
+	}
+}
+
+// TestFoldJoinsFolderOfEarlierBench: a fold job joins an experiment folder
+// whose splits.json an earlier bench wrote (a bare list without
+// schema_version, here also in another field order and unindented) when
+// its split schemes are this run's, and
+// refuses it, naming splits.json, when they are not.
+func TestFoldJoinsFolderOfEarlierBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	fold := func(n string) (string, error) {
+		return bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--fold", n}, tinyArgs...)...)...)
+	}
+	if out, err := fold("0"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	path := filepath.Join(root, "x", "splits.json")
+	var current struct {
+		SplitSchemes []struct {
+			Name             string
+			Train, Val, Test []int
+		} `json:"split_schemes"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &current); err != nil {
+		t.Fatal(err)
+	}
+	type earlierSplit struct {
+		Test  []int  `json:"test"`
+		Val   []int  `json:"val"`
+		Train []int  `json:"train"`
+		Name  string `json:"name"`
+	}
+	writeEarlier := func(change bool) {
+		var schemes []earlierSplit
+		for _, s := range current.SplitSchemes {
+			schemes = append(schemes, earlierSplit{Test: slices.Clone(s.Test), Val: s.Val, Train: slices.Clone(s.Train), Name: s.Name})
+		}
+		if change {
+			schemes[1].Train[0], schemes[1].Test[0] = schemes[1].Test[0], schemes[1].Train[0]
+		}
+		b, err := json.Marshal(schemes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeEarlier(true)
+	if _, err := fold("1"); err == nil || !strings.Contains(err.Error(), "another splits.json") {
+		t.Errorf("other split schemes: want an error naming splits.json, got %v", err)
+	}
+	writeEarlier(false)
+	if out, err := fold("1"); err != nil {
+		t.Fatalf("the same split schemes written by an earlier bench: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "x", "Test50_50_Partitions2_1", "done.json")); err != nil {
+		t.Errorf("fold 1 did not finish: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -413,5 +414,102 @@ func TestIncludeExclude(t *testing.T) {
 		"--tester", "{GlobalEmbeddingSpaceTester: {accuracy_calculator: {AccuracyCalculator: {exclude: [mean_average_precision_at_r]}}}}")
 	if err == nil || !strings.Contains(err.Error(), "leaves out eval_primary_metric") {
 		t.Errorf("excluding the primary metric: %v", err)
+	}
+}
+
+// TestPBCascadedModelRuns runs powerful_benchmarker's cascaded model
+// (config_models/cascaded.yaml with the with_cascaded profiles), shrunk by
+// overrides: inception_v3's Mixed_6e (768) and fc (2048) outputs, each
+// embedded by its own MLP [128], as powerful_benchmarker's LayerExtractor and
+// ListOfModels; CascadedEmbeddings scores the two 128-wide slices.
+func TestPBCascadedModelRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	root := t.TempDir()
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--root_config_folder", pbConfigs, "--experiment_name", "cascaded",
+		"--config_models", "cascaded", "--config_general", "default", "with_cascaded", "--config_loss_and_miners", "default", "with_cascaded",
+		"--dataset~OVERRIDE~", `{Glyphs: {images_per_class: 4, image_size: 24, charset: ABCDEFGHIJKLMNOP}}`,
+		"--models", "{trunk: {inception_v3: {pretrained: False}}}",
+		"--transforms~OVERRIDE~", "{train: {Resize: {size: 75}, Grayscale: {num_output_channels: 3}}, eval: {Resize: {size: 75}, Grayscale: {num_output_channels: 3}}}",
+		"--trainer~APPLY~2", "{iterations_per_epoch: 2, batch_size: 8}", "--num_epochs_train", "1", "--check_untrained_accuracy", "false",
+		"--split_manager~APPLY~2", "{num_training_partitions: 2, num_training_sets: 1}", "--tester~APPLY~2", "{batch_size: 16}")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "test mean_average_precision_at_r: separated") {
+		t.Errorf("no test result:\n%s", out)
+	}
+	saved := readExp(t, root, "cascaded", "Test50_50_Partitions2_0", "saved_models", "best.safetensors")
+	for _, want := range []string{`"embedder.list_of_models.0.net.0.weight":{"dtype":"F32","shape":[128,768]`,
+		`"embedder.list_of_models.1.net.0.weight":{"dtype":"F32","shape":[128,2048]`} {
+		if !strings.Contains(saved, want) {
+			t.Errorf("the saved model lacks %s", want)
+		}
+	}
+}
+
+// TestEvaluateTestSplitOnly: `--splits_to_eval [test] --evaluate`, as
+// powerful_benchmarker's users evaluate, tests without val; training
+// without val is one error line.
+func TestEvaluateTestSplitOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "ev", "--num_epochs_train", "1")
+	meta := filepath.Join(root, "ev", "meta_logs")
+	if err := os.RemoveAll(meta); err != nil {
+		t.Fatal(err)
+	}
+	out, err := bench(t, "run", "--root_experiment_folder", root, "--experiment_name", "ev", "--evaluate", "--splits_to_eval", "[test]")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "separated.json")); err != nil {
+		t.Errorf("--evaluate --splits_to_eval [test]: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(meta, "separated_val.json")); err == nil {
+		t.Error("--splits_to_eval [test] evaluated val")
+	}
+	_, err = bench(t, runArgs(t, root, "--experiment_name", "noval", "--config_general", "default", "smoke", "--splits_to_eval", "[test]")...)
+	if want := "--splits_to_eval: splits_to_eval: must include val to train"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("training without val: got %v; want one line with %q", err, want)
+	}
+}
+
+// TestResumeWarnsOfIgnoredFlags: a resume without
+// --merge_argparse_when_resuming ignores the config flags, as
+// powerful_benchmarker does, and says so in one stderr line naming them.
+func TestResumeWarnsOfIgnoredFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	root := t.TempDir()
+	frozenRun(t, root, "r", "--num_epochs_train", "1")
+	resume := []string{"run", "--root_experiment_folder", root, "--experiment_name", "r", "--resume_training", "latest"}
+	warnings := func(extra ...string) []string {
+		t.Helper()
+		_, stderr, err := benchStreams(t, append(slices.Clone(resume), extra...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var out []string
+		for _, line := range strings.Split(stderr, "\n") {
+			if strings.Contains(line, "flags ignored") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	got := warnings("--config_general", "default", "--patience", "7", "--trainer~APPLY~2", "{batch_size: 16}")
+	if len(got) != 1 || !strings.Contains(got[0], `flags="--config_general --patience --trainer~APPLY~2"`) {
+		t.Errorf("warnings %q; want one naming --config_general --patience --trainer~APPLY~2", got)
+	}
+	if got := warnings(); len(got) != 0 {
+		t.Errorf("a resume without flags warns: %q", got)
+	}
+	if got := warnings("--merge_argparse_when_resuming", "--patience", "7"); len(got) != 0 {
+		t.Errorf("a merged resume warns: %q", got)
 	}
 }

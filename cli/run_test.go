@@ -15,7 +15,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/bench-ml/bench/internal/expfolder"
-	"github.com/bench-ml/bench/internal/provenance"
 )
 
 // benchStreams runs the command line in-process and returns its standard
@@ -122,8 +121,8 @@ func TestSmokeRun(t *testing.T) {
 	}
 
 	// provenance.json holds the run, then the evaluation.
-	var prov provenance.Record
-	readJSON(t, filepath.Join(exp, provenance.File), &prov)
+	var prov expfolder.Provenance
+	readJSON(t, filepath.Join(exp, expfolder.ProvenanceFile), &prov)
 	if len(prov.Runs) != 2 {
 		t.Fatalf("provenance.json has %d runs, want the run and the evaluation: %+v", len(prov.Runs), prov)
 	}

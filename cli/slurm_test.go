@@ -53,9 +53,9 @@ func slurmState(t *testing.T, id string) launch.JobState {
 	return states[id]
 }
 
-func readJobs(t *testing.T, dir string) launch.Jobs {
+func readJobs(t *testing.T, dir string) expfolder.Jobs {
 	t.Helper()
-	j, err := launch.ReadJobs(dir)
+	j, err := expfolder.ReadJobs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestSlurmSearchKilledLauncher(t *testing.T) {
 	}
 }
 
-func readJobsQuiet(dir string) launch.Jobs {
-	j, _ := launch.ReadJobs(dir)
+func readJobsQuiet(dir string) expfolder.Jobs {
+	j, _ := expfolder.ReadJobs(dir)
 	return j
 }

@@ -37,7 +37,7 @@ metric so far. The experiment folder is the only state it needs.`,
 				return errors.New("--experiment_name is required")
 			}
 			dir := o.Folder()
-			if _, err := os.Stat(filepath.Join(dir, "search.json")); err == nil {
+			if search.IsSearch(dir) {
 				return searchStatus(cmd.OutOrStdout(), dir)
 			}
 			return experimentStatus(cmd.OutOrStdout(), dir)
@@ -55,7 +55,7 @@ func experimentStatus(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := launch.ReadJobs(dir)
+	jobs, err := expfolder.ReadJobs(dir)
 	if err != nil {
 		return err
 	}
@@ -96,15 +96,15 @@ func experimentStatus(w io.Writer, dir string) error {
 // searchStatus prints one line per trial: its job, its state, the epoch of
 // the fold it is at, and its objective or its best validation metric so far.
 func searchStatus(w io.Writer, dir string) error {
-	var st search.State
-	if err := expfolder.ReadJSON(filepath.Join(dir, "search.json"), &st); err != nil {
+	st, err := expfolder.ReadSearch(dir)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "trial\tjob\tstate\tepoch\tval %s\n", st.Metric)
 	for _, t := range st.Trials {
 		folder := &record.Folder{Path: filepath.Join(dir, t.Name)}
-		jobs, err := launch.ReadJobs(folder.Path)
+		jobs, err := expfolder.ReadJobs(folder.Path)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func trialProgress(folder *record.Folder) (string, expfolder.FoldState, bool) {
 }
 
 // jobStates asks Slurm about the jobs of a Slurm launch; nil otherwise.
-func jobStates(jobs launch.Jobs) (map[string]launch.JobState, error) {
+func jobStates(jobs expfolder.Jobs) (map[string]launch.JobState, error) {
 	if jobs.Launcher != "slurm" {
 		return nil, nil
 	}

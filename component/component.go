@@ -87,8 +87,8 @@ type (
 	// layers, so a new trunk name is a preset of a built-in one (see
 	// Trunks).
 	Trunk = nn.Trunk
-	// Embedder is the embedder model, an MLP.
-	Embedder = *nn.MLP
+	// Embedder is the embedder model (MLP, Identity, ListOfModels).
+	Embedder = nn.Embedder
 	// Dataset is a labelled image dataset.
 	Dataset = data.Dataset
 	// Opener opens a configured dataset under --dataset_root.
@@ -125,6 +125,19 @@ type (
 	Config = config.Component
 )
 
+// Stateful is a component that keeps state while it trains (learnt
+// weights, a random stream, a memory of past batches). A constructor runs
+// once per run; each fold takes Instance of its value, so a component
+// whose state must not pass from one fold to the next implements Fresh,
+// returning an independent copy in the state the constructor left it in.
+// A component without Fresh is shared by the folds.
+type Stateful[T any] = config.Stateful[T]
+
+// Instance returns v for one fold: v.Fresh() when v is Stateful, else v.
+// A component holding another (a sampler's miner, a loss's inner loss)
+// takes its own instance with it, in its Fresh or per fold.
+func Instance[T any](v T) T { return config.Instance(v) }
+
 // Accumulate adds w*g to *dst, allocating it on first use: how a trainer
 // adds a loss's gradient to a Step's.
 func Accumulate(dst *[]float64, g []float64, w float64) { trainer.Accumulate(dst, g, w) }
@@ -156,9 +169,9 @@ var (
 )
 
 // Register adds a component under its config name. The constructor reads
-// the parameters from p; it is called for every config that names the
-// component (the resolved config is checked before a run, and each fold
-// builds its own instance). Register panics when the name is taken.
+// the parameters from p; it is called once for every config that names the
+// component, when the config is decoded, and its value serves every fold
+// (see Stateful). Register panics when the name is taken.
 func (r Registry[T]) Register(name string, ctor func(p *Params) T) { r.r.Register(name, ctor) }
 
 // New builds a component as a config would, from its YAML form

@@ -121,3 +121,46 @@ func ExampleReducerFunc() {
 	// Output:
 	// 1.8146
 }
+
+// A loss with state, here a running mean of the batches' losses: the
+// constructor runs once per run and each fold trains Instance of it, so
+// Fresh gives each fold a mean of its own from the start.
+func ExampleInstance() {
+	component.Losses.Register("RunningNormLoss", func(p *component.Params) component.Loss {
+		return &runningNorm{decay: p.Float("decay", 0.9, component.Min(0), component.Max(1)), mean: 1}
+	})
+	decoded, err := component.Losses.New("{RunningNormLoss: {decay: 0.5}}")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fold1, fold2 := component.Instance(decoded), component.Instance(decoded)
+	emb := []float64{2, 0, 0, 2}
+	first, _, _ := fold1.Compute(emb, 2, 2, []int{0, 1}, nil)
+	second, _, _ := fold1.Compute(emb, 2, 2, []int{0, 1}, nil)
+	other, _, _ := fold2.Compute(emb, 2, 2, []int{0, 1}, nil)
+	fmt.Println(first, second, other)
+	// Output:
+	// 4 1.6 4
+}
+
+// runningNorm is the batch's mean squared norm divided by a running mean
+// of the earlier batches' (1 before the first).
+type runningNorm struct{ decay, mean float64 }
+
+// Fresh implements component.Stateful.
+func (r *runningNorm) Fresh() component.Loss { return &runningNorm{decay: r.decay, mean: 1} }
+
+func (r *runningNorm) Compute(emb []float64, n, d int, labels []int, tuples *component.Tuples) (float64, []float64, error) {
+	var norm float64
+	grad := make([]float64, len(emb))
+	for i, x := range emb {
+		norm += x * x / float64(n)
+		grad[i] = 2 * x / float64(n) / r.mean
+	}
+	value := norm / r.mean
+	r.mean = r.decay*r.mean + (1-r.decay)*norm
+	return value, grad, nil
+}
+
+func (*runningNorm) Weights() []*component.Weight { return nil }

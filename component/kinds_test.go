@@ -96,15 +96,19 @@ func TestEveryKind(t *testing.T) {
 // TestCustomParamsChecked: a custom component's bad parameter stops a run
 // before it starts, with one line naming the key path.
 func TestCustomParamsChecked(t *testing.T) {
-	root := t.TempDir()
-	out, err := runBench(t, "run", "--experiment_name", "bad", "--root_experiment_folder", root,
-		"--root_config_folder", "testdata/configs", "--config_general", "default", "smoke", "custom",
-		"--loss_funcs", "{metric_loss: {Scaled: {scale: 0}}}")
-	if code := exitCode(err); code != 1 || !strings.Contains(out, "--loss_funcs: loss_funcs.metric_loss.Scaled.scale: 0 is out of range: must be > 0") {
-		t.Errorf("exit code %d, output:\n%s", code, out)
-	}
-	if _, err := os.Stat(filepath.Join(root, "bad")); !os.IsNotExist(err) {
-		t.Errorf("a refused run wrote %s", filepath.Join(root, "bad"))
+	for _, c := range []struct{ flag, value, want string }{
+		{"--loss_funcs", "{metric_loss: {Scaled: {scale: 0}}}", "--loss_funcs: loss_funcs.metric_loss.Scaled.scale: 0 is out of range: must be > 0"},
+		{"--trainer", "{NormPenalty: {weight: -1}}", "--trainer: trainer.NormPenalty.weight: -1 is out of range: must be >= 0"},
+	} {
+		root := t.TempDir()
+		out, err := runBench(t, "run", "--experiment_name", "bad", "--root_experiment_folder", root,
+			"--root_config_folder", "testdata/configs", "--config_general", "default", "smoke", "custom", c.flag, c.value)
+		if code := exitCode(err); code != 1 || !strings.Contains(out, c.want) {
+			t.Errorf("%s %s: exit code %d, output:\n%s", c.flag, c.value, code, out)
+		}
+		if _, err := os.Stat(filepath.Join(root, "bad")); !os.IsNotExist(err) {
+			t.Errorf("a refused run wrote %s", filepath.Join(root, "bad"))
+		}
 	}
 }
 
@@ -229,6 +233,13 @@ type scaled struct {
 
 func newScaled(p *component.Params) component.Loss {
 	return scaled{scale: p.Float("scale", 1, component.Above(0)), Loss: component.Losses.Param(p, "loss", "ContrastiveLoss")}
+}
+
+// Fresh gives each fold its own instance of the inner loss, which may keep
+// state (a triplet stream, class weights).
+func (s scaled) Fresh() component.Loss {
+	s.Loss = component.Instance(s.Loss)
+	return s
 }
 
 func (s scaled) Compute(emb []float64, n, d int, labels []int, tuples *component.Tuples) (float64, []float64, error) {

@@ -104,6 +104,17 @@ func ParseArgs(args []string, valueFlags, boolFlags []string) (*Args, error) {
 			}
 			a.Overrides = append(a.Overrides, o)
 		default:
+			if key, colon := strings.CutSuffix(name, ":"); colon {
+				// powerful_benchmarker's docs write a colon after a flag
+				// whose value is a map (`--trainer~APPLY~2: {batch_size:
+				// 256}`); emag 0.9.41 keeps it in the key, which then
+				// matches nothing and is silently ignored. bench reads
+				// the flag as the docs mean it.
+				if len(words) == 0 || !strings.HasPrefix(words[0], "{") {
+					return nil, fail("a colon after a flag's name is accepted only before a {...} value, as powerful_benchmarker's docs write --trainer~APPLY~2: {batch_size: 256}; write --%s %s", key, strings.Join(words, " "))
+				}
+				name = key
+			}
 			o, err := override(name, flag, words)
 			if err != nil {
 				return nil, err

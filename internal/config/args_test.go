@@ -43,6 +43,12 @@ func TestParseArgs(t *testing.T) {
 			Args{Overrides: []Override{
 				{Key: "optimizers.trunk_optimizer.RMSprop.lr", Value: "1e-5", Source: "--set optimizers.trunk_optimizer.RMSprop.lr"},
 				{Key: "a.b", Value: "{x: 1, y: [1, 2]}", Source: "--set a.b"}}}},
+		{"powerful_benchmarker's docs: a colon after the name of a flag with a map value",
+			"--trainer~APPLY~2: {batch_size: 256} --trainer: {MetricLossOnly: {batch_size: 64}} --optimizers~OVERRIDE~: {a: {B: {}}}",
+			Args{Overrides: []Override{
+				{Key: "trainer~APPLY~2", Value: "{batch_size: 256}", Source: "--trainer~APPLY~2:"},
+				{Key: "trainer", Value: "{MetricLossOnly: {batch_size: 64}}", Source: "--trainer:"},
+				{Key: "optimizers~OVERRIDE~", Value: "{a: {B: {}}}", Source: "--optimizers~OVERRIDE~:"}}}},
 		{"brackets in quotes do not count", `--name {a: "x}", b: 'y{'}`,
 			Args{Overrides: []Override{{Key: "name", Value: `{a: "x}", b: 'y{'}`, Source: "--name"}}}},
 	}
@@ -115,6 +121,10 @@ func TestParseArgsErrors(t *testing.T) {
 			[]string{"--config_general", "given twice"}},
 		{"stray word", []string{"test1", "--evaluate"},
 			[]string{`unexpected argument "test1"`}},
+		{"colon after a flag with a scalar value", []string{"--batch_size:", "256"},
+			[]string{"--batch_size:", "a colon after a flag's name is accepted only before a {...} value", "write --batch_size 256"}},
+		{"colon after a flag with a list value", []string{"--splits_to_eval:", "[test]"},
+			[]string{"--splits_to_eval:", "write --splits_to_eval [test]"}},
 		{"--set without =", []string{"--set", "a.b", "1"},
 			[]string{"--set", "wants path=value"}},
 		{"--set without value", []string{"--set"},

@@ -152,6 +152,23 @@ func (p *Params) Float(key string, def float64, checks ...Check) float64 {
 	return v
 }
 
+// FloatOrPair returns a parameter written as one number or as a pair of
+// numbers, a list or a string of two numbers as powerful_benchmarker writes
+// them (torchvision's ColorJitter: `brightness: 0.4` or `[0.6, 1.4]` or
+// `0.6 1.4`); isPair says which. The checks apply to every number.
+func (p *Params) FloatOrPair(key string, def float64, checks ...Check) (v float64, pair [2]float64, isPair bool) {
+	raw, ok := p.lookup(key)
+	if _, isNum := Number(raw); !ok || isNum {
+		return p.Float(key, def, checks...), pair, false
+	}
+	list := p.Floats(key, nil, checks...)
+	if len(list) != 2 {
+		p.Fail(key, "want a number or a pair of numbers [min, max], got %d numbers", len(list))
+		return def, pair, false
+	}
+	return 0, [2]float64{list[0], list[1]}, true
+}
+
 // OptFloat returns a float parameter that may be absent (nil = absent), as
 // PML's "high=None" style parameters.
 func (p *Params) OptFloat(key string, checks ...Check) *float64 {
@@ -247,6 +264,23 @@ func (p *Params) String(key, def string, allowed ...string) string {
 	}
 	p.resolved[key] = v
 	return v
+}
+
+// StringOrBool is String for a parameter that may also be written as a
+// boolean, as torchvision's `pretrained: True` in powerful_benchmarker's
+// configs: true reads as ifTrue, false as "" (none).
+func (p *Params) StringOrBool(key, def, ifTrue string) string {
+	if raw, ok := p.lookup(key); ok {
+		if b, isBool := raw.(bool); isBool {
+			v := ""
+			if b {
+				v = ifTrue
+			}
+			p.resolved[key] = v
+			return v
+		}
+	}
+	return p.String(key, def)
 }
 
 // Strings returns a list of strings; when allowed is non-empty each must be

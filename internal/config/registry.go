@@ -154,8 +154,8 @@ func BuildOrdered[T any](p *Params, r *Registry[T], key string, order []string) 
 
 // Built is a component decoded once: its typed value and its resolved
 // config (type, parameters with defaults, where it was set), which names it
-// in messages and records. The value holds hyperparameters only, so every
-// fold shares it.
+// in messages and records. Every fold uses the one value: through Instance,
+// which gives a value that keeps state (Stateful) as a fresh copy per fold.
 type Built[T any] struct {
 	Component
 	Value T
@@ -173,22 +173,19 @@ func BuildComponent[T any](p *Params, r *Registry[T], key string, def Component)
 	return b
 }
 
-// Factory is a component validated once whose instances keep state (a
-// loss's weights, a miner's random stream), so each fold makes its own with
-// New from the resolved parameters.
-type Factory[T any] struct {
-	Built[T]
-	registry *Registry[T]
+// Stateful is a decoded component that keeps state while it is used (a
+// loss's learnt weights, a miner's random stream), so that each user (a
+// fold) needs its own. Fresh returns an independent copy in the state the
+// constructor left it in; the parameters are not read again.
+type Stateful[T any] interface {
+	Fresh() T
 }
 
-// BuildFactory validates the nested component under key, as BuildComponent,
-// and returns its factory.
-func BuildFactory[T any](p *Params, r *Registry[T], key string, def Component) Factory[T] {
-	return Factory[T]{BuildComponent(p, r, key, def), r}
-}
-
-// New makes a fresh instance.
-func (f Factory[T]) New() (T, error) {
-	v, _, err := f.registry.Build(f.Component)
-	return v, err
+// Instance returns v for one user: v's Fresh copy when v is Stateful, else v
+// itself, which holds parameters only and is shared.
+func Instance[T any](v T) T {
+	if s, ok := any(v).(Stateful[T]); ok {
+		return s.Fresh()
+	}
+	return v
 }

@@ -10,33 +10,67 @@ import (
 )
 
 // ColorJitter{brightness, contrast, saturation, hue}: torchvision's, in
-// float: factors uniform in [max(0, 1-v), 1+v] (hue: a shift uniform in
-// [-hue, hue] of a turn), applied in a random order, clamped to [0, 1] after
-// each. A gray image stays gray (saturation and hue change nothing there).
-type ColorJitter struct{ Brightness, Contrast, Saturation, Hue float64 }
+// float: factors uniform in their ranges (hue: a shift of a turn), applied
+// in a random order, clamped to [0, 1] after each. As torchvision, a
+// parameter is a number v, the range [max(0, 1-v), 1+v] ([-v, v] for hue),
+// or the range itself, [min, max] (or powerful_benchmarker's string "min
+// max"); a range of only the identity (1, or 0 for hue) is off. A gray image
+// stays gray (saturation and hue change nothing there).
+type ColorJitter struct{ Brightness, Contrast, Saturation, Hue jitterRange }
+
+// jitterRange is one parameter's range; on is false for the identity.
+type jitterRange struct {
+	lo, hi float64
+	on     bool
+}
+
+// draw is torchvision's uniform_(lo, hi).
+func (r jitterRange) draw(rng *rand.Rand) float64 { return r.lo + (r.hi-r.lo)*rng.Float64() }
 
 func newColorJitter(p *config.Params) Transform {
 	return ColorJitter{
-		Brightness: p.Float("brightness", 0, config.Min(0)),
-		Contrast:   p.Float("contrast", 0, config.Min(0)),
-		Saturation: p.Float("saturation", 0, config.Min(0)),
-		Hue:        p.Float("hue", 0, config.Min(0), config.Max(0.5)),
+		Brightness: readJitter(p, "brightness", 1, math.Inf(1)),
+		Contrast:   readJitter(p, "contrast", 1, math.Inf(1)),
+		Saturation: readJitter(p, "saturation", 1, math.Inf(1)),
+		Hue:        readJitter(p, "hue", 0, 0.5),
 	}
+}
+
+// readJitter is torchvision's ColorJitter._check_input: the range around
+// center of a number (at most bound from it for hue, its lower end clipped
+// at 0 for the factors), or a pair min <= max within [center-bound,
+// center+bound] (hue) or [0, inf).
+func readJitter(p *config.Params, key string, center, bound float64) jitterRange {
+	lowest := max(0, center-bound)
+	if center == 0 {
+		lowest = -bound
+	}
+	v, pair, isPair := p.FloatOrPair(key, 0)
+	var r jitterRange
+	switch {
+	case isPair:
+		if pair[0] < lowest || pair[0] > pair[1] || pair[1] > center+bound {
+			p.Fail(key, "[%v, %v] must be a range min <= max within [%v, %v]", pair[0], pair[1], lowest, center+bound)
+		}
+		r = jitterRange{lo: pair[0], hi: pair[1]}
+	case v < 0 || (center == 0 && v > bound):
+		p.Fail(key, "%v is out of range: must be in [0, %v]", v, bound)
+	default:
+		r = jitterRange{lo: max(lowest, center-v), hi: center + v}
+	}
+	r.on = r.lo != center || r.hi != center
+	return r
 }
 
 func (ColorJitter) outShape(in Shape) (Shape, error) { return in, nil }
 
 func (t ColorJitter) apply(img image.Image, rng *rand.Rand) image.Image {
 	order := rng.Perm(4)
-	factor := func(v float64) float64 { return max(0, 1-v) + (1+v-max(0, 1-v))*rng.Float64() }
 	var f [4]float64
-	for i, v := range []float64{t.Brightness, t.Contrast, t.Saturation} {
-		if v > 0 {
-			f[i] = factor(v)
+	for i, r := range []jitterRange{t.Brightness, t.Contrast, t.Saturation, t.Hue} {
+		if r.on {
+			f[i] = r.draw(rng)
 		}
-	}
-	if t.Hue > 0 {
-		f[3] = t.Hue * (2*rng.Float64() - 1)
 	}
 
 	out := imaging.Clone(img)
@@ -48,18 +82,18 @@ func (t ColorJitter) apply(img image.Image, rng *rand.Rand) image.Image {
 	}
 	for _, op := range order {
 		switch {
-		case op == 0 && t.Brightness > 0:
+		case op == 0 && t.Brightness.on:
 			blend(px, f[0], func([3]float64) float64 { return 0 })
-		case op == 1 && t.Contrast > 0:
+		case op == 1 && t.Contrast.on:
 			var mean float64
 			for _, p := range px {
 				mean += gray(p)
 			}
 			mean /= float64(len(px))
 			blend(px, f[1], func([3]float64) float64 { return mean })
-		case op == 2 && t.Saturation > 0:
+		case op == 2 && t.Saturation.on:
 			blend(px, f[2], gray)
-		case op == 3 && t.Hue > 0:
+		case op == 3 && t.Hue.on:
 			for i := range px {
 				px[i] = shiftHue(px[i], f[3])
 			}

@@ -252,15 +252,22 @@ func newCatalog(where string, items []item) (catalog, []item, error) {
 	return c, kept, nil
 }
 
-// memDataset holds decoded images in memory.
+// memDataset holds decoded images in memory, or their output of fixed
+// transforms (Precompute).
 type memDataset struct {
 	catalog
 	images []image.Image
 	shape  Shape
 }
 
-func (d *memDataset) Image(i int) (image.Image, error) { return d.images[i], nil }
-func (d *memDataset) Shape() Shape                     { return d.shape }
+func (d *memDataset) Image(i int) (image.Image, error) {
+	if g, ok := d.images[i].(greyNRGBA); ok {
+		return g.expand(), nil
+	}
+	return d.images[i], nil
+}
+
+func (d *memDataset) Shape() Shape { return d.shape }
 
 // newMemDataset labels items as newCatalog does and keeps their images.
 func newMemDataset(where string, items []item) (*memDataset, error) {

@@ -51,17 +51,14 @@ func newTuplesToWeights(p *config.Params) SamplerFactory {
 		p.Fail("miner", "is required: the miner whose tuples weigh the training items")
 		return nil
 	}
-	f := config.BuildFactory(p, miner.Miners, "miner", config.Component{})
+	decoded := config.BuildNested(p, miner.Miners, "miner", config.Component{})
 	subset := 0
 	if v := p.NullableInt("subset_size", 0, config.Min(0)); v != nil {
 		subset = *v
 	}
 	fail := samplerError(p, "subset_size")
 	return func(ds Dataset, indices []int, batchSize int, seed uint64) (Sampler, error) {
-		m, err := f.New()
-		if err != nil {
-			return nil, err
-		}
+		m := config.Instance(decoded)
 		n := len(indices)
 		if subset > 0 {
 			if subset > n {

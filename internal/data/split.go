@@ -88,14 +88,21 @@ func indexParams(p *config.Params) ClassDisjoint {
 }
 
 // pbSplitParams reads powerful_benchmarker's split-manager parameters every
-// split manager has: the level of the label hierarchy to split on, which it
-// returns, and data_and_label_getter_keys, which has one value in bench (an
-// item is always an image and its label).
+// split manager has (its BaseSplitManager's): the level of the label
+// hierarchy to split on, which it returns, and data_and_label_getter_keys,
+// labels_attr_name and label_set_attr_name, which have one value in bench
+// (an item is always an image and its label, the labels are the dataset's).
 func pbSplitParams(p *config.Params) int {
 	if p.Has("data_and_label_getter_keys") {
 		if k := p.Strings("data_and_label_getter_keys", []string{"data", "label"}); len(k) != 2 || k[0] != "data" || k[1] != "label" {
 			p.Fail("data_and_label_getter_keys", "only [data, label] is supported: bench's datasets give an image and its label")
 		}
+	}
+	if p.Has("labels_attr_name") {
+		p.String("labels_attr_name", "labels", "labels")
+	}
+	if p.Has("label_set_attr_name") {
+		p.Null("label_set_attr_name", "bench's split managers take the label set from the labels")
 	}
 	return p.Int("hierarchy_level", 0, config.Min(0))
 }

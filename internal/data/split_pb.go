@@ -24,7 +24,18 @@ import (
 // is classes 75-99, 0-24, 25-49 and 50-74.
 type MLRC struct{ ClassDisjoint }
 
-func newMLRC(p *config.Params) SplitManager { return MLRC{indexParams(p)} }
+// newMLRC takes ClassDisjointSplitManager's parameters, as
+// powerful_benchmarker's MLRCSplitManager subclasses it (a config swaps one
+// for the other keeping them); its classes are the paper's, so a special
+// split scheme is refused.
+func newMLRC(p *config.Params) SplitManager {
+	if p.Has("special_split_scheme_name") {
+		if s := p.String("special_split_scheme_name", ""); s != "" {
+			p.Fail("special_split_scheme_name", "only null is supported, got %q: MLRCSplitManager's classes are the ranges of the paper", s)
+		}
+	}
+	return MLRC{indexParams(p)}
+}
 
 // Splits implements SplitManager.
 func (m MLRC) Splits(ds Dataset) ([]Split, error) {

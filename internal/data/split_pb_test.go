@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bench-ml/bench/internal/config"
 )
 
 // classRange lists classes lo..hi.
@@ -211,5 +213,34 @@ func TestAtLevel(t *testing.T) {
 	}
 	if _, err := AtLevel(labelled{0, 1}, 1); err == nil || !strings.Contains(err.Error(), "has 1 level(s)") {
 		t.Errorf("a level the dataset lacks: %v", err)
+	}
+}
+
+// TestMLRCTakesClassDisjointParams: MLRCSplitManager takes every parameter
+// of ClassDisjointSplitManager as powerful_benchmarker passes them (its
+// subclass), bench's resolved ones included, with the same splits.
+func TestMLRCTakesClassDisjointParams(t *testing.T) {
+	labels := twoPerClass(40)
+	plain, err := build(t, SplitManagers, "MLRCSplitManager", nil).Splits(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]any{"test_size": 0.5, "test_start_idx": 0.5, "num_training_partitions": 4, "num_training_sets": 4,
+		"shuffle": false, "random_seed": nil, "hierarchy_level": 0, "data_and_label_getter_keys": []any{"data", "label"},
+		"labels_attr_name": "labels", "label_set_attr_name": nil, "special_split_scheme_name": ""}
+	swapped, err := build(t, SplitManagers, "MLRCSplitManager", params).Splits(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(plain, swapped) {
+		t.Errorf("ClassDisjointSplitManager's parameters change MLRC's splits:\n%v\nvs\n%v", swapped, plain)
+	}
+	_, _, err = SplitManagers.Build(config.Component{Type: "MLRCSplitManager", Params: map[string]any{"special_split_scheme_name": "old_approach"}, Where: "split_manager"})
+	if want := `split_manager.MLRCSplitManager.special_split_scheme_name: only null is supported, got "old_approach"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v; want %q", err, want)
+	}
+	_, _, err = SplitManagers.Build(config.Component{Type: "ClassDisjointSplitManager", Params: map[string]any{"labels_attr_name": "targets"}, Where: "split_manager"})
+	if want := "labels_attr_name"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v; want an error naming %q", err, want)
 	}
 }

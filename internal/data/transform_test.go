@@ -268,3 +268,37 @@ func TestPipelineValues(t *testing.T) {
 		}
 	}
 }
+
+// TestColorJitterRanges: each ColorJitter parameter as torchvision takes
+// it, a number or a [min, max] range, also in powerful_benchmarker's
+// string form; the same range draws the same image.
+func TestColorJitterRanges(t *testing.T) {
+	for _, tc := range []struct {
+		params map[string]any
+		want   ColorJitter
+	}{
+		{map[string]any{"brightness": 0.4, "hue": 0.1},
+			ColorJitter{Brightness: jitterRange{0.6, 1.4, true}, Contrast: jitterRange{1, 1, false}, Saturation: jitterRange{1, 1, false}, Hue: jitterRange{-0.1, 0.1, true}}},
+		{map[string]any{"brightness": 1.5, "contrast": []any{0.5, 1.5}, "saturation": "0.3 0.5", "hue": []any{-0.2, 0.1}},
+			ColorJitter{Brightness: jitterRange{0, 2.5, true}, Contrast: jitterRange{0.5, 1.5, true}, Saturation: jitterRange{0.3, 0.5, true}, Hue: jitterRange{-0.2, 0.1, true}}},
+		{map[string]any{"contrast": []any{1, 1}}, ColorJitter{Brightness: jitterRange{1, 1, false}, Contrast: jitterRange{1, 1, false}, Saturation: jitterRange{1, 1, false}}},
+	} {
+		if got := build(t, Transforms, "ColorJitter", tc.params); got != tc.want {
+			t.Errorf("%v: %+v, want %+v", tc.params, got, tc.want)
+		}
+	}
+	img := imaging.New(4, 4, image.White.C)
+	for i := range img.Pix {
+		img.Pix[i] = uint8(37 * i)
+	}
+	number := imageOp(t, "ColorJitter", map[string]any{"brightness": 0.4, "saturation": 0.2}).apply(img, rand.New(rand.NewPCG(1, 2)))
+	pair := imageOp(t, "ColorJitter", map[string]any{"brightness": "0.6 1.4", "saturation": []any{0.8, 1.2}}).apply(img, rand.New(rand.NewPCG(1, 2)))
+	if !reflect.DeepEqual(number, pair) {
+		t.Error("brightness 0.4 and its range 0.6 1.4 draw different images")
+	}
+	for _, bad := range []map[string]any{{"brightness": []any{1.2, 0.8}}, {"hue": []any{-0.6, 0}}, {"saturation": []any{-0.1, 1}}, {"contrast": "0.1 0.2 0.3"}} {
+		if err := buildErr(Transforms, "ColorJitter", bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}

@@ -1,23 +1,20 @@
 // Package launch runs the jobs of an experiment (its folds, or a search's
 // trials) outside the launching process: as child processes of the same
 // binary on this machine, or as Slurm jobs. The experiment folder is the
-// only state the jobs share; jobs.json in it records which job runs what,
-// so that a later launcher or bench status can find them.
+// only state the jobs share; jobs.json in it (expfolder.Jobs) records which
+// job runs what, so that a later launcher or bench status can find them.
 package launch
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
-
-	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // Job is one run of this binary.
@@ -25,34 +22,6 @@ type Job struct {
 	Name string   // what it runs, for messages: a split scheme or a trial
 	Args []string // the binary's arguments
 	Log  string   // file receiving its standard output and error, appended to
-}
-
-// Jobs is jobs.json of an experiment folder.
-type Jobs struct {
-	expfolder.Header
-	Launcher  string            `json:"launcher"`            // local or slurm
-	Folds     map[string]string `json:"folds,omitempty"`     // the job of each split scheme, by name
-	Aggregate string            `json:"aggregate,omitempty"` // the job aggregating the folds
-	Run       string            `json:"run,omitempty"`       // the job running every fold (a search trial)
-}
-
-// JobsFile is the name of jobs.json in an experiment folder.
-const JobsFile = "jobs.json"
-
-// ReadJobs reads the jobs of an experiment folder; empty when none was
-// launched.
-func ReadJobs(dir string) (Jobs, error) {
-	var j Jobs
-	err := expfolder.ReadJSON(filepath.Join(dir, JobsFile), &j)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Jobs{}, nil
-	}
-	return j, err
-}
-
-// WriteJobs saves the jobs of an experiment folder.
-func WriteJobs(dir string, j Jobs) error {
-	return expfolder.WriteJSON(filepath.Join(dir, JobsFile), &j)
 }
 
 // Executable is this binary, which every job runs.

@@ -104,18 +104,32 @@ func buildForTest(t *testing.T, c config.Component) (Loss, []float64, int, int, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	emb, n, d, labels := testBatch(1)
-	if c.Type == "CrossEntropyLoss" {
+	emb, n, d, labels := testBatchFor(c.Type)
+	shapeForTest(t, l, d)
+	return l, emb, n, d, labels
+}
+
+// testBatchFor is testBatch(1) as the loss typ takes it: CrossEntropyLoss's
+// is 3-class logits.
+func testBatchFor(typ string) (emb []float64, n, d int, labels []int) {
+	emb, n, d, labels = testBatch(1)
+	if typ == "CrossEntropyLoss" {
 		d = 3
 		emb = emb[:n*d]
 	}
+	return emb, n, d, labels
+}
+
+// shapeForTest sizes a loss with class weights for testBatch's classes and
+// embeddings of size d, and draws its weights.
+func shapeForTest(t *testing.T, l Loss, d int) {
+	t.Helper()
 	if s, ok := l.(Shaped); ok {
 		if err := s.SetShape(6, d); err != nil { // more classes than the batch has
 			t.Fatal(err)
 		}
 		s.InitWeights(rand.New(rand.NewPCG(5, 6)))
 	}
-	return l, emb, n, d, labels
 }
 
 // checkFiniteDifference compares grad with central differences of f in x.

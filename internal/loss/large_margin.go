@@ -28,11 +28,13 @@ func newLargeMargin(p *config.Params, modify func(t *ad.Tape, cos *ad.Node) *ad.
 		dist:         config.BuildNested(p, Distances, "distance", config.C("CosineSimilarity", nil)),
 	}
 	requireDistance(p, l.dist, &CosineSimilarity{})
-	return &shapedLoss{newMetric(p, l, "MeanReducer"), l.classWeights}
+	return newShaped(p, l, l.classWeights, "MeanReducer")
 }
 
 // embeddingByClass is the D x C layout of W.
 func embeddingByClass(c, e int) []int { return []int{e, c} }
+
+func (l largeMargin) with(cw *classWeights) lossFunc { l.classWeights = cw; return &l }
 
 func (l *largeMargin) subLosses(b *batch) ([]subLoss, error) {
 	w, err := l.node(b)

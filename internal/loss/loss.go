@@ -18,6 +18,10 @@
 // needs no shape from the data: one beta, or one per class when num_classes
 // is given, as in PML.
 //
+// A loss is decoded once per run; a loss that keeps state while it trains
+// (class weights, a learnt beta, a random triplet stream) implements
+// config.Stateful, and each fold trains its own Fresh copy.
+//
 // Distances give the pairwise matrix (Distance.Matrix) that miners use and a
 // differentiable version on an ad.Tape that losses use. Reducers turn each
 // sub-loss (PML's loss dictionary: element, pos_pair, neg_pair, triplet or

@@ -36,6 +36,11 @@ func newMarginLoss(p *config.Params) Loss {
 	return newMetric(p, l, "DivisorReducer")
 }
 
+func (l marginLoss) fresh() lossFunc {
+	l.sampler, l.beta = l.sampler.fresh(), l.beta.clone()
+	return &l
+}
+
 func (l *marginLoss) weights() []*Weight {
 	if l.learnBeta {
 		return []*Weight{l.beta}

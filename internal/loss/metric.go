@@ -83,6 +83,25 @@ func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) 
 	return b, subs, nil
 }
 
+// freshFunc is a lossFunc that keeps state (a random stream, learnt
+// weights): fresh returns an independent copy as its constructor left it.
+type freshFunc interface {
+	lossFunc
+	fresh() lossFunc
+}
+
+// Fresh implements config.Stateful: each fold's loss has its own state; a
+// loss without any is shared.
+func (m *metricLoss) Fresh() Loss {
+	s, ok := m.f.(freshFunc)
+	if !ok {
+		return m
+	}
+	c := *m
+	c.f = s.fresh()
+	return &c
+}
+
 func (m *metricLoss) Weights() []*Weight {
 	if w, ok := m.f.(interface{ weights() []*Weight }); ok {
 		return w.weights()

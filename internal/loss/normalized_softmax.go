@@ -21,8 +21,10 @@ func newNormalizedSoftmax(p *config.Params) Loss {
 	}
 	// PML asserts a DotProductSimilarity, which CosineSimilarity is too.
 	requireDistance(p, l.dist, &DotProductSimilarity{}, &CosineSimilarity{})
-	return &shapedLoss{newMetric(p, l, "MeanReducer"), l.classWeights}
+	return newShaped(p, l, l.classWeights, "MeanReducer")
 }
+
+func (l normalizedSoftmax) with(cw *classWeights) lossFunc { l.classWeights = cw; return &l }
 
 func (l *normalizedSoftmax) subLosses(b *batch) ([]subLoss, error) {
 	w, err := l.node(b)

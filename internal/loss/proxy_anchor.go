@@ -22,11 +22,13 @@ func newProxyAnchor(p *config.Params) Loss {
 		classWeights: readClassWeights(p, "proxies", classByEmbedding, initKaimingNormalFanOut),
 		dist:         config.BuildNested(p, Distances, "distance", config.C("CosineSimilarity", nil)),
 	}
-	return &shapedLoss{newMetric(p, l, "DivisorReducer"), l.classWeights}
+	return newShaped(p, l, l.classWeights, "DivisorReducer")
 }
 
 // classByEmbedding is the C x D layout of proxies.
 func classByEmbedding(c, e int) []int { return []int{c, e} }
+
+func (l proxyAnchor) with(cw *classWeights) lossFunc { l.classWeights = cw; return &l }
 
 func (l *proxyAnchor) subLosses(b *batch) ([]subLoss, error) {
 	proxies, err := l.node(b)

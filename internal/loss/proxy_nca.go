@@ -16,8 +16,10 @@ func newProxyNCA(p *config.Params) Loss {
 		nca:          readNCA(p),
 		classWeights: readClassWeights(p, "proxies", classByEmbedding, initNormal),
 	}
-	return &shapedLoss{newMetric(p, l, "MeanReducer"), l.classWeights}
+	return newShaped(p, l, l.classWeights, "MeanReducer")
 }
+
+func (l proxyNCA) with(cw *classWeights) lossFunc { l.classWeights = cw; return &l }
 
 func (l *proxyNCA) subLosses(b *batch) ([]subLoss, error) {
 	proxies, err := l.node(b)

@@ -28,8 +28,10 @@ func newSoftTriple(p *config.Params) Loss {
 	if l.dist != nil && !l.dist.Inverted() {
 		p.Fail("distance", "must be a similarity (CosineSimilarity or DotProductSimilarity)")
 	}
-	return &shapedLoss{newMetric(p, l, "MeanReducer"), l.classWeights}
+	return newShaped(p, l, l.classWeights, "MeanReducer")
 }
+
+func (l softTriple) with(cw *classWeights) lossFunc { l.classWeights = cw; return &l }
 
 func (l *softTriple) subLosses(b *batch) ([]subLoss, error) {
 	fc, err := l.node(b)

@@ -25,6 +25,8 @@ func newTripletMargin(p *config.Params) Loss {
 	return newMetric(p, l, "AvgNonZeroReducer")
 }
 
+func (l tripletMargin) fresh() lossFunc { l.sampler = l.sampler.fresh(); return &l }
+
 func (l *tripletMargin) subLosses(b *batch) ([]subLoss, error) {
 	a, pos, neg := l.sampler.triplets(b)
 	if len(a) == 0 {

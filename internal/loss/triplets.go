@@ -21,8 +21,19 @@ func readTripletSampler(p *config.Params) tripletSampler {
 	if k == 0 {
 		return tripletSampler{}
 	}
-	// A fixed seed keeps runs reproducible; the sequence advances per batch.
-	return tripletSampler{perAnchor: k, rng: rand.New(rand.NewPCG(0, 0))}
+	return tripletSampler{perAnchor: k, rng: samplerRand()}
+}
+
+// samplerRand is a sampler's stream: a fixed seed keeps runs reproducible;
+// the sequence advances per batch.
+func samplerRand() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }
+
+// fresh returns the sampler with a stream of its own, from the start.
+func (s tripletSampler) fresh() tripletSampler {
+	if s.rng != nil {
+		s.rng = samplerRand()
+	}
+	return s
 }
 
 // triplets returns the triplet form of the batch's tuples.

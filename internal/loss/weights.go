@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/loss/ad"
@@ -33,6 +34,15 @@ func readClassWeights(p *config.Params, name string, shape func(c, e int) []int,
 	}
 	cw.allocate()
 	return cw
+}
+
+// fresh copies cw as readClassWeights left it: the configured sizes, and
+// weights of its own.
+func (cw *classWeights) fresh() *classWeights {
+	c := *cw
+	c.w = nil
+	c.allocate()
+	return &c
 }
 
 func (cw *classWeights) allocate() {
@@ -85,6 +95,11 @@ func (cw *classWeights) node(b *batch) (*ad.Node, error) {
 	return weightNode(cw.w), nil
 }
 
+// clone copies w with values and gradient of its own.
+func (w *Weight) clone() *Weight {
+	return &Weight{Name: w.Name, Shape: w.Shape, Value: slices.Clone(w.Value), Grad: make([]float64, len(w.Grad))}
+}
+
 // weightNode is a learnable weight on a tape: its gradient accumulates into
 // w.Grad.
 func weightNode(w *Weight) *ad.Node {
@@ -99,6 +114,27 @@ func weightNode(w *Weight) *ad.Node {
 type shapedLoss struct {
 	*metricLoss
 	cw *classWeights
+}
+
+// classLoss is the lossFunc of a shapedLoss.
+type classLoss interface {
+	lossFunc
+	// with returns a copy of the lossFunc on other class weights.
+	with(cw *classWeights) lossFunc
+}
+
+// newShaped wraps f, whose class weights are cw, with its reducer.
+func newShaped(p *config.Params, f classLoss, cw *classWeights, defaultReducer string) Loss {
+	return &shapedLoss{newMetric(p, f, defaultReducer), cw}
+}
+
+// Fresh implements config.Stateful: each fold sizes and draws its own class
+// weights.
+func (s *shapedLoss) Fresh() Loss {
+	cw := s.cw.fresh()
+	m := *s.metricLoss
+	m.f = m.f.(classLoss).with(cw) // newShaped's f
+	return &shapedLoss{&m, cw}
 }
 
 func (s *shapedLoss) SetShape(numClasses, embeddingSize int) error {

@@ -35,8 +35,14 @@ func newDistanceWeightedMiner(p *config.Params) Miner {
 		NonzeroLossCutoff: p.Float("nonzero_loss_cutoff", 1.4),
 	}
 	dw.Distance = requireUnitL2(p)
-	dw.SetRand(rand.New(rand.NewPCG(0, 0)))
+	dw.SetRand(fixedRand())
 	return dw
+}
+
+// Fresh implements config.Stateful.
+func (dw DistanceWeighted) Fresh() Miner {
+	dw.SetRand(fixedRand())
+	return &dw
 }
 
 // SetRand implements Random.

@@ -55,8 +55,16 @@ func newMaximumLossMiner(p *config.Params) SubsetMiner {
 	if p.Has("miner") {
 		m.Miner = config.BuildNested(p, Miners, "miner", config.Component{})
 	}
-	m.SetRand(rand.New(rand.NewPCG(0, 0)))
+	m.SetRand(fixedRand())
 	return m
+}
+
+// Fresh implements config.Stateful: the copy's loss, inner miner and
+// stream are its own.
+func (m MaximumLoss) Fresh() SubsetMiner {
+	m.Loss, m.Miner = config.Instance(m.Loss), config.Instance(m.Miner)
+	m.SetRand(fixedRand())
+	return &m
 }
 
 // SetRand implements Random; the inner miner, when it samples, shares r.

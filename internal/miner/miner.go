@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/loss"
 )
 
@@ -105,6 +106,9 @@ type Random interface {
 	SetRand(r *rand.Rand)
 }
 
+// fixedRand is the generator a sampling miner starts with.
+func fixedRand() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }
+
 // mat is the pairwise distance matrix of a query's anchors (rows) with
 // its references (columns), row-major. inverted means larger values are
 // more similar (a similarity), as PML's distance.is_inverted.
@@ -142,6 +146,10 @@ func (b base) MineRef(emb []float64, n int, labels []int, ref []float64, nRef in
 	}
 	return qm.mine(query{emb: emb, ref: ref, d: d, labels: labels, refLabels: refLabels})
 }
+
+// Fresh implements config.Stateful for a miner that keeps state, such as
+// a sampling miner's stream.
+func (b base) Fresh() Miner { return wrap(config.Instance(b.Miner)) }
 
 // randomBase is base around a miner that samples.
 type randomBase struct {

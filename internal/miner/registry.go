@@ -25,13 +25,15 @@ func init() {
 // checked wraps the miners a constructor makes in base, as PML's BaseMiner
 // wraps every miner's mine.
 func checked(ctor func(*config.Params) Miner) func(*config.Params) Miner {
-	return func(p *config.Params) Miner {
-		m := ctor(p)
-		if r, ok := m.(Random); ok {
-			return randomBase{base{m}, r}
-		}
-		return base{m}
+	return func(p *config.Params) Miner { return wrap(ctor(p)) }
+}
+
+// wrap puts m in base, or randomBase when it samples.
+func wrap(m Miner) Miner {
+	if r, ok := m.(Random); ok {
+		return randomBase{base{m}, r}
 	}
+	return base{m}
 }
 
 // defaultDistance is the distance of most miners, as in PML:

@@ -25,12 +25,14 @@ type batchNorm[T Float] struct {
 }
 
 // bnOp is one use of a BatchNorm layer in a graph, optionally followed by a
-// ReLU in the same pass (relu), with its buffers: allocated once, so that a
-// step allocates nothing.
+// ReLU in the same pass (relu), or by the join of a residual block
+// (residual: relu(bn(x) + shortcut)), with its buffers: allocated once, so
+// that a step allocates nothing.
 type bnOp[T Float] struct {
 	*batchNorm[T]
-	shape tensor.Shape
-	relu  bool
+	shape    tensor.Shape
+	relu     bool
+	residual bool
 
 	// Written by the training forward for the backward of the same step,
 	// which recomputes the normalised input from the input and these rather
@@ -45,12 +47,26 @@ type bnOp[T Float] struct {
 // graph uses the batch's statistics (biased variance) and updates the running
 // ones (unbiased variance, momentum 0.1), as PyTorch does; the eval graph
 // uses the running statistics.
-func (b *builder[T]) batchNorm(name string, x *G.Node) *G.Node { return b.bn(name, x, false) }
+func (b *builder[T]) batchNorm(name string, x *G.Node) *G.Node { return b.bn(name, x, false, nil) }
 
 // batchNormReLU is relu(batchNorm(x)) in one pass each way.
-func (b *builder[T]) batchNormReLU(name string, x *G.Node) *G.Node { return b.bn(name, x, true) }
+func (b *builder[T]) batchNormReLU(name string, x *G.Node) *G.Node { return b.bn(name, x, true, nil) }
 
-func (b *builder[T]) bn(name string, x *G.Node, relu bool) *G.Node {
+// batchNormAddReLU is relu(batchNorm(x) + shortcut), the end of a residual
+// block, in one pass forward: Gorgonia's Add would allocate its output at
+// every run, and the sum and the ReLU would each be another pass and
+// buffer. Backward, the gradient through the ReLU is that of the shortcut
+// and BatchNorm's incoming one.
+func (b *builder[T]) batchNormAddReLU(name string, x, shortcut *G.Node) *G.Node {
+	if b.err == nil && !x.Shape().Eq(shortcut.Shape()) {
+		b.fail(fmt.Errorf("%s: residual join of shapes %v and %v", b.full(name), x.Shape(), shortcut.Shape()))
+	}
+	return b.bn(name, x, false, shortcut)
+}
+
+// bn is a BatchNorm, followed by a ReLU (relu) or by the residual join with
+// shortcut (non-nil).
+func (b *builder[T]) bn(name string, x *G.Node, relu bool, shortcut *G.Node) *G.Node {
 	if b.err != nil {
 		return x
 	}
@@ -67,6 +83,7 @@ func (b *builder[T]) bn(name string, x *G.Node, relu bool) *G.Node {
 		batchNorm: b.m.batchNorm(full, b.group, c),
 		shape:     shape,
 		relu:      relu,
+		residual:  shortcut != nil,
 		mean:      make([]float64, c),
 		invStd:    make([]float64, c),
 		partial:   make([]float64, 2*shape[0]*c),
@@ -75,13 +92,32 @@ func (b *builder[T]) bn(name string, x *G.Node, relu bool) *G.Node {
 	train := b.train
 	op := &fnOp[T]{name: full, shape: shape, overwrites: true, diffWRT: []bool{true, true, true}}
 	op.forward = func(out []T, in [][]T) error {
-		bn.forward(out, in[0], in[1], in[2], train)
+		var sc []T
+		if bn.residual {
+			sc = in[3]
+		}
+		bn.forward(out, in[0], in[1], in[2], sc, train)
 		return nil
 	}
 	if train {
 		op.backward = bn.backward(full)
 	}
-	return b.node(apply(op, x, gamma, beta))
+	if shortcut == nil {
+		return b.node(apply(op, x, gamma, beta))
+	}
+	if train {
+		backward := op.backward
+		op.backward = func(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
+			g, err := reluGradNode[T](shape, dy, y)
+			if err != nil {
+				return nil, err
+			}
+			grads, err := backward(in[:3], y, g)
+			return append(grads, g), err
+		}
+	}
+	op.diffWRT = append(op.diffWRT, true)
+	return b.node(apply(op, x, gamma, beta, shortcut))
 }
 
 // batchNorm returns the layer's state, creating it (running mean 0, running
@@ -100,7 +136,7 @@ func (m *Model[T]) batchNorm(name, group string, channels int) *batchNorm[T] {
 	return bn
 }
 
-func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
+func (bn *bnOp[T]) forward(out, x, gamma, beta, shortcut []T, train bool) {
 	c := bn.shape[1]
 	mean, invStd := bn.mean, bn.invStd
 	useBatch := train && !bn.frozen
@@ -133,11 +169,17 @@ func (bn *bnOp[T]) forward(out, x, gamma, beta []T, train bool) {
 		s, t := T(scale), T(float64(beta[ch])-mean[ch]*scale)
 		x := x[lo:hi]
 		y := out[lo:hi][:len(x)]
-		if bn.relu {
+		switch {
+		case bn.residual:
+			sc := shortcut[lo:hi][:len(x)]
+			for i, v := range x {
+				y[i] = max(v*s+t+sc[i], 0)
+			}
+		case bn.relu:
 			for i, v := range x {
 				y[i] = max(v*s+t, 0)
 			}
-		} else {
+		default:
 			for i, v := range x {
 				y[i] = v*s + t
 			}
@@ -232,6 +274,7 @@ func (bn *bnOp[T]) backward(name string) func(G.Nodes, *G.Node, *G.Node) (G.Node
 				})
 				return nil
 			},
+			inPlace: &inPlace{input: 0, peers: G.Nodes{dgamma}},
 		}, dy, dbeta, in[1], in[0], y)
 		return G.Nodes{dx, dgamma, dbeta}, err
 	}

@@ -30,7 +30,9 @@ type layers interface {
 	pool(name string, x *G.Node, kind string) *G.Node
 	// meanPool averages each channel over the image (global average pooling).
 	meanPool(name string, x *G.Node) *G.Node
-	add(a, b *G.Node) *G.Node
+	// batchNormAddReLU is relu(batchNorm(name, x) + shortcut) fused: the
+	// end of a residual block.
+	batchNormAddReLU(name string, x, shortcut *G.Node) *G.Node
 	// batchNormEps is batchNorm with another epsilon (torchvision's
 	// Inception networks use 0.001).
 	batchNormEps(name string, x *G.Node, eps float64) *G.Node
@@ -39,6 +41,8 @@ type layers interface {
 	poolWindow(name string, x *G.Node, kind string, w window) *G.Node
 	// concat joins maps along the channels, as torch.cat(xs, 1).
 	concat(name string, xs ...*G.Node) *G.Node
+	// columns is x[:, start:start+size] of a batch x d node.
+	columns(name string, x *G.Node, start, size int) *G.Node
 	// channelAffine is x_c * scale_c + shift_c on the network's input.
 	channelAffine(name string, x *G.Node, scale, shift [3]float64) *G.Node
 }
@@ -151,7 +155,7 @@ func (b *builder[T]) convRect(name string, x *G.Node, out int, c convShape) *G.N
 	// The weight node is the out x (in*kh*kw) matrix the columns multiply.
 	w := b.param(name+".weight", []int{out, g.in, c.kh, c.kw}, []int{out, g.k()}, b.uniform(g.k()))
 	b.count(int64(g.batch)*int64(g.out*g.k()*g.p()), x)
-	return b.node(conv2d[T](b.full(name), x, w, g, b.train))
+	return b.node(conv2d(b.full(name), x, w, g, b.train, &b.m.convScratch))
 }
 
 // count adds the multiply-adds of a layer whose forward takes fwd of them:
@@ -175,6 +179,13 @@ func (b *builder[T]) linear(name string, x *G.Node, out int) *G.Node {
 	b.count(int64(x.Shape()[0])*int64(in*out), x)
 	w := b.param(name+".weight", []int{out, in}, []int{out, in}, b.uniform(in))
 	return b.addBias(name+".bias", b.node(matmulT[T](b.full(name), x, w)), in)
+}
+
+func (b *builder[T]) columns(name string, x *G.Node, start, size int) *G.Node {
+	if b.err != nil {
+		return x
+	}
+	return b.node(columns[T](b.full(name), x, start, size))
 }
 
 func (b *builder[T]) relu(x *G.Node) *G.Node {
@@ -203,13 +214,6 @@ func (b *builder[T]) meanPool(name string, x *G.Node) *G.Node {
 		return x
 	}
 	return b.node(meanPool[T](b.full(name), x))
-}
-
-func (b *builder[T]) add(x, y *G.Node) *G.Node {
-	if b.err != nil {
-		return x
-	}
-	return b.node(G.Add(x, y))
 }
 
 func product(shape []int) int {

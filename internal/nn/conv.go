@@ -41,15 +41,22 @@ func (g convGeom) p() int { return g.oh * g.ow }        // output positions per 
 // (batch, out, height, width) layout. Gorgonia's Conv2d computes the same
 // in (batch, height, width, out) and transposes it, and the gradient back,
 // with a generic strided iterator: a tenth of a step. w is the weight as the
-// out x (in*k*k) matrix. In training the columns of every image are kept for
-// the weight gradient; in evaluation each chunk of the batch reuses one.
-func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node, error) {
+// out x (in*k*k) matrix. A 1x1 stride-1 convolution multiplies the image
+// itself, which is its own columns. Otherwise each chunk of the batch builds
+// one image's columns at a time in the model's scratch, the weight gradient
+// building them again rather than keep a batch of them from the forward:
+// at 224x224 they would be gigabytes, and im2col costs little beside the
+// product.
+func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool, ws *scratch[T]) (*G.Node, error) {
 	k, p := g.k(), g.p()
-	slots := convChunks
-	if train {
-		slots = g.batch
+	colSize := k * p
+	if g.direct() {
+		colSize = 0
 	}
-	cols := make([]T, slots*k*p)
+	ws.reserve(convChunks * colSize)
+	if train { // the weight gradient's partial sums, before its columns
+		ws.reserve(convChunks * (g.out*k + colSize))
+	}
 	var weight leftMatrix[T]
 	op := &fnOp[T]{
 		name:       name,
@@ -57,15 +64,11 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		overwrites: true,
 		forward: func(y []T, in [][]T) error {
 			weight.set(g.out, k, in[1], k, false)
+			cols := ws.get()
 			inChunks(g.batch, func(chunk, lo, hi int) {
+				c := cols[chunk*colSize:][:colSize]
 				for b := lo; b < hi; b++ {
-					slot := chunk
-					if train {
-						slot = b
-					}
-					c := cols[slot*k*p : (slot+1)*k*p]
-					im2col(g, in[0][b*g.in*g.h*g.w:], c)
-					weight.mul(p, c, p, false, 0, y[b*g.out*p:], p)
+					weight.mul(p, imageColumns(g, in[0][b*g.in*g.h*g.w:], c), p, false, 0, y[b*g.out*p:], p)
 				}
 			})
 			return nil
@@ -76,38 +79,34 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 	op.backward = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
 		// dW = sum over images of dy_b (out x p) times cols_b transposed,
 		// summed per chunk of the batch, then over the chunks in order.
-		partial := make([][]T, convChunks)
-		for c := range partial {
-			partial[c] = make([]T, g.out*k)
-		}
 		dw, err := apply(&fnOp[T]{
 			name:       name + "/dw",
 			shape:      tensor.Shape{g.out, k},
 			overwrites: true,
 			forward: func(dw []T, in [][]T) error {
-				inChunks(g.batch, func(c, lo, hi int) {
-					clear(partial[c])
+				buf := ws.get()
+				partial, cols := buf[:convChunks*g.out*k], buf[convChunks*g.out*k:]
+				inChunks(g.batch, func(chunk, lo, hi int) {
+					part, c := partial[chunk*g.out*k:][:g.out*k], cols[chunk*colSize:][:colSize]
+					clear(part)
 					for b := lo; b < hi; b++ {
-						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, cols[b*k*p:], p, 1, partial[c], k)
+						gemm(false, true, g.out, k, p, in[0][b*g.out*p:], p, imageColumns(g, in[1][b*g.in*g.h*g.w:], c), p, 1, part, k)
 					}
 				})
-				copy(dw, partial[0])
-				for _, part := range partial[1:] {
-					for i, v := range part {
+				copy(dw, partial[:g.out*k])
+				for c := 1; c < convChunks; c++ {
+					for i, v := range partial[c*g.out*k:][:g.out*k] {
 						dw[i] += v
 					}
 				}
 				return nil
 			},
-		}, dy)
+		}, dy, in[0])
 		if err != nil || !op.diffWRT[0] {
 			return G.Nodes{nil, dw}, err
 		}
-		// dx_b = col2im(W transposed times dy_b).
-		dcols := make([][]T, convChunks)
-		for c := range dcols {
-			dcols[c] = make([]T, k*p)
-		}
+		// dx_b = col2im(W transposed times dy_b), or just the product for a
+		// direct convolution.
 		var weightT leftMatrix[T]
 		dx, err := apply(&fnOp[T]{
 			name:       name + "/dx",
@@ -115,12 +114,18 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 			overwrites: true,
 			forward: func(dx []T, in [][]T) error {
 				weightT.set(k, g.out, in[1], k, true)
-				inChunks(g.batch, func(c, lo, hi int) {
+				dcols := ws.get()
+				inChunks(g.batch, func(chunk, lo, hi int) {
+					c := dcols[chunk*colSize:][:colSize]
 					for b := lo; b < hi; b++ {
-						weightT.mul(p, in[0][b*g.out*p:], p, false, 0, dcols[c], p)
 						image := dx[b*g.in*g.h*g.w:][:g.in*g.h*g.w]
+						if g.direct() {
+							weightT.mul(p, in[0][b*g.out*p:], p, false, 0, image, p)
+							continue
+						}
+						weightT.mul(p, in[0][b*g.out*p:], p, false, 0, c, p)
 						clear(image)
-						col2im(g, dcols[c], image)
+						col2im(g, c, image)
 					}
 				})
 				return nil
@@ -129,6 +134,39 @@ func conv2d[T Float](name string, x, w *G.Node, g convGeom, train bool) (*G.Node
 		return G.Nodes{dx, dw}, err
 	}
 	return apply(op, x, w)
+}
+
+// direct says that the convolution is 1x1 with stride 1 and no padding: an
+// image (in x h*w) is then its own columns.
+func (g convGeom) direct() bool {
+	return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.ph == 0 && g.pw == 0
+}
+
+// imageColumns returns the columns of the image starting at x: x itself for a
+// direct convolution, else im2col's, written to buf.
+func imageColumns[T Float](g convGeom, x, buf []T) []T {
+	if g.direct() {
+		return x[:g.k()*g.p()]
+	}
+	im2col(g, x, buf)
+	return buf
+}
+
+// scratch is memory that the convolutions of a model share: ops run one at
+// a time, and none needs its scratch after it returns. It is allocated at
+// the first run, at the largest size a layer reserved while building.
+type scratch[T Float] struct {
+	size int
+	buf  []T
+}
+
+func (s *scratch[T]) reserve(n int) { s.size = max(s.size, n) }
+
+func (s *scratch[T]) get() []T {
+	if len(s.buf) < s.size {
+		s.buf = make([]T, s.size)
+	}
+	return s.buf
 }
 
 // convChunks is the number of fixed slices of the batch that a convolution

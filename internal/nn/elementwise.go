@@ -156,20 +156,27 @@ func relu[T Float](x *G.Node) (*G.Node, error) {
 			return nil
 		},
 		backward: func(_ G.Nodes, y, grad *G.Node) (G.Nodes, error) {
-			dx, err := apply(&fnOp[T]{
-				name:       "relu/grad",
-				shape:      shape,
-				overwrites: true,
-				forward: func(dx []T, in [][]T) error {
-					inChunks(n, func(_, lo, hi int) { reluGrad(dx[lo:hi], in[0][lo:hi], in[1][lo:hi]) })
-					return nil
-				},
-			}, grad, y)
+			dx, err := reluGradNode[T](shape, grad, y)
 			return G.Nodes{dx}, err
 		},
 		diffWRT: []bool{true},
 	}
 	return apply(op, x)
+}
+
+// reluGradNode is the gradient through a ReLU whose output is y.
+func reluGradNode[T Float](shape tensor.Shape, grad, y *G.Node) (*G.Node, error) {
+	n := shape.TotalSize()
+	return apply(&fnOp[T]{
+		name:       "relu/grad",
+		shape:      shape,
+		overwrites: true,
+		forward: func(dx []T, in [][]T) error {
+			inChunks(n, func(_, lo, hi int) { reluGrad(dx[lo:hi], in[0][lo:hi], in[1][lo:hi]) })
+			return nil
+		},
+		inPlace: &inPlace{input: 0},
+	}, grad, y)
 }
 
 // reluGrad sets dx to dy where the ReLU's output y is positive, else 0,

@@ -85,11 +85,11 @@ func (m *Model[T]) buildGenerator(b *builder[T], gr *graph[T]) {
 	if b.err != nil {
 		return
 	}
-	gr.synth = m.generator.mlp(t).build(b, gathered, 0)
+	gr.synth = m.generator.mlp(t).build(b, "", gathered, 0)
 	gr.synthEmb = gr.synth
 	if m.embedder != nil {
 		b.group = "embedder"
-		gr.synthEmb = m.embedder.build(b, gr.synth, 0)
+		gr.synthEmb = m.embedder.embed(b, gr.synth, m.parts)
 	}
 }
 

@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,20 +61,29 @@ func TestGradientFiniteDifferences(t *testing.T) {
 		params map[string]any
 		frozen bool
 		heads  bool // CascadedEmbeddings' classifier heads on slices of the embedding
+		// parts: the trunk output's columns count as extracted layers of
+		// these sizes, embedded by a ListOfModels of the MLP.
+		parts []int
 	}{
-		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, false},
-		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false, false},
-		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false, false},
-		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true, false},
-		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false, false},
-		{"ResNet frozen batchnorm", "ResNet", map[string]any{"channels": []any{3, 4}}, true, false},
-		{"Identity", "Identity", nil, false, false},
-		{"ConvNet, classifier heads on slices", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, true},
+		{"ConvNet max pool", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, false, nil},
+		{"ConvNet avg pool", "ConvNet", map[string]any{"channels": []any{4, 6}, "pool": "avg"}, false, false, nil},
+		{"ConvNet kernel 1 (direct convolution)", "ConvNet", map[string]any{"channels": []any{4, 6}, "kernel_size": 1}, false, false, nil},
+		{"ConvNet no batchnorm, kernel 5", "ConvNet", map[string]any{"channels": []any{3, 4}, "batchnorm": false, "kernel_size": 5}, false, false, nil},
+		{"ConvNet frozen batchnorm", "ConvNet", map[string]any{"channels": []any{4, 6}}, true, false, nil},
+		{"ResNet", "ResNet", map[string]any{"channels": []any{3, 4}}, false, false, nil},
+		{"ResNet frozen batchnorm", "ResNet", map[string]any{"channels": []any{3, 4}}, true, false, nil},
+		{"Identity", "Identity", nil, false, false, nil},
+		{"ConvNet, classifier heads on slices", "ConvNet", map[string]any{"channels": []any{4, 6}}, false, true, nil},
+		{"extracted layers, ListOfModels embedder", "Identity", nil, false, false, []int{48, 80}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := smallConfig(t, nil)
 			cfg.Trunk = component(t, Trunks, tc.trunk, tc.params)
 			groups := []string{"trunk", "embedder", "classifier"}
+			if tc.parts != nil {
+				cfg.Trunk = extractingIdentity{cfg.Trunk.(*Identity), tc.parts}
+				cfg.Embedder = component(t, Embedders, "ListOfModels", map[string]any{"model": map[string]any{"MLP": map[string]any{"layer_sizes": []any{7, 5}}}})
+			}
 			if tc.heads {
 				// Slices [0, 2) and [2, 5) of the 5-wide embedding.
 				head := component(t, Classifiers, "MLP", map[string]any{"layer_sizes": []any{3}})
@@ -80,6 +91,16 @@ func TestGradientFiniteDifferences(t *testing.T) {
 				groups = []string{"trunk", "embedder", "classifier_0", "classifier_1"}
 			}
 			m := newTestModel[float64](t, cfg)
+			for i, in := range tc.parts {
+				// One MLP per part, on its part's size, named as powerful_benchmarker's state dict.
+				name := fmt.Sprintf("embedder.list_of_models.%d.net.1.weight", i)
+				if p := m.byName[name]; p == nil || !slices.Equal(p.Shape, []int{7, in}) {
+					t.Fatalf("%s: %v; want shape [7 %d]", name, p, in)
+				}
+			}
+			if tc.parts != nil && m.EmbeddingSize() != 5*len(tc.parts) {
+				t.Fatalf("embedding size %d; want %d", m.EmbeddingSize(), 5*len(tc.parts))
+			}
 			rng := rand.New(rand.NewSource(3))
 			x := randomInput[float64](rng, cfg.BatchSize*m.InputSize())
 			q := newQuadraticLoss(rng, cfg.BatchSize*m.EmbeddingSize(), cfg.BatchSize*m.NumClasses()*max(1, len(cfg.Heads)))
@@ -218,3 +239,13 @@ func TestGeneratorIsTrainingOnly(t *testing.T) {
 		t.Errorf("loading a checkpoint with a generator into a model without: got %v, want an unexpected generator tensor", err)
 	}
 }
+
+// extractingIdentity is the Identity trunk whose output's columns count as
+// the outputs of extracted layers of the sizes given: ListOfModels on an
+// input small enough for finite differences.
+type extractingIdentity struct {
+	*Identity
+	sizes []int
+}
+
+func (e extractingIdentity) parts() []int { return e.sizes }

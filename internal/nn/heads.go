@@ -27,11 +27,8 @@ func (m *Model[T]) buildHeads(b *builder[T], emb *G.Node) *G.Node {
 			return emb
 		}
 		b.group = h.Name
-		in := b.node(columns[T](h.Name+".input", emb, h.Start, h.Size))
-		if in == nil {
-			return emb
-		}
-		logits[i] = h.MLP.build(b, in, m.numClasses)
+		in := b.columns("input", emb, h.Start, h.Size)
+		logits[i] = h.MLP.build(b, "", in, m.numClasses)
 	}
 	if len(logits) == 1 {
 		return logits[0]

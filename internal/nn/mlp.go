@@ -32,9 +32,10 @@ func newMLP(def []int) func(p *config.Params) *MLP {
 	}
 }
 
-// build adds the layers on x (batch x features); extra > 0 appends one more
-// layer of that size (the classifier's number of classes).
-func (m *MLP) build(l layers, x *G.Node, extra int) *G.Node {
+// build adds the layers on x (batch x features), their names prefixed;
+// extra > 0 appends one more layer of that size (the classifier's number
+// of classes).
+func (m *MLP) build(l layers, prefix string, x *G.Node, extra int) *G.Node {
 	sizes := m.LayerSizes
 	if extra > 0 {
 		sizes = slices.Concat(sizes, []int{extra})
@@ -50,7 +51,7 @@ func (m *MLP) build(l layers, x *G.Node, extra int) *G.Node {
 			x = l.relu(x)
 			index++
 		}
-		x = l.linear(fmt.Sprintf("net.%d", index), x, size)
+		x = l.linear(fmt.Sprintf("%snet.%d", prefix, index), x, size)
 		index++
 	}
 	return x

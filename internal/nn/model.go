@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -22,10 +23,10 @@ import (
 // Config describes a model: components built from the models config, and
 // what the data and the trainer decide.
 type Config struct {
-	Trunk      Trunk // from Trunks.Build(models.trunk)
-	Embedder   *MLP  // from Embedders.Build(models.embedder); nil = none (embeddings = trunk output)
-	Classifier *MLP  // from Classifiers.Build(models.classifier); nil = no classifier head
-	NumClasses int   // the classifier's (or each head's) output size
+	Trunk      Trunk    // from Trunks.Build(models.trunk)
+	Embedder   Embedder // from Embedders.Build(models.embedder); nil = none (embeddings = trunk output)
+	Classifier *MLP     // from Classifiers.Build(models.classifier); nil = no classifier head
+	NumClasses int      // the classifier's (or each head's) output size
 	// Heads are classifier heads on slices of the embedding, instead of
 	// Classifier; their logits are side by side in Outputs.Logits.
 	Heads []Head
@@ -43,24 +44,28 @@ type Config struct {
 
 // Model is a built model. It is not safe for concurrent use.
 type Model[T Float] struct {
-	trunk                Trunk
-	embedder, classifier *MLP
-	heads                []Head
-	generator            *Generator
-	numTriplets          int
-	triplets             Triplets // of the generator branch, set by SetTriplets
-	inputShape           []int    // one example, as the trunk takes it
-	inSize               int      // values per example
-	numClasses           int
-	trunkSize, embSize   int
-	train, eval          *graph[T]
+	trunk              Trunk
+	embedder           Embedder
+	classifier         *MLP
+	parts              []int // of the trunk output, see extractor
+	heads              []Head
+	generator          *Generator
+	numTriplets        int
+	triplets           Triplets // of the generator branch, set by SetTriplets
+	inputShape         []int    // one example, as the trunk takes it
+	inSize             int      // values per example
+	numClasses         int
+	trunkSize, embSize int
+	train, eval        *graph[T]
 
 	params   []*param[T] // in creation order
 	byName   map[string]*param[T]
 	bns      []*batchNorm[T]
 	bnByName map[string]*batchNorm[T]
 	state    []stateTensor[T] // what Save writes: parameters and running statistics
-	rng      *rand.Rand       // of the initialisation, used while building
+	// convScratch holds the columns and partial sums of every convolution.
+	convScratch scratch[T]
+	rng         *rand.Rand // of the initialisation, used while building
 
 	// The running TrainStep's loss callback, and what it got and returned.
 	lossGrad func(Outputs[T]) (Grads[T], error)
@@ -177,14 +182,17 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 
 	b.group = "trunk"
 	gr.trunk = m.trunk.build(b, x)
+	if e, ok := m.trunk.(extractor); ok {
+		m.parts = e.parts()
+	}
 	gr.emb = gr.trunk
 	if m.embedder != nil {
 		b.group = "embedder"
-		gr.emb = m.embedder.build(b, gr.trunk, 0)
+		gr.emb = m.embedder.embed(b, gr.trunk, m.parts)
 	}
 	if train && m.classifier != nil {
 		b.group = "classifier"
-		gr.logits = m.classifier.build(b, gr.emb, m.numClasses)
+		gr.logits = m.classifier.build(b, "", gr.emb, m.numClasses)
 	}
 	if train && len(m.heads) > 0 {
 		gr.logits = m.buildHeads(b, gr.emb)
@@ -210,8 +218,13 @@ func (m *Model[T]) build(train bool, batch int) (*graph[T], error) {
 			}
 		}
 	}
+	allowInPlace[T](b.g)
 	gr.macs = b.macs
 	gr.vm = G.NewTapeMachine(b.g)
+	// Its finalizer (a no-op without CUDA) sits on a cycle through the
+	// graph, and Go never frees a cycle that holds a finalizer: without
+	// this every model stayed in memory (TestModelsAreCollected).
+	runtime.SetFinalizer(gr.vm, nil)
 	return gr, nil
 }
 

@@ -470,3 +470,26 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityEmbedder: `embedder: {Identity: {}}`, as powerful_benchmarker
+// users write PML's Identity, makes the embeddings the trunk outputs.
+func TestIdentityEmbedder(t *testing.T) {
+	cfg := Config{Trunk: component(t, Trunks, "ConvNet", map[string]any{"channels": []any{3}}),
+		Embedder: component(t, Embedders, "Identity", nil), InputShape: []int{2, 8, 8}, BatchSize: 2, Seed: 1}
+	m := newTestModel[float64](t, cfg)
+	x := randomInput[float64](rand.New(rand.NewSource(1)), 2*m.InputSize())
+	emb, err := m.Embed(x, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trunk, err := m.EmbedTrunk(x, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.EmbeddingSize() != 3 || !slices.Equal(emb, trunk) {
+		t.Errorf("embeddings %v (size %d); want the trunk outputs %v", emb, m.EmbeddingSize(), trunk)
+	}
+	if len(m.Groups()["embedder"]) != 0 {
+		t.Errorf("the identity has parameters: %v", m.Groups()["embedder"])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"slices"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -36,7 +37,20 @@ type fnOp[T Float] struct {
 	// overwrites says that forward writes every value of out, which then
 	// need not be zeroed first.
 	overwrites bool
-	out        *tensor.Dense // reused by every run: the graphs allocate nothing per step
+	// inPlace, when set, offers to write the output over one input, which
+	// an elementwise gradient no longer needs: half the memory of the
+	// backward pass.
+	inPlace *inPlace
+	out     *tensor.Dense // reused by every run: the graphs allocate nothing per step
+}
+
+// inPlace is an fnOp's offer to overwrite its input, taken by
+// allowInPlace only where no other node reads that input after the op.
+type inPlace struct {
+	input int     // its index
+	src   *G.Node // that input's node, set by apply
+	peers G.Nodes // the other nodes that may read it, all run before the op
+	ok    bool    // the offer is taken
 }
 
 // apply adds an fnOp node on the inputs. diffWRT may be nil when backward is.
@@ -51,7 +65,28 @@ func apply[T Float](op *fnOp[T], in ...*G.Node) (*G.Node, error) {
 	if op.diffWRT == nil {
 		op.diffWRT = make([]bool, len(in))
 	}
+	if op.inPlace != nil {
+		op.inPlace.src = in[op.inPlace.input]
+	}
 	return G.ApplyOp(op, in...)
+}
+
+// allowInPlace takes the in-place offers of g's ops whose input is computed
+// by the graph (not bound to it, as the images and parameters are) and read
+// by no node but the op and its peers.
+func allowInPlace[T Float](g *G.ExprGraph) {
+	for _, n := range g.AllNodes() {
+		op, ok := n.Op().(*fnOp[T])
+		if !ok || op.inPlace == nil {
+			continue
+		}
+		src := op.inPlace.src
+		op.inPlace.ok = src.Op() != nil
+		for readers := g.To(src.ID()); readers.Next(); {
+			r := readers.Node().(*G.Node)
+			op.inPlace.ok = op.inPlace.ok && (r == n || slices.Contains(op.inPlace.peers, r))
+		}
+	}
 }
 
 func tensorType(dims int, of hm.TypeVariable) hm.Type {
@@ -86,6 +121,16 @@ func (op *fnOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 			return nil, err
 		}
 		return scalar(out[0]), nil
+	}
+	if op.inPlace != nil && op.inPlace.ok {
+		t, ok := inputs[op.inPlace.input].(*tensor.Dense)
+		if !ok || t.IsView() || !t.Shape().Eq(op.shape) {
+			return nil, fmt.Errorf("nn: %s cannot overwrite its input %d", op.name, op.inPlace.input)
+		}
+		if err := op.forward(t.Data().([]T), in); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	if op.out == nil {
 		op.out = tensor.New(tensor.WithShape(op.shape...), tensor.Of(dtype[T]()))

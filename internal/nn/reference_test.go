@@ -222,7 +222,7 @@ func TestForwardMatchesReference(t *testing.T) {
 				} else {
 					trunk = p.resNet(in, cfg.Trunk.(*ResNet), train)
 				}
-				emb = p.mlp(trunk, "embedder", cfg.Embedder.LayerSizes)
+				emb = p.mlp(trunk, "embedder", cfg.Embedder.(*MLP).LayerSizes)
 				return trunk, emb, p.mlp(emb, "classifier", []int{cfg.NumClasses})
 			}
 			for step := range 3 {

@@ -8,7 +8,7 @@ import "github.com/bench-ml/bench/internal/config"
 // does).
 var (
 	Trunks      = config.NewRegistry[Trunk]("trunk")
-	Embedders   = config.NewRegistry[*MLP]("embedder")
+	Embedders   = config.NewRegistry[Embedder]("embedder")
 	Classifiers = config.NewRegistry[*MLP]("classifier")
 	Generators  = config.NewRegistry[*Generator]("generator")
 )
@@ -17,7 +17,9 @@ func init() {
 	Trunks.Register("ConvNet", newConvNet)
 	Trunks.Register("ResNet", newResNet)
 	Trunks.Register("Identity", newIdentity)
-	Embedders.Register("MLP", newMLP([]int{128}))
+	Embedders.Register("MLP", func(p *config.Params) Embedder { return newMLP([]int{128})(p) })
+	Embedders.Register("Identity", newIdentityEmbedder)
+	Embedders.Register("ListOfModels", newListOfModels)
 	Classifiers.Register("MLP", newMLP([]int{}))
 	Generators.Register("MLP", newGenerator)
 }

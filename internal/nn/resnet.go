@@ -61,12 +61,12 @@ func (r *ResNet) build(l layers, x *G.Node) *G.Node {
 // shortcut a strided 1x1 convolution and BatchNorm when the shape changes.
 func basicBlock(l layers, name string, x *G.Node, in, channels, stride int) *G.Node {
 	out := l.batchNormReLU(name+".bn1", l.conv(name+".conv1", x, channels, 3, stride, false))
-	out = l.batchNorm(name+".bn2", l.conv(name+".conv2", out, channels, 3, 1, false))
+	out = l.conv(name+".conv2", out, channels, 3, 1, false)
 	shortcut := x
 	if stride != 1 || in != channels {
 		shortcut = l.batchNorm(name+".downsample.1", l.conv(name+".downsample.0", x, channels, 1, stride, false))
 	}
-	return l.relu(l.add(out, shortcut))
+	return l.batchNormAddReLU(name+".bn2", out, shortcut)
 }
 
 func (r *ResNet) pretrained() string { return r.Pretrained }

@@ -90,7 +90,7 @@ type Zoo struct {
 	arch *zooArch
 	// Pretrained is "" (the seeded initialisation), "imagenet" (the
 	// published checkpoint under the torch home) or a .pth/.pt/safetensors
-	// file.
+	// file; true and false, as torchvision's argument, are "imagenet" and "".
 	Pretrained string
 	// Layers are layers_to_extract: when set, the output is the
 	// concatenation of these layers' globally pooled outputs, in order.
@@ -104,13 +104,17 @@ type Zoo struct {
 	// models): the network takes ImageNet-normalised input and maps it to
 	// what the weights were trained on.
 	TransformInput bool
+	// partSizes are the sizes of the pooled Layers, set by build (the
+	// same for every graph: a layer's channels do not depend on the batch
+	// or the image size).
+	partSizes []int
 	origin
 }
 
 func newZoo(a *zooArch, p *config.Params) *Zoo {
 	z := &Zoo{
 		arch:       a,
-		Pretrained: p.String("pretrained", ""),
+		Pretrained: p.StringOrBool("pretrained", "", "imagenet"),
 		Layers:     p.Strings("layers_to_extract", nil, a.layers...),
 		Normalize:  p.Bool("normalize", true),
 		origin:     originOf(p),
@@ -155,13 +159,22 @@ func (z *Zoo) build(l layers, x *G.Node) *G.Node {
 		return l.meanPool("avgpool", x)
 	}
 	outs := make([]*G.Node, len(z.Layers))
+	z.partSizes = make([]int, len(z.Layers))
 	for i, name := range z.Layers {
 		outs[i] = l.meanPool(name+"/pooled", taps[name])
+		z.partSizes[i] = outs[i].Shape()[1]
 	}
 	if len(outs) == 1 {
 		return outs[0]
 	}
 	return l.concat("layers_to_extract", outs...)
+}
+
+func (z *Zoo) parts() []int {
+	if len(z.partSizes) < 2 {
+		return nil
+	}
+	return z.partSizes
 }
 
 // Preprocessing returns the transforms that turn ToTensor's RGB values in
@@ -239,7 +252,7 @@ func CheckpointPath(c Checkpoint) string {
 
 // convBNReLU is the conv-BatchNorm-ReLU unit most of these networks repeat.
 func convBNReLU(l layers, conv, bn string, x *G.Node, out, kernel, stride int, bias bool) *G.Node {
-	return l.relu(l.batchNorm(bn, l.conv(conv, x, out, kernel, stride, bias)))
+	return l.batchNormReLU(bn, l.conv(conv, x, out, kernel, stride, bias))
 }
 
 func init() {

@@ -88,6 +88,7 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 				return nil
 			},
 			backward: linearBackward(name, in, func(dx, g []T) {
+				clear(dx)
 				for o, i := range argmax {
 					dx[i] += g[o]
 				}
@@ -111,6 +112,7 @@ func pool2d[T Float](name string, x *G.Node, kind string, w window) (*G.Node, er
 				return nil
 			},
 			backward: linearBackward(name, in, func(dx, g []T) {
+				clear(dx)
 				for p := 0; p < planes; p++ {
 					d := dx[p*plane : (p+1)*plane]
 					w.each(h, wd, oh, ow, func(o, r0, r1, c0, c1, size int) {

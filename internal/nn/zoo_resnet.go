@@ -72,10 +72,10 @@ func resnetFeatures(l layers, x *G.Node, tap func(string, *G.Node) bool, blocks 
 func bottleneckBlock(l layers, name string, x *G.Node, in, planes, stride int) *G.Node {
 	out := convBNReLU(l, name+".conv1", name+".bn1", x, planes, 1, 1, false)
 	out = convBNReLU(l, name+".conv2", name+".bn2", out, planes, 3, stride, false)
-	out = l.batchNorm(name+".bn3", l.conv(name+".conv3", out, 4*planes, 1, 1, false))
+	out = l.conv(name+".conv3", out, 4*planes, 1, 1, false)
 	shortcut := x
 	if stride != 1 || in != 4*planes {
 		shortcut = l.batchNorm(name+".downsample.1", l.conv(name+".downsample.0", x, 4*planes, 1, stride, false))
 	}
-	return l.relu(l.add(out, shortcut))
+	return l.batchNormAddReLU(name+".bn3", out, shortcut)
 }

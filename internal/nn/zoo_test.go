@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/arrayio"
+	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/golden"
 )
 
@@ -311,5 +313,54 @@ func TestZooPreprocessing(t *testing.T) {
 		if s := fmt.Sprint(got); s != tc.want {
 			t.Errorf("%s %v: %s; want %s", tc.trunk, tc.params, s, tc.want)
 		}
+	}
+}
+
+// TestZooPretrainedBooleans: powerful_benchmarker's configs write
+// torchvision's `pretrained: True`; true is the ImageNet checkpoint, false
+// none, and the resolved config says so.
+func TestZooPretrainedBooleans(t *testing.T) {
+	for _, tc := range []struct {
+		value any
+		want  string
+	}{{true, "imagenet"}, {false, ""}, {"imagenet", "imagenet"}} {
+		c, resolved, err := Trunks.Build(config.Component{Type: "inception_v3", Params: map[string]any{"pretrained": tc.value}, Where: "models.trunk"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.(*Zoo).Pretrained; got != tc.want {
+			t.Errorf("pretrained: %v gives %q; want %q", tc.value, got, tc.want)
+		}
+		if got := resolved["inception_v3"].(map[string]any)["pretrained"]; got != tc.want {
+			t.Errorf("pretrained: %v resolves to %v; want %q", tc.value, got, tc.want)
+		}
+	}
+}
+
+// TestZooStepRepeats: two training steps on the same batch give the same
+// gradients (the parameters do not change without an optimiser, and batch
+// statistics do not depend on the running ones). A gradient buffer that an
+// op adds to without clearing (the pooling layers' once did) gives the
+// second step the sum of both.
+func TestZooStepRepeats(t *testing.T) {
+	for _, name := range []string{"resnet18", "bninception"} {
+		t.Run(name, func(t *testing.T) {
+			m := newTestModel[float64](t, Config{Trunk: component(t, Trunks, name, nil), InputShape: []int{3, 64, 64}, BatchSize: 2, Seed: 1})
+			x := randomInput[float64](rand.New(rand.NewSource(1)), 2*m.InputSize())
+			loss := func(out Outputs[float64]) (Grads[float64], error) { return Grads[float64]{Emb: out.Emb}, nil }
+			var first [][]float64
+			for step := range 2 {
+				if err := m.TrainStep(x, loss); err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range m.params {
+					if step == 0 {
+						first = append(first, slices.Clone(p.Grad))
+					} else if !slices.Equal(first[i], p.Grad) {
+						t.Fatalf("%s: the second step's gradient differs from the first's", p.Name)
+					}
+				}
+			}
+		})
 	}
 }

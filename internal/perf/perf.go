@@ -36,7 +36,7 @@ const ReferenceModels = "{trunk: {ConvNet: {channels: [32, 64, 128]}}, embedder:
 type Options struct {
 	Train    bool // training steps; false: embeddings in eval mode
 	Trunk    nn.Trunk
-	Embedder *nn.MLP
+	Embedder nn.Embedder
 	Input    []int // one example: channels, height, width
 	Batch    int
 	Threads  int // GOMAXPROCS while measuring
@@ -59,7 +59,7 @@ type Result struct {
 // ParseModels builds the trunk and embedder of a models map in YAML
 // ({trunk: ..., embedder: ...}, defaults as in the models config); flag
 // names the flag it came from, for errors.
-func ParseModels(text, flag string) (nn.Trunk, *nn.MLP, error) {
+func ParseModels(text, flag string) (nn.Trunk, nn.Embedder, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal([]byte(text), &raw); err != nil {
 		return nil, nil, fmt.Errorf("%s: not a YAML map: %s", flag, strings.ReplaceAll(err.Error(), "\n", "; "))

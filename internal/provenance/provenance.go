@@ -1,6 +1,6 @@
 // Package provenance says which bench, on which machine and with which
-// command line, made an experiment: bench --version, and provenance.json in
-// every experiment folder.
+// command line, made an experiment: bench --version, and provenance.json
+// (expfolder.Provenance) in every experiment folder.
 package provenance
 
 import (
@@ -20,20 +20,9 @@ import (
 	"github.com/bench-ml/bench/internal/record"
 )
 
-// File is the name of the provenance file in an experiment folder.
-const File = "provenance.json"
-
-// Build is what the Go toolchain recorded in the binary.
-type Build struct {
-	Version   string `json:"bench_version"` // the module version; (devel) for a build from a checkout
-	Revision  string `json:"revision"`      // the VCS commit, "" when not recorded
-	Modified  bool   `json:"revision_modified"`
-	GoVersion string `json:"go_version"`
-}
-
 // ReadBuild reads the binary's build information.
-func ReadBuild() Build {
-	b := Build{Version: "(unknown)", GoVersion: runtime.Version()}
+func ReadBuild() expfolder.Build {
+	b := expfolder.Build{Version: "(unknown)", GoVersion: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
@@ -51,10 +40,10 @@ func ReadBuild() Build {
 }
 
 // Version is the one-line answer of bench --version.
-func Version() string { return ReadBuild().String() }
+func Version() string { return describe(ReadBuild()) }
 
-// String is the build in one line, with the platform it runs on.
-func (b Build) String() string {
+// describe is the build in one line, with the platform it runs on.
+func describe(b expfolder.Build) string {
 	rev := "revision unknown (built without VCS information)"
 	if b.Revision != "" {
 		rev = "revision " + b.Revision
@@ -65,24 +54,10 @@ func (b Build) String() string {
 	return fmt.Sprintf("%s, %s, %s %s/%s", b.Version, rev, b.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
 
-// A Run is one bench process working on an experiment.
-type Run struct {
-	Build
-	OS      string     `json:"os"`
-	Arch    string     `json:"arch"`
-	CPU     string     `json:"cpu_model"`
-	Threads int        `json:"threads"` // GOMAXPROCS
-	Command []string   `json:"command_line"`
-	Start   time.Time  `json:"start"`
-	End     *time.Time `json:"end,omitempty"` // missing while running, or if the process died
-	Outcome string     `json:"outcome"`       // running, finished, interrupted or failed: the error
-}
-
-// A Record is the provenance file of one experiment folder: every process
-// that worked on it (training, resuming, evaluating), oldest first.
+// A Record is the provenance file of one experiment folder, as this
+// process found and changed it.
 type Record struct {
-	expfolder.Header
-	Runs   []Run `json:"runs"`
+	expfolder.Provenance
 	path   string
 	before []byte // the file before Start; nil if there was none
 }
@@ -90,21 +65,21 @@ type Record struct {
 // Start appends this process to the folder's provenance file and writes it:
 // a resumed or re-evaluated experiment keeps the entries of earlier runs.
 func Start(folder string, command []string) (*Record, error) {
-	r := &Record{path: filepath.Join(folder, File)}
+	r := &Record{path: filepath.Join(folder, expfolder.ProvenanceFile)}
 	var err error
 	if r.before, err = os.ReadFile(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if r.before != nil {
-		if err := expfolder.Decode(r.path, r.before, r); err != nil {
+		if err := expfolder.Decode(r.path, r.before, &r.Provenance); err != nil {
 			return nil, err
 		}
 	}
-	r.Runs = append(r.Runs, Run{
+	r.Runs = append(r.Runs, expfolder.ProvenanceRun{
 		Build: ReadBuild(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(),
 		Threads: runtime.GOMAXPROCS(0), Command: command, Start: time.Now().UTC(), Outcome: "running",
 	})
-	return r, expfolder.WriteJSON(r.path, r)
+	return r, expfolder.WriteJSON(r.path, &r.Provenance)
 }
 
 // Finish records the end time and the outcome of this process: err nil
@@ -121,7 +96,7 @@ func (r *Record) Finish(err error, interrupted bool) error {
 	default:
 		run.Outcome = "failed: " + err.Error()
 	}
-	return expfolder.WriteJSON(r.path, r)
+	return expfolder.WriteJSON(r.path, &r.Provenance)
 }
 
 // Withdraw puts the file back as Start found it, for a process that

@@ -13,14 +13,14 @@ import (
 	"github.com/bench-ml/bench/internal/expfolder"
 )
 
-func TestBuildString(t *testing.T) {
+func TestDescribeBuild(t *testing.T) {
 	platform := runtime.GOOS + "/" + runtime.GOARCH
-	for b, want := range map[Build]string{
+	for b, want := range map[expfolder.Build]string{
 		{Version: "v1.2.0", Revision: "0123abc", GoVersion: "go1.26.8"}:                  "v1.2.0, revision 0123abc, go1.26.8 " + platform,
 		{Version: "(devel)", Revision: "0123abc", Modified: true, GoVersion: "go1.26.8"}: "(devel), revision 0123abc with local changes, go1.26.8 " + platform,
 		{Version: "(devel)", GoVersion: "go1.26.8"}:                                      "(devel), revision unknown (built without VCS information), go1.26.8 " + platform,
 	} {
-		if got := b.String(); got != want {
+		if got := describe(b); got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	}
@@ -47,8 +47,8 @@ func TestStartAndFinishAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var onDisk Record
-	if err := expfolder.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
+	var onDisk expfolder.Provenance
+	if err := expfolder.ReadJSON(filepath.Join(dir, expfolder.ProvenanceFile), &onDisk); err != nil {
 		t.Fatal(err)
 	}
 	if len(onDisk.Runs) != 1 || onDisk.Runs[0].End != nil || onDisk.Runs[0].Outcome != "running" {
@@ -64,8 +64,8 @@ func TestStartAndFinishAppend(t *testing.T) {
 	if err := second.Finish(nil, false); err != nil {
 		t.Fatal(err)
 	}
-	onDisk = Record{}
-	if err := expfolder.ReadJSON(filepath.Join(dir, File), &onDisk); err != nil {
+	onDisk = expfolder.Provenance{}
+	if err := expfolder.ReadJSON(filepath.Join(dir, expfolder.ProvenanceFile), &onDisk); err != nil {
 		t.Fatal(err)
 	}
 	if len(onDisk.Runs) != 2 {
@@ -83,8 +83,8 @@ func TestStartAndFinishAppend(t *testing.T) {
 		t.Errorf("no CPU model read from /proc/cpuinfo")
 	}
 	// A corrupt file is an error, not silently replaced.
-	os.WriteFile(filepath.Join(dir, File), []byte("{"), 0o644)
-	if _, err := Start(dir, nil); err == nil || !strings.Contains(err.Error(), File) {
+	os.WriteFile(filepath.Join(dir, expfolder.ProvenanceFile), []byte("{"), 0o644)
+	if _, err := Start(dir, nil); err == nil || !strings.Contains(err.Error(), expfolder.ProvenanceFile) {
 		t.Errorf("corrupt provenance.json: got %v", err)
 	}
 }
@@ -92,7 +92,7 @@ func TestStartAndFinishAppend(t *testing.T) {
 // Withdraw leaves the file as Start found it: as it was, or absent.
 func TestWithdraw(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, File)
+	path := filepath.Join(dir, expfolder.ProvenanceFile)
 	r, err := Start(dir, []string{"bench", "eval"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // A parallel search keeps Parallel trials in flight, never proposes a
@@ -56,7 +58,7 @@ func TestParallelSearch(t *testing.T) {
 // the process sure of its value there.
 func TestProposalAvoidsPendingPoints(t *testing.T) {
 	s := Space{marginRange}
-	st := &State{Space: s, Seed: 1}
+	st := &State{expfolder.Search{Space: s, Seed: 1}}
 	for _, m := range []float64{0.1, 0.5, 0.9} {
 		v, _ := peak("", map[string]float64{marginRange.Path: m})
 		st.Trials = append(st.Trials, Trial{Values: map[string]float64{marginRange.Path: m}, Status: Done, Objective: &v})

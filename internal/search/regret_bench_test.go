@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
+
+	"github.com/bench-ml/bench/internal/expfolder"
 )
 
 // testFunction is a standard benchmark of global optimisation, minimised.
@@ -57,7 +59,7 @@ var hartmann6 = func() testFunction {
 // the others still pending, as an asynchronous parallel search does when
 // trials take equal time. It returns the regret of the best trial.
 func simulate(fn testFunction, q, evals int, seed uint64, liar Liar) (float64, error) {
-	st := &State{Space: fn.space, Seed: seed, NumInit: 2 * len(fn.space)}
+	st := &State{expfolder.Search{Space: fn.space, Seed: seed, NumInit: 2 * len(fn.space)}}
 	design := latinHypercube(st.NumInit, len(st.Space), rand.New(rand.NewPCG(seed, 0)))
 	var inFlight []int
 	best := math.Inf(1)
@@ -68,7 +70,7 @@ func simulate(fn testFunction, q, evals int, seed uint64, liar Liar) (float64, e
 			if err != nil {
 				return 0, err
 			}
-			st.Trials = append(st.Trials, Trial{Name: fmt.Sprint(i), Values: st.Space.values(u), Status: Running})
+			st.Trials = append(st.Trials, Trial{Name: fmt.Sprint(i), Values: st.space().values(u), Status: Running})
 			inFlight = append(inFlight, i)
 		}
 		t := &st.Trials[inFlight[0]]

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bench-ml/bench/internal/expfolder"
 	"github.com/bench-ml/bench/internal/progress"
 	"github.com/bench-ml/bench/internal/record"
 )
@@ -98,7 +99,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 		if numInit == 0 {
 			numInit = DefaultNumInit
 		}
-		st = &State{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}
+		st = &State{expfolder.Search{Space: o.Space, Seed: o.Seed, NumInit: min(numInit, o.Iters), Metric: o.Metric}}
 	}
 	out, log := o.Out, o.Log
 	if out == nil {
@@ -120,7 +121,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 	inFlight, finished := 0, 0
 	start := func(i int) {
 		t := st.Trials[i]
-		log.Info("trial", "trial", t.Name, "number", i+1, "of", max(o.Iters, len(st.Trials)), "values", st.Space.describe(t.Values))
+		log.Info("trial", "trial", t.Name, "number", i+1, "of", max(o.Iters, len(st.Trials)), "values", st.space().describe(t.Values))
 		inFlight++
 		go func() {
 			v, err := obj.Evaluate(t.Name, t.Values)
@@ -143,7 +144,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 			i := len(st.Trials)
 			u, err := st.next(i, design, liar)
 			if err == nil {
-				st.Trials = append(st.Trials, Trial{Name: fmt.Sprintf("trial_%d", i), Values: st.Space.values(u), Status: Running})
+				st.Trials = append(st.Trials, Trial{Name: fmt.Sprintf("trial_%d", i), Values: st.space().values(u), Status: Running})
 				err = st.save(o.Dir)
 			}
 			if err != nil {
@@ -160,7 +161,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 		t := &st.Trials[r.i]
 		if r.err != nil {
 			// It stays running in the state: the next run continues it.
-			failed = cmp.Or(failed, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.Space.describe(t.Values), r.err))
+			failed = cmp.Or(failed, fmt.Errorf("search %s, %s (%s): %w", o.Dir, t.Name, st.space().describe(t.Values), r.err))
 			continue
 		}
 		t.Status = Done
@@ -196,7 +197,7 @@ func Run(o Options, obj Objective) (_ *State, err error) {
 // so that the process learns to avoid its region.
 func (st *State) next(i int, design [][]float64, liar Liar) ([]float64, error) {
 	if i < len(design) {
-		return st.Space.snap(design[i]), nil
+		return st.space().snap(design[i]), nil
 	}
 	rng := rand.New(rand.NewPCG(st.Seed, uint64(i)+1))
 	var x, pending [][]float64
@@ -205,15 +206,15 @@ func (st *State) next(i int, design [][]float64, liar Liar) ([]float64, error) {
 	for _, t := range st.Trials {
 		switch t.Status {
 		case Done:
-			x, y = append(x, st.Space.point(t.Values)), append(y, *t.Objective)
+			x, y = append(x, st.space().point(t.Values)), append(y, *t.Objective)
 			worst = math.Min(worst, *t.Objective)
 		case Running:
-			pending = append(pending, st.Space.point(t.Values))
+			pending = append(pending, st.space().point(t.Values))
 		}
 	}
 	for _, t := range st.Trials {
 		if t.Status == Diverged && len(y) > 0 {
-			x, y = append(x, st.Space.point(t.Values)), append(y, worst)
+			x, y = append(x, st.space().point(t.Values)), append(y, worst)
 		}
 	}
 	if len(y) == 0 {
@@ -222,7 +223,7 @@ func (st *State) next(i int, design [][]float64, liar Liar) ([]float64, error) {
 		for j := range u {
 			u[j] = rng.Float64()
 		}
-		return st.Space.snap(u), nil
+		return st.space().snap(u), nil
 	}
 	return propose(st.Space, x, y, pending, liar, rng)
 }
@@ -238,6 +239,6 @@ func formatObjective(t *Trial) string {
 func printRanking(out io.Writer, st *State) {
 	fmt.Fprintf(out, "search: trials by val %s:\n", st.Metric)
 	for _, t := range st.ranked() {
-		fmt.Fprintf(out, "  %-10s %-9s %s\n", t.Name, formatObjective(&t), st.Space.describe(t.Values))
+		fmt.Fprintf(out, "  %-10s %-9s %s\n", t.Name, formatObjective(&t), st.space().describe(t.Values))
 	}
 }

@@ -73,12 +73,12 @@ func TestSearchWritesResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved State
-	if err := expfolder.ReadJSON(filepath.Join(o.Dir, stateFile), &saved); err != nil {
+	saved, err := expfolder.ReadSearch(o.Dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(&saved, st) {
-		t.Errorf("search.json holds\n%+v\nRun returned\n%+v", saved, *st)
+	if !reflect.DeepEqual(saved, &st.Search) {
+		t.Errorf("search.json holds\n%+v\nRun returned\n%+v", *saved, st.Search)
 	}
 	ranked := st.ranked()
 	for i, tr := range st.Trials {
@@ -86,8 +86,8 @@ func TestSearchWritesResults(t *testing.T) {
 			t.Errorf("trial %d: %+v", i, tr)
 		}
 	}
-	var best Best
-	if err := expfolder.ReadJSON(filepath.Join(o.Dir, bestFile), &best); err != nil {
+	var best expfolder.Best
+	if err := expfolder.ReadJSON(filepath.Join(o.Dir, expfolder.BestFile), &best); err != nil {
 		t.Fatal(err)
 	}
 	if best.Trial != ranked[0].Name || best.Objective != *ranked[0].Objective || best.Folder != filepath.Join(o.Dir, ranked[0].Name) {
@@ -154,8 +154,8 @@ func TestSearchRerunsAnUnfinishedTrial(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "trial_1") || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("want the trial's error, naming it, got %v", err)
 	}
-	var st State
-	if err := expfolder.ReadJSON(filepath.Join(o.Dir, stateFile), &st); err != nil {
+	st, err := expfolder.ReadSearch(o.Dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Trials) != 2 || st.Trials[1].Status != Running {

@@ -13,12 +13,9 @@ import (
 	"github.com/bench-ml/bench/internal/record"
 )
 
-// The files of a search folder, beside one experiment folder per trial.
-const (
-	stateFile  = "search.json" // the state, rewritten after every trial
-	bestFile   = "best.json"   // the best trial, when the search ends
-	trialsFile = "trials.csv"  // every trial, best first
-)
+// trialsFile lists every trial of a search folder, best first, beside
+// expfolder's search.json and best.json.
+const trialsFile = "trials.csv"
 
 // Status of a trial.
 const (
@@ -27,33 +24,21 @@ const (
 	Diverged = "diverged" // finished with a NaN or infinite objective
 )
 
-// State is what a search has done so far, saved as search.json: enough to
-// continue it exactly as if it had not stopped.
-type State struct {
-	expfolder.Header
-	Space   Space   `json:"space"`
-	Seed    uint64  `json:"seed"`
-	NumInit int     `json:"num_init_trials"`
-	Metric  string  `json:"metric"`
-	Trials  []Trial `json:"trials"`
-}
+// State is what a search has done so far (search.json).
+type State struct{ expfolder.Search }
 
 // Trial is one point of the search and its experiment.
-type Trial struct {
-	Name      string             `json:"name"`   // its experiment folder in the search folder
-	Values    map[string]float64 `json:"values"` // by search range path
-	Status    string             `json:"status"`
-	Objective *float64           `json:"objective"` // when Done; null otherwise
-}
+type Trial = expfolder.Trial
+
+// space is the state's search ranges.
+func (st *State) space() Space { return Space(st.Space) }
 
 // loadState reads the state of the search in dir; nil when dir is new or
 // empty. A non-empty dir without a state is another experiment: an error.
 func loadState(dir string) (*State, error) {
-	path := filepath.Join(dir, stateFile)
-	var st State
-	err := expfolder.ReadJSON(path, &st)
+	s, err := expfolder.ReadSearch(dir)
 	if err == nil {
-		return &st, nil
+		return &State{*s}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -62,7 +47,7 @@ func loadState(dir string) (*State, error) {
 	if err != nil || empty {
 		return nil, err
 	}
-	return nil, fmt.Errorf("%s already exists and is not a search (no %s in it); choose another --experiment_name", dir, stateFile)
+	return nil, fmt.Errorf("%s already exists and is not a search (no %s in it); choose another --experiment_name", dir, expfolder.SearchFile)
 }
 
 // Load reads the state of the search folder dir; a folder without one is
@@ -70,14 +55,14 @@ func loadState(dir string) (*State, error) {
 func Load(dir string) (*State, error) {
 	st, err := loadState(dir)
 	if err == nil && st == nil {
-		err = fmt.Errorf("%s is not a search folder (no %s in it)", dir, stateFile)
+		err = fmt.Errorf("%s is not a search folder (no %s in it)", dir, expfolder.SearchFile)
 	}
 	return st, err
 }
 
 // IsSearch reports whether dir holds a search's state.
 func IsSearch(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, stateFile))
+	_, err := os.Stat(filepath.Join(dir, expfolder.SearchFile))
 	return err == nil
 }
 
@@ -95,7 +80,7 @@ func (st *State) Best() *Trial {
 func (st *State) compatible(o Options) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s was started with %s; run it with the same config, or choose another --experiment_name",
-			filepath.Join(o.Dir, stateFile), fmt.Sprintf(format, args...))
+			filepath.Join(o.Dir, expfolder.SearchFile), fmt.Sprintf(format, args...))
 	}
 	if len(st.Space) != len(o.Space) {
 		return fail("%d search ranges, the config has %d", len(st.Space), len(o.Space))
@@ -117,7 +102,7 @@ func (st *State) compatible(o Options) error {
 }
 
 func (st *State) save(dir string) error {
-	return expfolder.WriteJSON(filepath.Join(dir, stateFile), st)
+	return expfolder.WriteSearch(dir, &st.Search)
 }
 
 // ranked lists the finished trials, best first; diverged ones last.
@@ -171,16 +156,6 @@ func (st *State) writeResults(dir string) (best *Trial, err error) {
 		return nil, nil
 	}
 	best = &ranked[0]
-	return best, expfolder.WriteJSON(filepath.Join(dir, bestFile), &Best{Trial: best.Name,
+	return best, expfolder.WriteBest(dir, &expfolder.Best{Trial: best.Name,
 		Folder: filepath.Join(dir, best.Name), Metric: st.Metric, Objective: *best.Objective, Values: best.Values})
-}
-
-// Best is best.json: the best trial of a finished search.
-type Best struct {
-	expfolder.Header
-	Trial     string             `json:"trial"`
-	Folder    string             `json:"folder"`
-	Metric    string             `json:"metric"`
-	Objective float64            `json:"objective"`
-	Values    map[string]float64 `json:"values"`
 }

@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -233,4 +235,101 @@ func decodeIncludeExclude(ac *config.Params, s *Spec) {
 	if !slices.Contains(s.Tester.Metrics, s.PrimaryMetric) {
 		ac.Fail("exclude", "leaves out eval_primary_metric %s, which chooses the best epoch", s.PrimaryMetric)
 	}
+}
+
+// liftLayersToExtract rewrites powerful_benchmarker's cascaded model into
+// bench's form of it. There (config_models/cascaded.yaml with
+// CascadedEmbeddings) a top-level layers_to_extract makes its API parser
+// wrap the trunk in a LayerExtractor of those layers, the embedder in a
+// ListOfModels of one copy per layer, and set the trainer's
+// embedding_sizes to the copies' output sizes. In bench these are the zoo
+// trunk's layers_to_extract, the ListOfModels embedder and
+// CascadedEmbeddings' embedding_sizes; a config already written that way
+// (a resolved one) is left as it is. It reports whether it wrapped the
+// embedder, which the resolved config unwraps (unwrapEmbedder).
+func liftLayersToExtract(rawMap map[string]any, p *config.Params) (wrapped bool, err error) {
+	layers, ok := rawMap["layers_to_extract"]
+	if !ok {
+		return false, nil
+	}
+	delete(rawMap, "layers_to_extract")
+	fail := func(path, format string, args ...any) error {
+		return &config.Error{Source: p.Source(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+	}
+	list, ok := layers.([]any)
+	if !ok || len(list) == 0 {
+		return false, fail("layers_to_extract", "want a list of the trunk's layers, e.g. [Mixed_6e, fc]")
+	}
+	trainerType, trainerParams := component(rawMap["trainer"])
+	if trainerType != "CascadedEmbeddings" {
+		return false, fail("layers_to_extract", "is powerful_benchmarker's cascaded model, which needs trainer CascadedEmbeddings (got %s)",
+			cmp.Or(trainerType, "the default, MetricLossOnly"))
+	}
+	models, _ := rawMap["models"].(map[string]any)
+	trunkType, trunkParams := component(models["trunk"])
+	if trunkType == "" {
+		return false, fail("layers_to_extract", "needs models.trunk, one of the zoo's trunks (e.g. inception_v3)")
+	}
+	path := config.JoinPath("models", "trunk", trunkType, "layers_to_extract")
+	if written, ok := trunkParams["layers_to_extract"]; ok && !reflect.DeepEqual(written, list) {
+		return false, fail(path, "is %v, and the top-level layers_to_extract %v; write it in one place", written, list)
+	}
+	trunkParams["layers_to_extract"] = list
+	embedderType, embedderParams := component(models["embedder"])
+	if embedderType == "" {
+		embedderType, embedderParams = "MLP", map[string]any{}
+	}
+	if embedderType != "ListOfModels" {
+		if _, ok := trainerParams["embedding_sizes"]; !ok {
+			if sizes, ok := embedderParams["layer_sizes"].([]any); ok && embedderType == "MLP" && len(sizes) > 0 {
+				each := make([]any, len(list))
+				for i := range each {
+					each[i] = sizes[len(sizes)-1]
+				}
+				trainerParams["embedding_sizes"] = each
+			}
+		}
+		embedderParams = map[string]any{"model": map[string]any{embedderType: embedderParams}}
+		embedderType, wrapped = "ListOfModels", true
+	}
+	rawMap["trainer"] = map[string]any{trainerType: trainerParams}
+	rawMap["models"] = mergeMaps(models, map[string]any{
+		"trunk":    map[string]any{trunkType: trunkParams},
+		"embedder": map[string]any{embedderType: embedderParams},
+	})
+	return wrapped, nil
+}
+
+// unwrapEmbedder puts back the embedder liftLayersToExtract wrapped, so
+// that the resolved config keeps the layout it was written in.
+func unwrapEmbedder(resolved map[string]any) {
+	models, _ := resolved["models"].(map[string]any)
+	if _, list := component(models["embedder"]); list != nil {
+		models["embedder"] = list["model"]
+	}
+}
+
+// component splits a raw component {Type: params} into its type and a
+// copy of its parameters; "" when raw is not one component (an error the
+// decoding reports).
+func component(raw any) (string, map[string]any) {
+	m, ok := raw.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", nil
+	}
+	for typ, params := range m {
+		pm, _ := params.(map[string]any)
+		return typ, maps.Clone(pm)
+	}
+	return "", nil
+}
+
+// mergeMaps is a copy of a with b's keys set.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]any{}
+	}
+	maps.Copy(out, b)
+	return out
 }

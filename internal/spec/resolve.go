@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/bench-ml/bench/internal/config"
 	"github.com/bench-ml/bench/internal/progress"
@@ -49,6 +52,26 @@ func (o Options) Existing() bool {
 	return o.ResumeTraining != "" || o.Evaluate || o.EvaluateEnsemble
 }
 
+// ignoredFlags lists the flags of the command line a resume, evaluation or
+// reproduction does not apply, as powerful_benchmarker ignores them: the
+// --config_<category> names (the saved configs are loaded) and the
+// overrides not in applied.
+func (o Options) ignoredFlags(applied []config.Override) []string {
+	if !o.Existing() && o.ReproduceResults == "" {
+		return nil
+	}
+	var out []string
+	for _, c := range slices.Sorted(maps.Keys(o.ConfigNames)) {
+		out = append(out, "--"+c)
+	}
+	if len(applied) == 0 {
+		for _, ov := range o.Overrides {
+			out = append(out, ov.Source)
+		}
+	}
+	return out
+}
+
 // Resolve loads the config the options describe and validates it: the
 // config files and overrides for a new experiment, the saved configs of the
 // experiment to reproduce, or of the existing experiment. Command-line
@@ -61,6 +84,10 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 	overrides := o.Overrides
 	if (o.ResumeTraining != "" || o.ReproduceResults != "") && !o.MergeArgsWhenResuming {
 		overrides = nil
+	}
+	if ignored := o.ignoredFlags(overrides); len(ignored) > 0 && o.Log != nil && (o.DiffsToReplay == nil || *o.DiffsToReplay == 0) {
+		o.Log.Warn("flags ignored: the experiment's saved configs are used (overrides apply on resume only with --merge_argparse_when_resuming)",
+			"flags", strings.Join(ignored, " "))
 	}
 	switch {
 	case o.ReproduceResults != "" && o.DiffsToReplay != nil:
@@ -81,6 +108,10 @@ func Resolve(o Options) (*config.Tree, *Spec, error) {
 	s, err := Decode(t)
 	if err != nil {
 		return nil, nil, err
+	}
+	if trains := !o.Evaluate && !o.EvaluateEnsemble || o.ResumeTraining != ""; trains && !slices.Contains(s.SplitsToEval, "val") {
+		return nil, nil, &config.Error{Source: t.Source("splits_to_eval"), Path: "splits_to_eval",
+			Msg: "must include val to train: the best epoch is chosen on it (--evaluate and --evaluate_ensemble take any splits)"}
 	}
 	return t, s, nil
 }

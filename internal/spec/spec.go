@@ -84,9 +84,8 @@ type Tester struct {
 }
 
 // Spec is a validated experiment: what runs. Every component is decoded
-// once: models and optimisers as typed values the folds share (they hold
-// hyperparameters only), losses and miners, which keep state, as factories
-// of each fold's instances.
+// once into a typed value; each fold takes its own copy of those that keep
+// state (losses' weights, miners' random streams) with config.Instance.
 type Spec struct {
 	Trainer              config.Built[trainer.Trainer]
 	NumEpochs            int
@@ -112,7 +111,7 @@ type Spec struct {
 	SplitManager data.SplitManager
 
 	Trunk      config.Built[nn.Trunk]
-	Embedder   config.Built[*nn.MLP]
+	Embedder   config.Built[nn.Embedder]
 	Classifier config.Built[*nn.MLP]       // Type "" = no classifier head
 	Heads      []nn.Head                   // classifier heads on slices of the embedding (CascadedEmbeddings)
 	Generator  config.Built[*nn.Generator] // Type "" = none (DeepAdversarialMetricLearning's)
@@ -120,11 +119,11 @@ type Spec struct {
 	NumTriplets int
 	BatchSize   int
 
-	LossFuncs map[string]config.Factory[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
-	Miners    map[string]config.Factory[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
+	LossFuncs map[string]config.Built[loss.Loss]   // by the trainer's loss names: metric_loss, classifier_loss, ...
+	Miners    map[string]config.Built[miner.Miner] // tuple_miner (tuple_miner_<i> for CascadedEmbeddings), when configured
 	// SubsetMiner (Type "" = none) picks the items of each loaded batch
 	// that the step trains on (mining_funcs.subset_batch_miner).
-	SubsetMiner config.Factory[miner.SubsetMiner]
+	SubsetMiner config.Built[miner.SubsetMiner]
 	Sampler     data.SamplerFactory
 	LossWeights map[string]float64 // of every loss name, also those without a loss func (g_hard_loss)
 
@@ -166,6 +165,10 @@ func Decode(t *config.Tree) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	wrapped, err := liftLayersToExtract(rawMap, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &Spec{}
 	decodeGeneral(p, s)
 	decodeDataset(p, s)
@@ -182,6 +185,9 @@ func Decode(t *config.Tree) (*Spec, error) {
 		return nil, err
 	}
 	resolved := p.Resolved()
+	if wrapped {
+		unwrapEmbedder(resolved)
+	}
 	for key, v := range resolved {
 		if writeBack(resolved, key, v, from) {
 			delete(resolved, key)
@@ -237,7 +243,7 @@ func decodeTrainerComponents(p *config.Params, s *Spec) trainer.Components {
 	// Every trainer takes a subset batch miner, as PML's BaseTrainer; the
 	// trainer then sees batches of its output size.
 	if trainer.Has(d.MiningFuncs, "subset_batch_miner") {
-		s.SubsetMiner = config.BuildFactory(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
+		s.SubsetMiner = config.BuildComponent(d.MiningFuncs, miner.SubsetMiners, "subset_batch_miner", config.Component{})
 		if s.SubsetMiner.Value != nil {
 			d.BatchSize = s.SubsetMiner.Value.OutputBatchSize()
 		}
@@ -374,10 +380,9 @@ func decodeEval(p *config.Params, s *Spec) {
 	s.PrimaryMetric = p.String("eval_primary_metric", "mean_average_precision_at_r",
 		"mean_average_precision_at_r", "r_precision", "precision_at_1", "mean_average_precision", "mean_reciprocal_rank")
 	decodeIncludeExclude(ac, s)
+	// Training needs val (Resolve checks); --evaluate takes any splits, as
+	// powerful_benchmarker's `--splits_to_eval [test] --evaluate`.
 	s.SplitsToEval = p.Strings("splits_to_eval", []string{"val"}, "train", "val", "test")
-	if !slices.Contains(s.SplitsToEval, "val") {
-		p.Fail("splits_to_eval", "must include val: the best epoch is chosen on it")
-	}
 	agg := p.Map("aggregator").Map("MeanAggregator")
 	if agg.Has("split_to_aggregate") {
 		agg.String("split_to_aggregate", "val", "val", "test")

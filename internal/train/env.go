@@ -70,16 +70,29 @@ func newEnv(s *spec.Spec, ds data.Dataset) (*env, error) {
 		}
 		return nil, fmt.Errorf("%s needs a dataset of anchors and posnegs: dataset: {TwoStream: {anchors: <dataset>, posnegs: <dataset>}}", what)
 	}
-	if ds, err = data.AtLevel(ds, s.LabelLevel); err != nil {
-		return nil, fmt.Errorf("trainer label_hierarchy_level: %w", err)
-	}
 	// A zoo trunk's input normalisation follows the configured transforms.
 	var pre []config.Component
 	if z, ok := s.Trunk.Value.(*nn.Zoo); ok {
 		pre = z.Preprocessing()
 	}
+	// The fixed start of every pipeline of ds runs once per image, not at
+	// each visit; a frozen trunk's feature cache is keyed by the decoded
+	// images and computes its features once anyway.
+	fixed := 0
+	if !trunkFrozen(s) {
+		lists := [][]config.Component{append(slices.Clip(s.EvalTransforms), pre...)}
+		for _, l := range append([][]config.Component{s.TrainTransforms}, s.TrainViews...) {
+			lists = append(lists, append(slices.Clip(l), pre...))
+		}
+		if ds, fixed, err = data.Precompute(ds, lists...); err != nil {
+			return nil, err
+		}
+	}
+	if ds, err = data.AtLevel(ds, s.LabelLevel); err != nil {
+		return nil, fmt.Errorf("trainer label_hierarchy_level: %w", err)
+	}
 	loaderOf := func(ds data.Dataset, transforms []config.Component, workers int) (*data.Loader, error) {
-		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...))
+		pipe, err := data.NewPipeline(append(slices.Clip(transforms), pre...)[fixed:])
 		if err != nil {
 			return nil, err
 		}

@@ -82,17 +82,13 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 	}
 	f.Miners = map[string]miner.Miner{}
 	for _, name := range slices.Sorted(maps.Keys(s.Miners)) {
-		if f.Miners[name], err = s.Miners[name].New(); err != nil {
-			return nil, err
-		}
+		f.Miners[name] = config.Instance(s.Miners[name].Value)
 		if r, ok := f.Miners[name].(miner.Random); ok {
 			r.SetRand(f.Rand(name))
 		}
 	}
 	if s.SubsetMiner.Value != nil {
-		if f.subsetMiner, err = s.SubsetMiner.New(); err != nil {
-			return nil, err
-		}
+		f.subsetMiner = config.Instance(s.SubsetMiner.Value)
 		if r, ok := f.subsetMiner.(miner.Random); ok {
 			r.SetRand(f.Rand("subset_batch_miner"))
 		}
@@ -118,11 +114,8 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 // newLoss makes the fold's instance of a loss and, for a loss with
 // per-class weights, sizes and initialises them from the fold's training
 // classes.
-func newLoss(c config.Factory[loss.Loss], numClasses, dim int, rng *rand.Rand) (loss.Loss, error) {
-	l, err := c.New()
-	if err != nil {
-		return nil, err
-	}
+func newLoss(c config.Built[loss.Loss], numClasses, dim int, rng *rand.Rand) (loss.Loss, error) {
+	l := config.Instance(c.Value)
 	if sh, ok := l.(loss.Shaped); ok {
 		if err := sh.SetShape(numClasses, dim); err != nil {
 			return nil, &config.Error{Source: c.Source, Path: config.JoinPath(c.Where, c.Type), Err: err}

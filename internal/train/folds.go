@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -24,8 +25,10 @@ import (
 // temporary folder holding the resolved configs and the splits, so that
 // concurrent fold jobs see either no folder or a whole one: the first
 // rename wins, as os.Mkdir would. With --fold a folder that exists already
-// is joined when its configs and splits are byte for byte this run's; else
-// it is an error, as a finished experiment is never overwritten.
+// is joined when its configs are byte for byte this run's and its splits
+// the same split schemes (an earlier bench wrote splits.json in another
+// form); else it is an error, as a finished experiment is never
+// overwritten.
 func createFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*record.Folder, error) {
 	if err := os.MkdirAll(o.RootExperimentFolder, 0o755); err != nil {
 		return nil, err
@@ -62,20 +65,32 @@ func createFolder(o spec.Options, tree *config.Tree, splits []data.Split) (*reco
 	if o.Fold == "" {
 		return nil, fmt.Errorf("experiment folder %s already exists and is not empty; choose another --experiment_name, or use --resume_training / --evaluate", path)
 	}
-	names := []string{expfolder.SplitsFile}
-	for _, cat := range config.Categories {
-		names = append(names, filepath.Join("configs", cat+".yaml"))
+	other := func(name string) error {
+		return fmt.Errorf("experiment folder %s exists with another %s than this run's: a fold joins an experiment of the same config only; "+
+			"check the flags, or continue it with --resume_training latest", path, name)
 	}
-	for _, name := range names {
+	for _, cat := range config.Categories {
+		name := filepath.Join("configs", cat+".yaml")
 		want, err := os.ReadFile(filepath.Join(tmp, name))
 		if err != nil {
 			return nil, err
 		}
 		got, err := os.ReadFile(filepath.Join(path, name))
 		if err != nil || !bytes.Equal(got, want) {
-			return nil, fmt.Errorf("experiment folder %s exists with another %s than this run's: a fold joins an experiment of the same config only; "+
-				"check the flags, or continue it with --resume_training latest", path, name)
+			return nil, other(name)
 		}
+	}
+	// The splits as read back, so that both sides are decoded alike.
+	want, err := expfolder.ReadSplits(tmp)
+	if err != nil {
+		return nil, err
+	}
+	got, err := expfolder.ReadSplits(path)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && !reflect.DeepEqual(got, want) {
+		return nil, other(expfolder.SplitsFile)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &record.Folder{Path: path}, nil
 }

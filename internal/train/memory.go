@@ -50,8 +50,8 @@ func (e *env) checkMemory() error {
 		// The embedding size, when the config states it: the loss's, or
 		// the last layer of an MLP embedder.
 		dim := 1.0
-		if sizes := s.Embedder.Value.LayerSizes; len(sizes) > 0 {
-			dim = float64(sizes[len(sizes)-1])
+		if size := s.Embedder.Value.OutputSize(); size > 0 {
+			dim = float64(size)
 		}
 		if d, ok := config.Number(c.Params["embedding_size"]); ok && d > 0 {
 			dim = d

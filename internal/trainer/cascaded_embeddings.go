@@ -51,10 +51,10 @@ var sliceKey = regexp.MustCompile(`^(metric_loss|classifier_loss|tuple_miner)_([
 var classifierKey = regexp.MustCompile(`^classifier_([0-9]+)$`)
 
 func (c CascadedEmbeddings) Decode(d *Decoder) {
-	// The embedding size is known here unless the embedder is the
-	// identity; Start checks again on the built model.
-	if e := d.Embedder.Value; e != nil && len(e.LayerSizes) > 0 {
-		if msg := c.checkSize(e.LayerSizes[len(e.LayerSizes)-1]); msg != "" {
+	// The embedding size is known here unless it depends on the trunk
+	// (the identity, ListOfModels); Start checks again on the built model.
+	if e := d.Embedder.Value; e != nil && e.OutputSize() > 0 {
+		if msg := c.checkSize(e.OutputSize()); msg != "" {
 			d.Root.Fail(sizesKey, "%s", msg)
 		}
 	}

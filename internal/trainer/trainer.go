@@ -57,7 +57,7 @@ func (Base) Steps(string) bool      { return true }
 type Decoder struct {
 	Root                           *config.Params // the whole config, for errors of the method's own parameters
 	Models, LossFuncs, MiningFuncs *config.Params
-	Embedder                       config.Built[*nn.MLP]
+	Embedder                       config.Built[nn.Embedder]
 	BatchSize                      int
 	Components
 }
@@ -72,8 +72,8 @@ type Components struct {
 	// NumTriplets is the generator's triplets per step.
 	NumTriplets int
 	// Losses and Miners by the method's names (metric_loss, tuple_miner, ...).
-	Losses map[string]config.Factory[loss.Loss]
-	Miners map[string]config.Factory[miner.Miner]
+	Losses map[string]config.Built[loss.Loss]
+	Miners map[string]config.Built[miner.Miner]
 	// ExtraWeights name loss_weights entries of losses the method computes
 	// itself (no loss func).
 	ExtraWeights []string
@@ -94,27 +94,27 @@ type Components struct {
 // Has reports whether the config p has key.
 func Has(p *config.Params, key string) bool { return slices.Contains(p.Keys(), key) }
 
-// Loss validates the loss under loss_funcs.key (def when absent) and keeps
-// its factory.
-func (d *Decoder) Loss(key string, def config.Component) config.Factory[loss.Loss] {
-	f := config.BuildFactory(d.LossFuncs, loss.Losses, key, def)
+// Loss decodes the loss under loss_funcs.key (def when absent) and keeps
+// it.
+func (d *Decoder) Loss(key string, def config.Component) config.Built[loss.Loss] {
+	f := config.BuildComponent(d.LossFuncs, loss.Losses, key, def)
 	if d.Losses == nil {
-		d.Losses = map[string]config.Factory[loss.Loss]{}
+		d.Losses = map[string]config.Built[loss.Loss]{}
 	}
 	d.Losses[key] = f
 	return f
 }
 
-// Miner validates the miner under mining_funcs.key, when configured, and
-// keeps its factory.
+// Miner decodes the miner under mining_funcs.key, when configured, and
+// keeps it.
 func (d *Decoder) Miner(key string) {
 	if !Has(d.MiningFuncs, key) {
 		return
 	}
 	if d.Miners == nil {
-		d.Miners = map[string]config.Factory[miner.Miner]{}
+		d.Miners = map[string]config.Built[miner.Miner]{}
 	}
-	d.Miners[key] = config.BuildFactory(d.MiningFuncs, miner.Miners, key, config.Component{})
+	d.Miners[key] = config.BuildComponent(d.MiningFuncs, miner.Miners, key, config.Component{})
 }
 
 // DecodeClassifier decodes models.classifier (def when absent).

@@ -53,21 +53,40 @@ func logExpectedImprovement(mean, sd, best float64) float64 {
 	return math.Log(sd) + logPDF - math.Log(z2) + math.Log1p(-3/z2+15/(z2*z2)-105/(z2*z2*z2))
 }
 
-// propose fits a Gaussian process to the observations y at the points x
-// and returns the point of the space with the largest expected improvement
-// over the best observation. The pending points, trials still running, are
-// held at a value the liar gives them, with the hyperparameters fitted to
-// the observations alone: the process is then sure of its value there, so
-// the improvement near a pending point is small and parallel trials do not
-// repeat one another.
+// logMeanExp is log(mean(exp(v))), without the overflow or underflow of
+// exp: the log of the expected improvement averaged over processes.
+func logMeanExp(v []float64) float64 {
+	m := slices.Max(v)
+	if math.IsInf(m, -1) {
+		return m
+	}
+	sum := 0.0
+	for _, w := range v {
+		sum += math.Exp(w - m)
+	}
+	return m + math.Log(sum/float64(len(v)))
+}
+
+// propose fits Gaussian processes to the observations y at the points x,
+// one per sample of the hyperparameters' posterior, and returns the point
+// of the space with the largest expected improvement over the best
+// observation, averaged over the processes. The pending points, trials
+// still running, are held at a value the liar gives them under each
+// process, with its hyperparameters drawn given the observations alone:
+// the process is then sure of its value there, so the improvement near a
+// pending point is small and parallel trials do not repeat one another.
 func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar, rng *rand.Rand) ([]float64, error) {
-	g, err := fitGP(x, y)
-	if err == nil && len(pending) > 0 {
+	gps, err := sampleGPs(x, y, rng)
+	for k := range gps {
+		if err != nil || len(pending) == 0 {
+			break
+		}
+		g := gps[k]
 		lies := make([]float64, len(pending))
 		for i, p := range pending {
 			lies[i] = liar.value(g, p, y)
 		}
-		g, err = newScaledGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h, g.mean, g.scale)
+		gps[k], err = newScaledGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h, g.mean, g.scale)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("proposing a trial: %w", err)
@@ -75,9 +94,13 @@ func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar
 	best := slices.Max(y)
 	// Integer coordinates are snapped first so that the improvement is that
 	// of the value a trial would actually run.
+	logEI := make([]float64, len(gps))
 	acq := func(u []float64) float64 {
-		m, sd := g.predict(s.snap(u))
-		return logExpectedImprovement(m, sd, best)
+		for k, g := range gps {
+			m, sd := g.predict(s.snap(u))
+			logEI[k] = logExpectedImprovement(m, sd, best)
+		}
+		return logMeanExp(logEI)
 	}
 	type candidate struct {
 		u   []float64

@@ -96,3 +96,24 @@ func TestLogExpectedImprovement(t *testing.T) {
 		prev = v
 	}
 }
+
+// The averaged expected improvement of one process is its expected
+// improvement, and of several the log of the mean of theirs, also where
+// each underflows.
+func TestLogMeanExp(t *testing.T) {
+	one := logExpectedImprovement(0.2, 0.4, 0.5)
+	if got := logMeanExp([]float64{one}); got != one {
+		t.Errorf("one sample: %v, want its log EI %v", got, one)
+	}
+	a, b := expectedImprovement(0.2, 0.4, 0.5), expectedImprovement(0.9, 0.1, 0.5)
+	got := logMeanExp([]float64{logExpectedImprovement(0.2, 0.4, 0.5), logExpectedImprovement(0.9, 0.1, 0.5)})
+	if want := math.Log((a + b) / 2); math.Abs(got-want) > 1e-12 {
+		t.Errorf("two samples: %v, want %v", got, want)
+	}
+	if got := logMeanExp([]float64{-2000, -2000 + math.Log(3)}); math.Abs(got-(-2000+math.Log(2))) > 1e-9 {
+		t.Errorf("underflowing: %v, want %v", got, -2000+math.Log(2))
+	}
+	if got := logMeanExp([]float64{math.Inf(-1), math.Inf(-1)}); !math.IsInf(got, -1) {
+		t.Errorf("no improvement anywhere: %v, want -Inf", got)
+	}
+}

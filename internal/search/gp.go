@@ -3,8 +3,12 @@ package search
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -112,18 +116,17 @@ func meanStd(y []float64) (mean, std float64) {
 // predict returns the posterior mean and standard deviation of the
 // objective (without observation noise) at u.
 func (g *gp) predict(u []float64) (mean, sd float64) {
-	n := len(g.x)
-	ks := mat.NewVecDense(n, nil)
+	ks := make([]float64, len(g.x))
 	for i, xi := range g.x {
-		ks.SetVec(i, g.h.matern52(u, xi))
+		ks[i] = g.h.matern52(u, xi)
 	}
-	mu := mat.Dot(ks, g.alpha)
-	var v mat.VecDense
-	if err := v.SolveVec(&g.chol, ks); err != nil {
-		// The factor was non-singular when made; this cannot happen.
-		panic(err)
-	}
-	variance := math.Max(g.h.signalVar-mat.Dot(&v, &v), 0)
+	mu := floats.Dot(ks, g.alpha.RawVector().Data)
+	// v = L^-1 ks, by forward substitution: mat's SolveVec would also
+	// estimate the factor's condition number, which costs more than the
+	// solve, at every one of the acquisition's thousands of calls.
+	v := blas64.Vector{N: len(ks), Inc: 1, Data: ks}
+	blas64.Trsv(blas.NoTrans, g.chol.RawTriangular(), v)
+	variance := math.Max(g.h.signalVar-blas64.Dot(v, v), 0)
 	return g.mean + g.scale*mu, g.scale * math.Sqrt(variance)
 }
 
@@ -297,4 +300,92 @@ func (f *likelihood) eval(theta []float64) (float64, []float64) {
 	grad[d] *= 0.5
 	grad[d+1] = 0.5 * noise * trW
 	return lik, grad
+}
+
+// How sampleGPs draws hyperparameters from their posterior: a few sweeps
+// from the most likely ones to forget them, then a sample every few
+// sweeps. Averaging the acquisition over samples (Snoek, Larochelle and
+// Adams 2012, "Practical Bayesian optimization of machine learning
+// algorithms") keeps the search exploring where a single point estimate,
+// too sure of long length scales early on, stalls in a local optimum.
+const (
+	hyperSamples      = 4
+	hyperBurnIn       = 10
+	hyperThin         = 3
+	hyperSliceWidth   = 1.0 // in log hyperparameter space
+	signalVarPriorStd = 1.0 // of the log signal variance, around 0
+)
+
+// logPosterior is the log density, up to a constant, of the
+// hyperparameters theta given the observations: theta holds the log
+// hyperparameters of likelihood.eval and then the process's constant mean,
+// in standardised units (Spearmint samples it too: on an objective that
+// is flat but for a few peaks, the mean of the observations is above the
+// flat level, and the process far from every observation, in the corners
+// of the cube, looks better than it is). The prior is flat in the log
+// length scales and the log noise variance inside their boxes and in the
+// mean between the smallest and the largest observation; normal on the
+// log signal variance (the observations are standardised, so a variance
+// near 1 is expected); the density is -Inf outside the boxes. The process
+// conditioned on theta is returned with it.
+func logPosterior(x [][]float64, y []float64, mean, scale float64, theta []float64) (float64, *gp) {
+	d := len(x[0])
+	inside := func(t float64, r [2]float64) bool { return t >= math.Log(r[0]) && t <= math.Log(r[1]) }
+	h := hyper{lengthScales: make([]float64, d), signalVar: math.Exp(theta[d]), noiseVar: math.Exp(theta[d+1])}
+	ok := inside(theta[d], signalVarRange) && inside(theta[d+1], noiseVarRange)
+	for j := range d {
+		ok = ok && inside(theta[j], lengthScaleRange)
+		h.lengthScales[j] = math.Exp(theta[j])
+	}
+	m := mean + scale*theta[d+2]
+	if !ok || m < slices.Min(y) || m > slices.Max(y) {
+		return math.Inf(-1), nil
+	}
+	g, err := newScaledGP(x, y, h, m, scale)
+	if err != nil {
+		return math.Inf(-1), nil
+	}
+	s := theta[d] / signalVarPriorStd
+	return g.logLik - s*s/2, g
+}
+
+// sampleGPs returns hyperSamples processes conditioned on the observations,
+// with hyperparameters drawn from their posterior by slice sampling from
+// the most likely ones (fitGP's).
+func sampleGPs(x [][]float64, y []float64, rng *rand.Rand) ([]*gp, error) {
+	g, err := fitGP(x, y)
+	if err != nil {
+		return nil, err
+	}
+	d := len(x[0])
+	// Clamped: exp and log may round a value on a box's edge out of it.
+	clampLog := func(v float64, r [2]float64) float64 {
+		return math.Min(math.Max(math.Log(v), math.Log(r[0])), math.Log(r[1]))
+	}
+	theta := make([]float64, d+3) // the mean starts at that of the observations
+	for j, l := range g.h.lengthScales {
+		theta[j] = clampLog(l, lengthScaleRange)
+	}
+	theta[d], theta[d+1] = clampLog(g.h.signalVar, signalVarRange), clampLog(g.h.noiseVar, noiseVarRange)
+	var last *gp
+	logp := func(t []float64) float64 {
+		lp, g := logPosterior(x, y, g.mean, g.scale, t)
+		last = g
+		return lp
+	}
+	lp := logp(theta)
+	if math.IsInf(lp, -1) {
+		// Not positive definite in floating point, where fitGP's
+		// process was: keep that one alone.
+		return []*gp{g}, nil
+	}
+	gps := make([]*gp, 0, hyperSamples)
+	for sweep := 1; len(gps) < hyperSamples; sweep++ {
+		lp = sliceSweep(logp, theta, lp, hyperSliceWidth, rng)
+		if sweep > hyperBurnIn && (sweep-hyperBurnIn)%hyperThin == 0 {
+			logp(theta) // last is the process at theta
+			gps = append(gps, last)
+		}
+	}
+	return gps, nil
 }

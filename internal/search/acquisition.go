@@ -75,30 +75,37 @@ func logMeanExp(v []float64) float64 {
 // process, with its hyperparameters drawn given the observations alone:
 // the process is then sure of its value there, so the improvement near a
 // pending point is small and parallel trials do not repeat one another.
+// A lie above the best observation is the process's best, as if observed:
+// measured from the best observation alone, a point beside a pending one
+// the process believes good still had an improvement, and the parallel
+// search refined the optimum a few times less precisely.
 func propose(s Space, x [][]float64, y []float64, pending [][]float64, liar Liar, rng *rand.Rand) ([]float64, error) {
 	gps, err := sampleGPs(x, y, rng)
+	best := slices.Max(y)
+	bests := make([]float64, len(gps)) // each process's best, lies included
 	for k := range gps {
+		bests[k] = best
 		if err != nil || len(pending) == 0 {
-			break
+			continue
 		}
 		g := gps[k]
 		lies := make([]float64, len(pending))
 		for i, p := range pending {
 			lies[i] = liar.value(g, p, y)
+			bests[k] = math.Max(bests[k], lies[i])
 		}
 		gps[k], err = newScaledGP(append(slices.Clip(x), pending...), append(slices.Clip(y), lies...), g.h, g.mean, g.scale)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("proposing a trial: %w", err)
 	}
-	best := slices.Max(y)
 	// Integer coordinates are snapped first so that the improvement is that
 	// of the value a trial would actually run.
 	logEI := make([]float64, len(gps))
 	acq := func(u []float64) float64 {
 		for k, g := range gps {
 			m, sd := g.predict(s.snap(u))
-			logEI[k] = logExpectedImprovement(m, sd, best)
+			logEI[k] = logExpectedImprovement(m, sd, bests[k])
 		}
 		return logMeanExp(logEI)
 	}

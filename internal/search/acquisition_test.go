@@ -117,3 +117,22 @@ func TestLogMeanExp(t *testing.T) {
 		t.Errorf("no improvement anywhere: %v, want -Inf", got)
 	}
 }
+
+// A pending point the process believes better than every observation
+// raises the bar of the improvement: the next proposal does not crowd it.
+func TestProposeBesideBelievedBest(t *testing.T) {
+	s := Space{marginRange}
+	x := [][]float64{{0.05}, {0.35}, {0.45}, {0.95}}
+	y := []float64{0, 0.8, 0.85, 0.1}
+	first, err := propose(s, x, y, nil, KrigingBeliever, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := propose(s, x, y, [][]float64{first}, KrigingBeliever, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(next[0]-first[0]) < 0.02 {
+		t.Errorf("proposed %v beside the pending %v", next, first)
+	}
+}

@@ -7,8 +7,11 @@
 //
 // Sgemm is serial: its callers split their work over cores in fixed chunks,
 // and every element of C is summed in the same order whatever the chunking,
-// so results do not depend on the number of threads.
+// so results do not depend on the number of threads. Only PackedA.Pack, a
+// copy, uses all the cores itself.
 package gemm
+
+import "github.com/bench-ml/bench/internal/parallel"
 
 // The cache blocks, multiples of every kernel's tile.
 const (
@@ -74,7 +77,11 @@ type PackedA struct {
 	data       []float32
 }
 
-// Pack packs A (m x k), reusing p's memory.
+// Pack packs A (m x k), reusing p's memory. The blocks of mc rows by kc
+// columns are packed concurrently: a convolution's weight is packed once
+// per product of a batch, which is otherwise a serial part of a training
+// step. Packing only moves values, so the result is the same on any number
+// of cores.
 func (p *PackedA) Pack(m, k int, a Matrix) {
 	mr := kern.mr
 	p.m, p.k, p.mpad = m, k, (m+mr-1)/mr*mr
@@ -82,9 +89,12 @@ func (p *PackedA) Pack(m, k int, a Matrix) {
 		p.data = make([]float32, p.mpad*k)
 	}
 	p.data = p.data[:p.mpad*k]
-	for l0 := 0; l0 < k; l0 += kc {
-		packA(p.data[l0*p.mpad:], a, 0, m, l0, min(kc, k-l0))
-	}
+	rowBlocks := (m + mc - 1) / mc
+	parallel.For(rowBlocks*((k+kc-1)/kc), func(b int) {
+		i0, l0 := b%rowBlocks*mc, b/rowBlocks*kc
+		kb := min(kc, k-l0)
+		packA(p.block(i0, 0, l0, kb), a, i0, min(mc, m-i0), l0, kb)
+	})
 }
 
 // SgemmPacked is Sgemm with the A packed in p. It only reads p, so that

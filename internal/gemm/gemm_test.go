@@ -164,7 +164,7 @@ func BenchmarkKernel(b *testing.B) {
 func TestSgemmPacked(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	var p PackedA
-	for _, s := range [][3]int{{32, 1024, 27}, {13, 40, 300}, {100, 33, 600}, {7, 5, 3}} {
+	for _, s := range [][3]int{{32, 1024, 27}, {13, 40, 300}, {100, 33, 600}, {7, 5, 3}, {200, 17, 530}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, ta := range []bool{false, true} {
 			a, b := matrix(rng, m, k, ta), matrix(rng, k, n, false)

@@ -1,15 +1,13 @@
 package nn
 
 import (
-	"runtime"
-	"sync"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	gemmpkg "github.com/bench-ml/bench/internal/gemm"
+	"github.com/bench-ml/bench/internal/parallel"
 )
 
 // convGeom is the geometry of a 2-D convolution: a kh x kw kernel, padded
@@ -183,19 +181,10 @@ const convChunks = 4
 // inChunks calls f on convChunks contiguous slices [lo, hi) of the batch,
 // concurrently on up to GOMAXPROCS goroutines (the caller's included), and
 // waits for them. Which goroutine runs a chunk does not change its result.
+// Each goroutine takes the next chunk left, so that one started late (a
+// core waking up) leaves its share to the others rather than be waited for.
 func inChunks(batch int, f func(chunk, lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), convChunks)
-	work := func(w int) {
-		for c := w; c < convChunks; c += workers {
-			f(c, c*batch/convChunks, (c+1)*batch/convChunks)
-		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { work(w) })
-	}
-	work(0)
-	wg.Wait()
+	parallel.For(convChunks, func(c int) { f(c, c*batch/convChunks, (c+1)*batch/convChunks) })
 }
 
 // im2col writes one image's (in x h x w) patches as the columns of cols

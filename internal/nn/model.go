@@ -18,6 +18,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/bench-ml/bench/internal/optim"
+	"github.com/bench-ml/bench/internal/parallel"
 )
 
 // Config describes a model: components built from the models config, and
@@ -356,9 +357,11 @@ func (m *Model[T]) TrainStep(x []T, lossGrad func(Outputs[T]) (Grads[T], error))
 		}
 		return fmt.Errorf("nn: training step: %w", err)
 	}
-	for i, p := range m.params {
-		copy(p.Grad, m.train.grads[i].Value().Data().([]T))
-	}
+	// A ResNet-50's gradients are 100 MB: copied on one core, a serial
+	// part of the step.
+	parallel.For(len(m.params), func(i int) {
+		copy(m.params[i].Grad, m.train.grads[i].Value().Data().([]T))
+	})
 	return nil
 }
 

@@ -48,12 +48,8 @@ func TestExpectedImprovementMonotone(t *testing.T) {
 // where the process expects the most.
 func TestPropose(t *testing.T) {
 	s := Space{marginRange}
-	var x [][]float64
-	var y []float64
-	for _, u := range []float64{0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1} {
-		x = append(x, []float64{u})
-		y = append(y, math.Exp(-math.Pow((u-0.5)/0.15, 2)))
-	}
+	x := [][]float64{{0.05}, {0.35}, {0.45}, {0.95}}
+	y := []float64{0, 0.8, 0.85, 0.1}
 	u, err := propose(s, x, y, nil, ConstantLiar, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)

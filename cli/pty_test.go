@@ -68,8 +68,12 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 	for _, cols := range []int{40, 160} {
 		t.Run(strconv.Itoa(cols), func(t *testing.T) {
+			// 200 iterations keep the training bar up for many of the
+			// bars' 150 ms refreshes even on a fast machine: smoke's 25
+			// can end before the first, and a bar drawn once is never
+			// redrawn.
 			screen := runInTerminal(t, cols, "run", "--experiment_name", "tty", "--config_general", "default", "smoke",
-				"--num_epochs_train", "1", "--check_untrained_accuracy", "false")
+				"--num_epochs_train", "1", "--iterations_per_epoch", "200", "--check_untrained_accuracy", "false")
 			// A pseudo-terminal turns \n into \r\n.
 			text := strings.ReplaceAll(screen, "\r\n", "\n")
 			ups := 0
@@ -93,7 +97,7 @@ func TestProgressOnTerminal(t *testing.T) {
 					}
 				}
 			}
-			// 2 folds of 1 epoch of 25 iterations; bars: an epoch, val
+			// 2 folds of 1 epoch; bars: an epoch, val
 			// embedding and neighbour search per fold, test ones per fold,
 			// and the concatenated neighbour search.
 			grown := strings.Count(text, "\n") - ups

@@ -98,7 +98,9 @@ func TestSlurmRun(t *testing.T) {
 func TestSlurmRequeueAndResubmit(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
-	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "15", "--iterations_per_epoch", "10", "--patience", "99"}
+	// About 5 s a fold on a fast machine, alone: fold 1 must still be
+	// training when it is cancelled, after fold 0's checkpoint and requeue.
+	slow := []string{"--config_general", "default", "smoke", "--num_epochs_train", "15", "--iterations_per_epoch", "40", "--patience", "99"}
 	out, err := bench(t, runArgs(t, root, append([]string{"--experiment_name", "x", "--launcher", "slurm"}, slow...)...)...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

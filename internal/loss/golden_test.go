@@ -10,15 +10,20 @@ import (
 
 // TestGolden checks every loss case computed with PML: value, gradient with
 // respect to the embeddings and to the loss's weights. Loss+miner cases feed
-// the stored mined indices to the loss.
+// the stored mined indices to the loss. testdata/pml holds the cases of
+// components added since testdata/golden, in its schema
+// (testdata/pml/generate.py).
 func TestGolden(t *testing.T) {
-	dir := golden.Require(t)
-	files, err := golden.Files(dir, "losses")
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, dir := range []string{golden.Require(t), golden.Path(t, "testdata", "pml")} {
+		fs, err := golden.Files(dir, "losses")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
 	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(file)))+"/"+filepath.Base(file), func(t *testing.T) {
 			var c golden.LossCase
 			if err := golden.Load(file, &c); err != nil {
 				t.Fatal(err)

@@ -22,17 +22,21 @@ type batch struct {
 	tuples *Tuples
 }
 
-// metricLoss is a Loss made of a lossFunc and the reducer of its sub-losses.
+// metricLoss is a Loss made of a lossFunc, the reducer of its sub-losses
+// and PML's optional regularizers of the embeddings and of the class
+// weights (nil when not configured).
 type metricLoss struct {
-	where   string // config key path, for messages
-	f       lossFunc
-	reducer Reducer
+	where                   string // config key path, for messages
+	f                       lossFunc
+	reducer                 Reducer
+	embeddingReg, weightReg *regularization
 }
 
-// newMetric reads the reducer (defaultReducer when not configured) and wraps f.
+// newMetric reads the reducer (defaultReducer when not configured) and the
+// embedding regularizer, and wraps f.
 func newMetric(p *config.Params, f lossFunc, defaultReducer string) *metricLoss {
 	r := config.BuildNested(p, Reducers, "reducer", config.C(defaultReducer, nil))
-	return &metricLoss{where: p.Where(), f: f, reducer: r}
+	return &metricLoss{where: p.Where(), f: f, reducer: r, embeddingReg: readRegularization(p, "embedding")}
 }
 
 func (m *metricLoss) Compute(emb []float64, n, d int, labels []int, tuples *Tuples) (float64, []float64, error) {
@@ -77,6 +81,16 @@ func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) 
 	t := &ad.Tape{}
 	b := &batch{t: t, emb: t.Var(emb, n, d), labels: labels, tuples: tuples}
 	subs, err := m.f.subLosses(b)
+	if err == nil && m.embeddingReg != nil {
+		var s subLoss
+		s, err = m.embeddingReg.subLoss(t, b.emb)
+		subs = append(subs, s)
+	}
+	if err == nil && m.weightReg != nil {
+		var s subLoss
+		s, err = m.weightReg.subLoss(t, m.f.(classLoss).classRows(t))
+		subs = append(subs, s)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", m.where, err)
 	}

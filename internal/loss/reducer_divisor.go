@@ -16,7 +16,7 @@ func newDivisorReducer(*config.Params) Reducer { return DivisorReducer{} }
 
 func (DivisorReducer) reduce(t *ad.Tape, s subLoss) (*ad.Node, error) {
 	if s.divisor < 0 && !s.reduced && s.losses != nil {
-		return nil, fmt.Errorf("DivisorReducer: %s has no divisor (only MarginLoss and ProxyAnchorLoss supply one)", s.name)
+		return nil, fmt.Errorf("DivisorReducer: %s has no divisor (only MarginLoss, ProxyAnchorLoss and SparseCentersRegularizer supply one)", s.name)
 	}
 	return reduceWith(s, func(losses *ad.Node) *ad.Node {
 		if s.divisor == 0 {

@@ -2,11 +2,13 @@ package loss
 
 import "github.com/bench-ml/bench/internal/config"
 
-// The registries of losses, distances and reducers by their PML names.
+// The registries of losses, distances, reducers and regularizers by their
+// PML names.
 var (
-	Losses    = config.NewRegistry[Loss]("loss")
-	Distances = config.NewRegistry[Distance]("distance")
-	Reducers  = config.NewRegistry[Reducer]("reducer")
+	Losses       = config.NewRegistry[Loss]("loss")
+	Distances    = config.NewRegistry[Distance]("distance")
+	Reducers     = config.NewRegistry[Reducer]("reducer")
+	Regularizers = config.NewRegistry[Regularizer]("regularizer")
 )
 
 func init() {
@@ -42,4 +44,10 @@ func init() {
 	Reducers.Register("ThresholdReducer", newThresholdReducer)
 	Reducers.Register("DivisorReducer", newDivisorReducer)
 	Reducers.Register("DoNothingReducer", newDoNothingReducer)
+
+	Regularizers.Register("LpRegularizer", newLpRegularizer)
+	Regularizers.Register("ZeroMeanRegularizer", newZeroMeanRegularizer)
+	Regularizers.Register("CenterInvariantRegularizer", newCenterInvariantRegularizer)
+	Regularizers.Register("RegularFaceRegularizer", newRegularFaceRegularizer)
+	Regularizers.Register("SparseCentersRegularizer", newSparseCentersRegularizer)
 }

@@ -100,6 +100,18 @@ func (w *Weight) clone() *Weight {
 	return &Weight{Name: w.Name, Shape: w.Shape, Value: slices.Clone(w.Value), Grad: make([]float64, len(w.Grad))}
 }
 
+// classRows is the weights with a row per class (or per centre), the form
+// PML's weight regularizers take: proxies as they are, W and fc transposed.
+// The layout's embedding dimension is the one a zero embedding size
+// empties.
+func (cw *classWeights) classRows(t *ad.Tape) *ad.Node {
+	w := weightNode(cw.w)
+	if cw.shape(1, 0)[0] != 0 {
+		return w
+	}
+	return t.T(w)
+}
+
 // weightNode is a learnable weight on a tape: its gradient accumulates into
 // w.Grad.
 func weightNode(w *Weight) *ad.Node {
@@ -121,11 +133,16 @@ type classLoss interface {
 	lossFunc
 	// with returns a copy of the lossFunc on other class weights.
 	with(cw *classWeights) lossFunc
+	// classRows is what a weight regularizer takes.
+	classRows(t *ad.Tape) *ad.Node
 }
 
-// newShaped wraps f, whose class weights are cw, with its reducer.
+// newShaped wraps f, whose class weights are cw, with its reducer and
+// regularizers.
 func newShaped(p *config.Params, f classLoss, cw *classWeights, defaultReducer string) Loss {
-	return &shapedLoss{newMetric(p, f, defaultReducer), cw}
+	m := newMetric(p, f, defaultReducer)
+	m.weightReg = readRegularization(p, "weight")
+	return &shapedLoss{m, cw}
 }
 
 // Fresh implements config.Stateful: each fold sizes and draws its own class

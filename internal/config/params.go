@@ -369,6 +369,14 @@ func (p *Params) Has(key string) bool {
 	return ok
 }
 
+// Known marks keys as allowed without reading them, for parameters read
+// only when written (see Has): a misspelt one's error then lists them.
+func (p *Params) Known(keys ...string) {
+	for _, k := range keys {
+		p.used[k] = true
+	}
+}
+
 // Written returns the value of key as written (nil when absent), to choose
 // the getter of a parameter written in several forms (a number, a word or a
 // list); the getter then reads and records it.

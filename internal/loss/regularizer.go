@@ -31,6 +31,7 @@ type regularization struct {
 // the weight.
 func readRegularization(p *config.Params, kind string) *regularization {
 	key, weightKey := kind+"_regularizer", kind+"_reg_weight"
+	p.Known(key, weightKey)
 	if p.Written(key) == nil {
 		if p.Has(key) {
 			p.Null(key, "")

@@ -68,6 +68,7 @@ func TestRegularizerConfigErrors(t *testing.T) {
 	}{
 		{config.C("ContrastiveLoss", map[string]any{"weight_regularizer": reg("LpRegularizer", nil)}), "weight_regularizer: unknown parameter"},
 		{config.C("ContrastiveLoss", map[string]any{"embedding_regularizer": reg("LpRegularzer", nil)}), `did you mean "LpRegularizer"`},
+		{config.C("ContrastiveLoss", map[string]any{"embeding_regularizer": reg("LpRegularizer", nil)}), `did you mean "embedding_regularizer"`},
 		{config.C("ContrastiveLoss", map[string]any{"embedding_regularizer": reg("LpRegularizer", map[string]any{"p": 0})}), "embedding_regularizer.LpRegularizer.p"},
 		{config.C("SoftTripleLoss", map[string]any{"weight_regularizer": reg("SparseCentersRegularizer", nil)}), "centers_per_class: required"},
 		{config.C("SoftTripleLoss", map[string]any{"weight_regularizer": reg("SparseCentersRegularizer", map[string]any{"centers_per_class": 1})}), "centers_per_class: 1 is out of range"},

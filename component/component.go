@@ -1,6 +1,6 @@
 // Package component lets a researcher add components to bench from their
-// own Go program: a trainer, loss, miner, distance, reducer, trunk,
-// embedder, sampler, transform or dataset, registered under a config name, with its
+// own Go program: a trainer, loss, miner, distance, reducer, regularizer,
+// trunk, embedder, sampler, transform or dataset, registered under a config name, with its
 // parameters read and validated as the built-in components' are. The
 // program then runs bench's command line, cli.Main, so every command and
 // config knows the new names:
@@ -78,6 +78,12 @@ type (
 	Reducer = loss.Reducer
 	// ReducerFunc is a Reducer from a function of one sub-loss's losses.
 	ReducerFunc = loss.ReducerFunc
+	// Regularizer is a penalty a loss adds on the batch's embeddings
+	// (embedding_regularizer) or on its class weights, a row per class
+	// (weight_regularizer); RegularizerFunc makes one.
+	Regularizer = loss.Regularizer
+	// RegularizerFunc is a Regularizer from a function of the rows.
+	RegularizerFunc = loss.RegularizerFunc
 	// Tape records operations on float64 matrices (Nodes) and computes
 	// their gradient (Backward): what losses and distances compute on.
 	Tape = ad.Tape
@@ -154,18 +160,19 @@ type Registry[T any] struct{ r *config.Registry[T] }
 
 // The registries of every kind of component, by the config key that names
 // one: trainer, loss_funcs, mining_funcs, a loss's or miner's distance and
-// reducer, models.trunk, models.embedder, sampler, transforms, dataset.
+// reducer, a loss's embedding_regularizer and weight_regularizer, models.trunk, models.embedder, sampler, transforms, dataset.
 var (
-	Trainers   = Registry[Trainer]{trainer.Trainers}
-	Losses     = Registry[Loss]{loss.Losses}
-	Miners     = Registry[Miner]{miner.Miners}
-	Distances  = Registry[Distance]{loss.Distances}
-	Reducers   = Registry[Reducer]{loss.Reducers}
-	Trunks     = Registry[Trunk]{nn.Trunks}
-	Embedders  = Registry[Embedder]{nn.Embedders}
-	Samplers   = Registry[SamplerFactory]{data.Samplers}
-	Transforms = Registry[Transform]{data.Transforms}
-	Datasets   = Registry[Opener]{data.Datasets}
+	Trainers     = Registry[Trainer]{trainer.Trainers}
+	Losses       = Registry[Loss]{loss.Losses}
+	Miners       = Registry[Miner]{miner.Miners}
+	Distances    = Registry[Distance]{loss.Distances}
+	Reducers     = Registry[Reducer]{loss.Reducers}
+	Regularizers = Registry[Regularizer]{loss.Regularizers}
+	Trunks       = Registry[Trunk]{nn.Trunks}
+	Embedders    = Registry[Embedder]{nn.Embedders}
+	Samplers     = Registry[SamplerFactory]{data.Samplers}
+	Transforms   = Registry[Transform]{data.Transforms}
+	Datasets     = Registry[Opener]{data.Datasets}
 )
 
 // Register adds a component under its config name. The constructor reads

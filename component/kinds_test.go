@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,12 @@ func registerEveryKind() {
 			return t.Mean(t.Square(losses)), nil
 		})
 	})
+	component.Regularizers.Register("MaxNormRegularizer", func(*component.Params) component.Regularizer {
+		return component.RegularizerFunc(func(t *component.Tape, x *component.Node) (*component.Node, error) {
+			norms := t.Sqrt(t.RowSums(t.Square(x)))
+			return t.Gather(norms, []int{slices.Index(norms.Value, slices.Max(norms.Value))}), nil
+		})
+	})
 	component.Miners.Register("NearestNegativeMiner", newNearestNegative)
 	component.Samplers.Register("ClassBlockSampler", newClassBlockSampler)
 	component.Transforms.Register("Invert", func(*component.Params) component.Transform {
@@ -78,7 +85,7 @@ func TestEveryKind(t *testing.T) {
 		saved.Write(b)
 	}
 	for _, want := range []string{"NormPenalty:", "weight: 0.05", "Stripes:", "per_class: 8", "TinyConvNet:", "Narrow:", "size: 16", "Scaled:", "scale: 2",
-		"Manhattan:", "SquaredMeanReducer:", "NearestNegativeMiner:", "LpDistance:", "ClassBlockSampler:", "m: 4", "Invert:"} {
+		"Manhattan:", "SquaredMeanReducer:", "MaxNormRegularizer:", "NearestNegativeMiner:", "LpDistance:", "ClassBlockSampler:", "m: 4", "Invert:"} {
 		if !strings.Contains(saved.String(), want) {
 			t.Errorf("saved configs lack %q:\n%s", want, saved.String())
 		}

@@ -16,6 +16,12 @@ type Regularizer interface {
 	regularize(t *ad.Tape, x *ad.Node) (*ad.Node, error)
 }
 
+// RegularizerFunc is a regularizer written outside this package: the 1 x 1
+// penalty of the rows of x, or nil for none.
+type RegularizerFunc func(t *ad.Tape, x *ad.Node) (*ad.Node, error)
+
+func (f RegularizerFunc) regularize(t *ad.Tape, x *ad.Node) (*ad.Node, error) { return f(t, x) }
+
 // regularization is a loss's embedding_regularizer or weight_regularizer
 // with its weight (embedding_reg_weight, weight_reg_weight): PML adds
 // weight x penalty to the loss as an already-reduced sub-loss, which the

@@ -69,6 +69,9 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("TupletMarginLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": nil}}), "must be CosineSimilarity"},
 		{config.C("SignalToNoiseRatioContrastiveLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be SNRDistance"},
 		{config.C("SoftTripleLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "similarity"},
+		{config.C("AngularLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": nil}}), "must be LpDistance"},
+		{config.C("AngularLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 2}}}), "p: 2, power: 1"},
+		{config.C("AngularLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"normalize_embeddings": false}}}), "normalize_embeddings: true"},
 		{config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"CosineSimilarty": nil}}), `did you mean "CosineSimilarity"`},
 		{config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "some"}), "triplets_per_anchor"},
 	} {

@@ -53,6 +53,11 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("AngularLoss", map[string]any{"alpha": 30, "reducer": map[string]any{"SumReducer": map[string]any{}}}),
+	config.C("NPairsLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{}}}),
+	config.C("NPairsLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
+	config.C("IntraPairVarianceLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 2}}, "pos_eps": 0.05}),
+	config.C("IntraPairVarianceLoss", map[string]any{"reducer": map[string]any{"AvgNonZeroReducer": map[string]any{}}, "neg_eps": 0}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

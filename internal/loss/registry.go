@@ -31,6 +31,9 @@ func init() {
 	Losses.Register("CosFaceLoss", newCosFace)
 	Losses.Register("ArcFaceLoss", newArcFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
+	Losses.Register("AngularLoss", newAngular)
+	Losses.Register("NPairsLoss", newNPairs)
+	Losses.Register("IntraPairVarianceLoss", newIntraPairVariance)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

@@ -14,9 +14,9 @@ func TestRegistries(t *testing.T) {
 	for _, c := range []struct {
 		got, want []string
 	}{
-		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
-			"FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
-			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
+		{Losses.Names(), []string{"AngularLoss", "ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
+			"FastAPLoss", "GeneralizedLiftedStructureLoss", "IntraPairVarianceLoss", "LiftedStructureLoss", "MarginLoss",
+			"MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import pytorch_metric_learning
 from pytorch_metric_learning import distances, losses, reducers, regularizers
+from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 
 assert pytorch_metric_learning.__version__ == "2.8.1", pytorch_metric_learning.__version__
 torch.set_default_dtype(torch.float64)
@@ -37,7 +38,9 @@ WEIGHTS = {
 
 # Every case: the loss as {Type: params} (nested components as {Type:
 # params} too), the batch size n, the embedding size d, the classes, a seed
-# (unique: it names the file) and what the case exercises.
+# (unique: it names the file) and what the case exercises; optionally tuples
+# ("pairs" or "triplets"): the loss gets a fixed indices_tuple drawn from the
+# batch (tuples_for), stored as expected.miner_indices with miner null.
 CASES = [
     dict(loss={"ContrastiveLoss": {"embedding_regularizer": {"LpRegularizer": {}}}},
          n=24, d=8, classes=6, seed=1, notes="embedding_regularizer LpRegularizer (p 2, power 1, MeanReducer), embedding_reg_weight 1: the mean L2 norm of the raw embeddings is added to the loss"),
@@ -57,6 +60,30 @@ CASES = [
          n=16, d=8, classes=4, seed=7, notes="SparseCentersRegularizer on fc.t(): sqrt(2 - 2 cos) over each class's pairs of centres, DivisorReducer by twice their count, times 0.2"),
     dict(loss={"ProxyNCALoss": {"num_classes": 5, "embedding_size": 8, "weight_regularizer": {"ZeroMeanRegularizer": {}}, "weight_reg_weight": 0.5}},
          n=20, d=8, classes=5, seed=8, notes="ZeroMeanRegularizer on the proxies, times 0.5"),
+    dict(loss={"AngularLoss": {}}, n=24, d=8, classes=6, seed=20,
+         notes="defaults: alpha 40 degrees, LpDistance (required: p 2, power 1, normalize_embeddings), MeanReducer over the positive pairs; only anchor and positive are normalised, the batch embeddings in (a+p).x_j are raw"),
+    dict(loss={"AngularLoss": {"alpha": 30}}, n=16, d=12, classes=4, seed=21, notes="alpha 30 degrees"),
+    dict(loss={"AngularLoss": {"alpha": 45, "reducer": {"SumReducer": {}}}}, n=20, d=8, classes=5, seed=22, notes="alpha 45, SumReducer over the positive pairs"),
+    dict(loss={"AngularLoss": {}}, n=16, d=8, classes=4, seed=23, tuples="pairs",
+         notes="fixed indices_tuple (pairs, in miner_indices): the loss runs over its positive pairs, repeats kept, but each anchor's negatives are every batch element of another label, not the given negative pairs"),
+    dict(loss={"NPairsLoss": {}}, n=24, d=8, classes=6, seed=24,
+         notes="defaults: DotProductSimilarity (normalised), MeanReducer; per label the first positive pair of all pairs in row-major order, labels ascending"),
+    dict(loss={"NPairsLoss": {"distance": {"LpDistance": {}}}}, n=16, d=12, classes=4, seed=25, notes="LpDistance: the logits are the negated distances"),
+    dict(loss={"NPairsLoss": {"distance": {"DotProductSimilarity": {"normalize_embeddings": False}}, "reducer": {"SumReducer": {}}}}, n=20, d=8, classes=5, seed=26,
+         notes="raw dot products, SumReducer over the per-label elements"),
+    dict(loss={"NPairsLoss": {}}, n=24, d=8, classes=6, seed=27, tuples="triplets",
+         notes="fixed indices_tuple (triplets, in miner_indices, shuffled): per anchor label, the (anchor, positive) of the first triplet of that label in the given order"),
+    dict(loss={"NPairsLoss": {}}, n=16, d=8, classes=4, seed=28, tuples="pairs",
+         notes="fixed indices_tuple (pairs, in miner_indices, shuffled): per anchor label, the first positive pair of that label in the given order"),
+    dict(loss={"IntraPairVarianceLoss": {}}, n=24, d=8, classes=6, seed=29,
+         notes="defaults: pos_eps, neg_eps 0.01, CosineSimilarity, MeanReducer on pos_loss and neg_loss, summed; the means are part of the gradient"),
+    dict(loss={"IntraPairVarianceLoss": {"pos_eps": 0.05, "neg_eps": 0.2}}, n=16, d=12, classes=4, seed=30, notes="pos_eps 0.05, neg_eps 0.2"),
+    dict(loss={"IntraPairVarianceLoss": {"distance": {"LpDistance": {}}}}, n=20, d=8, classes=5, seed=31,
+         notes="LpDistance: the sides swap, pos_loss relu(d - 1.01 mean)^2, neg_loss relu(0.99 mean - d)^2"),
+    dict(loss={"IntraPairVarianceLoss": {"reducer": {"AvgNonZeroReducer": {}}}}, n=24, d=8, classes=6, seed=32,
+         notes="AvgNonZeroReducer: the mean of the nonzero pos_loss and of the nonzero neg_loss, summed"),
+    dict(loss={"IntraPairVarianceLoss": {}}, n=16, d=8, classes=4, seed=33, tuples="triplets",
+         notes="fixed indices_tuple (triplets, in miner_indices): pairs (a, p) and (a, n), repeats kept in the means"),
 ]
 
 
@@ -79,13 +106,17 @@ def rounded(x, digits):
     return np.array([float(f"{v:.{digits}g}") for v in x.ravel()]).reshape(x.shape)
 
 
-def compute(case, emb, labels, weight):
+def compute(case, emb, labels, weight, tuples=None):
     loss = build(case["loss"])
     name = WEIGHTS.get(next(iter(case["loss"])))
     if name:
         getattr(loss, name).data = torch.tensor(weight)
     e = torch.tensor(emb, requires_grad=True)
-    value = loss(e, torch.tensor(labels))
+    indices_tuple = None
+    if tuples is not None:
+        keys = ["a1", "p", "a2", "n"] if "a1" in tuples else ["anchor", "positive", "negative"]
+        indices_tuple = tuple(torch.tensor(tuples[k], dtype=torch.long) for k in keys)
+    value = loss(e, torch.tensor(labels), indices_tuple)
     value.backward()
     wgrad = getattr(loss, name).grad.numpy() if name else None
     return value.item(), e.grad.numpy(), wgrad
@@ -98,11 +129,26 @@ def labels_for(rng, n, classes):
     return [int(v) for v in rng.permutation(labels)]
 
 
-def stable(case, emb, labels, weight, want):
+def tuples_for(rng, kind, labels):
+    """A miner's output, fixed: a random part of the batch's pairs (half the
+    positive, a quarter of the negative pairs) or of its triplets (40), in a
+    random order, as miner_indices; the loss gets them as indices_tuple."""
+    t = torch.tensor(labels)
+    if kind == "pairs":
+        a1, p, a2, n = (x.numpy() for x in lmu.get_all_pairs_indices(t))
+        pos = rng.permutation(len(a1))[: len(a1) // 2]
+        neg = rng.permutation(len(a2))[: len(a2) // 4]
+        return {"a1": a1[pos].tolist(), "p": p[pos].tolist(), "a2": a2[neg].tolist(), "n": n[neg].tolist()}
+    a, p, n = (x.numpy() for x in lmu.get_all_triplets_indices(t))
+    keep = rng.permutation(len(a))[:40]
+    return {"anchor": a[keep].tolist(), "positive": p[keep].tolist(), "negative": n[keep].tolist()}
+
+
+def stable(case, emb, labels, weight, want, tuples=None):
     """No input near a relu kink, threshold or arg-max tie: a 1e-9 relative
     perturbation moves the value and gradient by less than 1e-6 relative."""
     rng = np.random.default_rng(0)
-    value, grad, _ = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight)
+    value, grad, _ = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, tuples)
     close = lambda a, b: np.all(np.abs(a - b) <= 1e-6 * np.abs(b) + 1e-9)
     return close(value, want[0]) and close(grad, want[1])
 
@@ -123,8 +169,9 @@ def main():
                 torch.manual_seed(case["seed"])
                 w = getattr(build(case["loss"]), WEIGHTS[lname]).detach().numpy()
                 weight, wshape = rounded(w, 6), list(w.shape)
-            want = compute(case, emb, labels, weight)
-            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want):
+            tuples = tuples_for(rng, case["tuples"], labels) if "tuples" in case else None
+            want = compute(case, emb, labels, weight, tuples)
+            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want, tuples):
                 break
         else:
             raise RuntimeError(f"case {case['seed']}: no stable draw")
@@ -134,7 +181,7 @@ def main():
             "labels": labels, "embeddings": emb.tolist(),
             "weights": {"name": WEIGHTS[lname], "shape": wshape, "value": weight.tolist()} if weight is not None else None,
             "expected": {"value": value, "grad": grad.tolist(),
-                         "weights_grad": wgrad.tolist() if wgrad is not None else None, "miner_indices": None},
+                         "weights_grad": wgrad.tolist() if wgrad is not None else None, "miner_indices": tuples},
             "tolerance": {"rel": 1e-6, "abs": 1e-9},
             "notes": case["notes"] + f". PML {pytorch_metric_learning.__version__}, PyTorch {torch.__version__}, float64.",
         }

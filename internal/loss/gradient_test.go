@@ -3,6 +3,7 @@ package loss
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -53,7 +54,12 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("InstanceLoss", map[string]any{"gamma": 8.0}),
 }
+
+// noTuples are the losses that refuse a miner's tuples, as PML's
+// indices_tuple_not_supported.
+var noTuples = []string{"InstanceLoss"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
@@ -70,6 +76,12 @@ func TestGradientsFiniteDifference(t *testing.T) {
 			t.Run(c.Type+"/"+tname, func(t *testing.T) {
 				l, emb, n, d, labels := buildForTest(t, c)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
+				if tuples != nil && contains(noTuples, c.Type) {
+					if err == nil || !strings.Contains(err.Error(), c.Type+": takes no miner's tuples") {
+						t.Errorf("got %v, want an error naming %s that refuses the tuples", err, c.Type)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

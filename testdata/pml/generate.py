@@ -64,6 +64,10 @@ CASES = [
          n=24, d=8, classes=6, seed=100, notes="HDCMiner defaults (filter_percentage 0.5, LpDistance): of all positive pairs the ceil(0.5 * count) farthest, of all negative pairs as many of the closest, each by torch.topk (hardest first). d(i,j) = d(j,i), so topk's order between the two is open: compare the order with each pair unordered. The batch is drawn so that no cut falls between two equal (or near) distances"),
     dict(loss={"ContrastiveLoss": {}}, miner={"HDCMiner": {"filter_percentage": 0.3}}, miner_distance={"CosineSimilarity": {}},
          n=24, d=8, classes=4, seed=101, notes="HDCMiner filter_percentage 0.3 with CosineSimilarity (inverted): the ceil(0.3 * count) least similar positive pairs and most similar negative pairs; the loss keeps its LpDistance"),
+    dict(loss={"InstanceLoss": {}},
+         n=16, d=8, classes=4, seed=102, notes="InstanceLoss defaults (gamma 64, CosineSimilarity, MeanReducer): per row F.cross_entropy of 64 * cos(e_i, e_j) over every j (itself included), its target the column torch.unique(labels, return_inverse=True) gives: the rank of its label among the batch's labels, a sample rather than a class"),
+    dict(loss={"InstanceLoss": {"gamma": 16}},
+         n=24, d=12, classes=6, seed=103, notes="InstanceLoss gamma 16, more classes: targets 0 to 5 are the first six rows of the batch"),
 ]
 
 

@@ -3,6 +3,7 @@ package loss
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -58,7 +59,12 @@ var gradientCases = []config.Component{
 	config.C("NPairsLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("IntraPairVarianceLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 2}}, "pos_eps": 0.05}),
 	config.C("IntraPairVarianceLoss", map[string]any{"reducer": map[string]any{"AvgNonZeroReducer": map[string]any{}}, "neg_eps": 0}),
+	config.C("InstanceLoss", map[string]any{"gamma": 8.0}),
 }
+
+// noTuples are the losses that refuse a miner's tuples, as PML's
+// indices_tuple_not_supported.
+var noTuples = []string{"InstanceLoss"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
@@ -75,6 +81,12 @@ func TestGradientsFiniteDifference(t *testing.T) {
 			t.Run(c.Type+"/"+tname, func(t *testing.T) {
 				l, emb, n, d, labels := buildForTest(t, c)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
+				if tuples != nil && contains(noTuples, c.Type) {
+					if err == nil || !strings.Contains(err.Error(), c.Type+": takes no miner's tuples") {
+						t.Errorf("got %v, want an error naming %s that refuses the tuples", err, c.Type)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -34,6 +34,7 @@ func init() {
 	Losses.Register("AngularLoss", newAngular)
 	Losses.Register("NPairsLoss", newNPairs)
 	Losses.Register("IntraPairVarianceLoss", newIntraPairVariance)
+	Losses.Register("InstanceLoss", newInstance)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

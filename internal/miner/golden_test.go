@@ -12,38 +12,44 @@ import (
 )
 
 // TestGoldenMinedIndices mines every loss+miner case of the golden data
-// with the case's miner and compares with PML's indices: as sets, and, since
-// the miners keep PML's order, also in order.
+// (testdata/golden, and testdata/pml for the miners added since, in its
+// schema) with the case's miner and compares with PML's indices: as sets,
+// and, since the miners keep PML's order, also in order.
 func TestGoldenMinedIndices(t *testing.T) {
-	dir := golden.Require(t)
-	files, err := golden.Files(dir, "losses")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := 0
-	for _, f := range files {
-		var c golden.LossCase
-		if err := golden.Load(f, &c); err != nil {
+	cases := map[string]int{}
+	for _, dir := range []string{golden.Require(t), golden.Path(t, "testdata", "pml")} {
+		files, err := golden.Files(dir, "losses")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Miner == nil {
-			continue
+		for _, f := range files {
+			var c golden.LossCase
+			if err := golden.Load(f, &c); err != nil {
+				t.Fatal(err)
+			}
+			if c.Miner == nil {
+				continue
+			}
+			cases[filepath.Base(dir)]++
+			t.Run(filepath.Base(dir)+"/"+filepath.Base(f), func(t *testing.T) {
+				m, err := buildGolden(c.Miner, c.MinerDistance, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := m.Mine(golden.Flatten(c.Embeddings), len(c.Labels), len(c.Embeddings[0]), c.Labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, symmetric := c.Miner["HDCMiner"]
+				compareIndices(t, Indices(got), c.Expected.MinerIndices, symmetric)
+			})
 		}
-		cases++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			m, err := buildGolden(c.Miner, c.MinerDistance, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := m.Mine(golden.Flatten(c.Embeddings), len(c.Labels), len(c.Embeddings[0]), c.Labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareIndices(t, Indices(got), c.Expected.MinerIndices)
-		})
 	}
-	if cases != 17 {
-		t.Errorf("found %d loss+miner cases, want 17 (054-070)", cases)
+	if cases["golden"] != 17 {
+		t.Errorf("found %d loss+miner cases in testdata/golden, want 17 (054-070)", cases["golden"])
+	}
+	if cases["pml"] < 2 {
+		t.Errorf("found %d loss+miner cases in testdata/pml, want at least the 2 of HDCMiner", cases["pml"])
 	}
 }
 
@@ -63,8 +69,11 @@ func buildGolden(minerComp, distance map[string]any, source string) (Miner, erro
 }
 
 // compareIndices checks got against want (keyed anchor/positive/negative or
-// a1/p/a2/n) as multisets of tuples, then in order.
-func compareIndices(t *testing.T, got, want map[string][]int) {
+// a1/p/a2/n) as multisets of tuples, then in order. For a miner that lists
+// pairs by their distance (symmetric), (i, j) and (j, i) are equally far,
+// and torch.topk's order between them depends on the last bit of each: the
+// order is checked with each pair unordered.
+func compareIndices(t *testing.T, got, want map[string][]int, symmetric bool) {
 	t.Helper()
 	if !slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))) {
 		t.Fatalf("got keys %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
@@ -77,10 +86,24 @@ func compareIndices(t *testing.T, got, want map[string][]int) {
 		g, w := tuples(got, keys), tuples(want, keys)
 		if !slices.Equal(slices.Sorted(slices.Values(g)), slices.Sorted(slices.Values(w))) {
 			t.Errorf("%v: got %d tuples, want %d; missing %v, extra %v", keys, len(g), len(w), minus(w, g), minus(g, w))
+		} else if symmetric && len(keys) == 2 {
+			if !slices.Equal(unordered(got, keys), unordered(want, keys)) {
+				t.Errorf("%v: same pairs as PML, in another order", keys)
+			}
 		} else if !slices.Equal(g, w) {
 			t.Errorf("%v: same tuples as PML, in another order", keys)
 		}
 	}
+}
+
+// unordered lists the pairs named by keys as {min, max}.
+func unordered(idx map[string][]int, keys []string) [][2]int {
+	out := make([][2]int, len(idx[keys[0]]))
+	for i := range out {
+		a, b := idx[keys[0]][i], idx[keys[1]][i]
+		out[i] = [2]int{min(a, b), max(a, b)}
+	}
+	return out
 }
 
 // tuples zips the lists named by keys into one string per tuple.

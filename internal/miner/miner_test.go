@@ -182,6 +182,41 @@ func TestMultiSimilarityOnHandMatrix(t *testing.T) {
 	}
 }
 
+func TestHDCOnHandMatrix(t *testing.T) {
+	cases := []struct {
+		name     string
+		h        HDC
+		inverted bool
+		want     *loss.Tuples
+	}{
+		// 8 positive pairs keep the 4 farthest (.9, .9, .8, .8), 12
+		// negative pairs the 6 closest (.15, .15, .5, .5, .6, .6); equal
+		// values in row-major order.
+		{"distance", HDC{FilterPercentage: .5}, false,
+			pairs([]int{0, 2, 3, 4}, []int{2, 0, 4, 3}, []int{1, 4, 0, 3, 2, 4}, []int{4, 1, 3, 0, 4, 2})},
+		// Similarities: the least similar positives, the most similar negatives.
+		{"similarity", HDC{FilterPercentage: .5}, true,
+			pairs([]int{0, 1, 1, 2}, []int{1, 0, 2, 1}, []int{0, 4, 1, 3, 2, 3}, []int{4, 0, 3, 1, 3, 2})},
+		// ceil(.3 * 8) = 3 positives, ceil(.3 * 12) = 4 negatives.
+		{"filter_percentage .3", HDC{FilterPercentage: .3}, false,
+			pairs([]int{0, 2, 3}, []int{2, 0, 4}, []int{1, 4, 0, 3}, []int{4, 1, 3, 0})},
+		{"filter_percentage 0", HDC{}, false, pairs([]int{}, []int{}, []int{}, []int{})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.h.tuples(handMat(c.inverted)); !equalTuples(got, c.want) {
+				t.Errorf("got %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+	// filter_percentage 1 keeps every pair, hardest first.
+	all := handMat(false).allPairs()
+	got := (&HDC{FilterPercentage: 1}).tuples(handMat(false))
+	if len(got.A1) != len(all.A1) || len(got.A2) != len(all.A2) {
+		t.Errorf("filter_percentage 1: got %d and %d pairs, want %d and %d", len(got.A1), len(got.A2), len(all.A1), len(all.A2))
+	}
+}
+
 func TestAngularOnHandPoints(t *testing.T) {
 	// a=(0,0), p=(2,0), centre (1,0); a negative at (1,h) sees a-p under
 	// atan(2/(2h)) = atan(1/h): 45° at h=1, 26.6° at h=2, 14.0° at h=4.
@@ -279,6 +314,8 @@ func TestConfigErrors(t *testing.T) {
 		{"AngularMiner", map[string]any{"distance": map[string]any{"CosineSimilarity": nil}}, "AngularMiner.distance: must be LpDistance with p: 2"},
 		{"DistanceWeightedMiner", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 2}}}, "DistanceWeightedMiner.distance: must be LpDistance"},
 		{"MultiSimilarityMiner", map[string]any{"epsilon": "small"}, "epsilon: want a number"},
+		{"HDCMiner", map[string]any{"filter_percentage": 1.5}, "filter_percentage: 1.5 is out of range: must be <= 1"},
+		{"HDCMiner", map[string]any{"filter_percentage": -0.1}, "filter_percentage: -0.1 is out of range: must be >= 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.want, func(t *testing.T) {

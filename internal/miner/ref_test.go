@@ -39,6 +39,10 @@ var (
 		// Positive pairs farther than .5, negative pairs nearer than 1.
 		{map[string]any{"PairMarginMiner": map[string]any{"pos_margin": 0.5, "neg_margin": 1.0}},
 			map[string][]int{"a1": {0}, "p": {2}, "a2": {1}, "n": {2}}},
+		// Of the 3 positive pairs the ceil(.3 * 3) = 1 farthest, (a0, r2) at
+		// √.8; of the 3 negative pairs the nearest, (a1, r2) at √.4.
+		{map[string]any{"HDCMiner": map[string]any{"filter_percentage": 0.3}},
+			map[string][]int{"a1": {0}, "p": {2}, "a2": {1}, "n": {2}}},
 		// Negatives at d >= nonzero_loss_cutoff 1.4 weigh 0: anchor 0's
 		// only negative, r1 at √2, leaves it no triplet; anchor 1 draws one
 		// triplet per reference of its class (r1), its negative r2 (r0 at

@@ -14,6 +14,7 @@ func init() {
 		"BatchEasyHardMiner":    newBatchEasyHardMiner,
 		"BatchHardMiner":        newBatchHardMiner,
 		"DistanceWeightedMiner": newDistanceWeightedMiner,
+		"HDCMiner":              newHDCMiner,
 		"MultiSimilarityMiner":  newMultiSimilarityMiner,
 		"PairMarginMiner":       newPairMarginMiner,
 		"TripletMarginMiner":    newTripletMarginMiner,

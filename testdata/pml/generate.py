@@ -21,14 +21,14 @@ import sys
 import numpy as np
 import torch
 import pytorch_metric_learning
-from pytorch_metric_learning import distances, losses, reducers, regularizers
+from pytorch_metric_learning import distances, losses, miners, reducers, regularizers
 from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 
 assert pytorch_metric_learning.__version__ == "2.8.1", pytorch_metric_learning.__version__
 torch.set_default_dtype(torch.float64)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses")
-MODULES = (losses, distances, reducers, regularizers)
+MODULES = (losses, distances, reducers, regularizers, miners)
 # PML's learnable tensor of each weighted loss, by attribute name.
 WEIGHTS = {
     "ArcFaceLoss": "W", "CosFaceLoss": "W", "NormalizedSoftmaxLoss": "W",
@@ -38,9 +38,11 @@ WEIGHTS = {
 
 # Every case: the loss as {Type: params} (nested components as {Type:
 # params} too), the batch size n, the embedding size d, the classes, a seed
-# (unique: it names the file) and what the case exercises; optionally tuples
-# ("pairs" or "triplets"): the loss gets a fixed indices_tuple drawn from the
-# batch (tuples_for), stored as expected.miner_indices with miner null.
+# (unique: it names the file) and what the case exercises; optionally a miner
+# {Type: params} and its distance (miner_distance), as in testdata/golden's
+# loss+miner cases: the loss is computed on exactly the mined indices; or
+# tuples ("pairs" or "triplets"): the loss gets a fixed indices_tuple drawn
+# from the batch (tuples_for), stored as expected.miner_indices with miner null.
 CASES = [
     dict(loss={"ContrastiveLoss": {"embedding_regularizer": {"LpRegularizer": {}}}},
          n=24, d=8, classes=6, seed=1, notes="embedding_regularizer LpRegularizer (p 2, power 1, MeanReducer), embedding_reg_weight 1: the mean L2 norm of the raw embeddings is added to the loss"),
@@ -84,6 +86,14 @@ CASES = [
          notes="AvgNonZeroReducer: the mean of the nonzero pos_loss and of the nonzero neg_loss, summed"),
     dict(loss={"IntraPairVarianceLoss": {}}, n=16, d=8, classes=4, seed=33, tuples="triplets",
          notes="fixed indices_tuple (triplets, in miner_indices): pairs (a, p) and (a, n), repeats kept in the means"),
+    dict(loss={"ContrastiveLoss": {}}, miner={"HDCMiner": {}},
+         n=24, d=8, classes=6, seed=100, notes="HDCMiner defaults (filter_percentage 0.5, LpDistance): of all positive pairs the ceil(0.5 * count) farthest, of all negative pairs as many of the closest, each by torch.topk (hardest first). d(i,j) = d(j,i), so topk's order between the two is open: compare the order with each pair unordered. The batch is drawn so that no cut falls between two equal (or near) distances"),
+    dict(loss={"ContrastiveLoss": {}}, miner={"HDCMiner": {"filter_percentage": 0.3}}, miner_distance={"CosineSimilarity": {}},
+         n=24, d=8, classes=4, seed=101, notes="HDCMiner filter_percentage 0.3 with CosineSimilarity (inverted): the ceil(0.3 * count) least similar positive pairs and most similar negative pairs; the loss keeps its LpDistance"),
+    dict(loss={"InstanceLoss": {}},
+         n=16, d=8, classes=4, seed=102, notes="InstanceLoss defaults (gamma 64, CosineSimilarity, MeanReducer): per row F.cross_entropy of 64 * cos(e_i, e_j) over every j (itself included), its target the column torch.unique(labels, return_inverse=True) gives: the rank of its label among the batch's labels, a sample rather than a class"),
+    dict(loss={"InstanceLoss": {"gamma": 16}},
+         n=24, d=12, classes=6, seed=103, notes="InstanceLoss gamma 16, more classes: targets 0 to 5 are the first six rows of the batch"),
 ]
 
 
@@ -106,20 +116,67 @@ def rounded(x, digits):
     return np.array([float(f"{v:.{digits}g}") for v in x.ravel()]).reshape(x.shape)
 
 
+def build_miner(case):
+    """The case's miner, with its distance when the case names one."""
+    (name, params), = case["miner"].items()
+    spec = {name: dict(params or {})}
+    if case.get("miner_distance"):
+        spec[name]["distance"] = case["miner_distance"]
+    return build(spec)
+
+
+def mined_indices(indices):
+    """PML's miner output as testdata/golden stores it."""
+    keys = ("anchor", "positive", "negative") if len(indices) == 3 else ("a1", "p", "a2", "n")
+    return {k: [int(i) for i in v] for k, v in zip(keys, indices)}
+
+
 def compute(case, emb, labels, weight, tuples=None):
+    """The loss, its gradients and the indices it was computed on: for a
+    loss+miner case the mined ones (PML mines without gradient), else the
+    fixed tuples given, if any."""
     loss = build(case["loss"])
     name = WEIGHTS.get(next(iter(case["loss"])))
     if name:
         getattr(loss, name).data = torch.tensor(weight)
     e = torch.tensor(emb, requires_grad=True)
-    indices_tuple = None
-    if tuples is not None:
+    indices = tuples
+    if case.get("miner"):
+        mined = build_miner(case)(e, torch.tensor(labels))
+        value = loss(e, torch.tensor(labels), mined)
+        indices = mined_indices(mined)
+    elif tuples is not None:
         keys = ["a1", "p", "a2", "n"] if "a1" in tuples else ["anchor", "positive", "negative"]
-        indices_tuple = tuple(torch.tensor(tuples[k], dtype=torch.long) for k in keys)
-    value = loss(e, torch.tensor(labels), indices_tuple)
+        value = loss(e, torch.tensor(labels), tuple(torch.tensor(tuples[k], dtype=torch.long) for k in keys))
+    else:
+        value = loss(e, torch.tensor(labels))
     value.backward()
     wgrad = getattr(loss, name).grad.numpy() if name else None
-    return value.item(), e.grad.numpy(), wgrad
+    return value.item(), e.grad.numpy(), wgrad, indices
+
+
+def hdc_cuts_clear(case, emb, labels):
+    """HDCMiner's cut between kept and dropped pairs lies between two clearly
+    different values: d(i,j) = d(j,i) up to rounding, so a cut through such a
+    pair keeps either one by the last bit of each."""
+    miner = build_miner(case)
+    e, y = torch.tensor(emb), torch.tensor(labels)
+    mat = miner.distance(e)
+    a1, p, a2, n = lmu.get_all_pairs_indices(y)
+    for kind, a, b in (("pos", a1, p), ("neg", a2, n)):
+        values = np.sort(mat[a, b].numpy())
+        k = int(math.ceil(miner.filter_percentage * len(values)))
+        if len(values) == 0 or k in (0, len(values)):
+            continue
+        if miner.should_select_largest(kind):
+            values = values[::-1]
+        if abs(values[k - 1] - values[k]) <= 1e-6 * abs(values[k]):
+            return False
+    return True
+
+
+# Checks beyond the perturbation test, by miner.
+MINER_CHECKS = {"HDCMiner": hdc_cuts_clear}
 
 
 def labels_for(rng, n, classes):
@@ -144,12 +201,26 @@ def tuples_for(rng, kind, labels):
     return {"anchor": a[keep].tolist(), "positive": p[keep].tolist(), "negative": n[keep].tolist()}
 
 
+def tuple_sets(idx):
+    """Mined indices as sets of tuples: triplets, or positive and negative pairs."""
+    groups = [("anchor", "positive", "negative")] if "anchor" in idx else [("a1", "p"), ("a2", "n")]
+    return [set(zip(*(idx[k] for k in keys))) for keys in groups]
+
+
 def stable(case, emb, labels, weight, want, tuples=None):
     """No input near a relu kink, threshold or arg-max tie: a 1e-9 relative
-    perturbation moves the value and gradient by less than 1e-6 relative."""
+    perturbation moves the value and gradient by less than 1e-6 relative,
+    and leaves a miner's mined set as it was."""
     rng = np.random.default_rng(0)
-    value, grad, _ = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, tuples)
+    value, grad, _, indices = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, tuples)
     close = lambda a, b: np.all(np.abs(a - b) <= 1e-6 * np.abs(b) + 1e-9)
+    if case.get("miner"):
+        (mname, _), = case["miner"].items()
+        # The mined set must not move either.
+        if tuple_sets(indices) != tuple_sets(want[3]):
+            return False
+        if mname in MINER_CHECKS and not MINER_CHECKS[mname](case, emb, labels):
+            return False
     return close(value, want[0]) and close(grad, want[1])
 
 
@@ -175,17 +246,19 @@ def main():
                 break
         else:
             raise RuntimeError(f"case {case['seed']}: no stable draw")
-        value, grad, wgrad = want
+        value, grad, wgrad, indices = want
         out = {
-            "loss": case["loss"], "distance": None, "reducer": None, "miner": None, "miner_distance": None,
+            "loss": case["loss"], "distance": None, "reducer": None,
+            "miner": case.get("miner"), "miner_distance": case.get("miner_distance"),
             "labels": labels, "embeddings": emb.tolist(),
             "weights": {"name": WEIGHTS[lname], "shape": wshape, "value": weight.tolist()} if weight is not None else None,
             "expected": {"value": value, "grad": grad.tolist(),
-                         "weights_grad": wgrad.tolist() if wgrad is not None else None, "miner_indices": tuples},
+                         "weights_grad": wgrad.tolist() if wgrad is not None else None, "miner_indices": indices},
             "tolerance": {"rel": 1e-6, "abs": 1e-9},
             "notes": case["notes"] + f". PML {pytorch_metric_learning.__version__}, PyTorch {torch.__version__}, float64.",
         }
-        path = os.path.join(OUT, f"{case['seed']:03d}_{lname}.json")
+        mname = "_" + next(iter(case["miner"])) if case.get("miner") else ""
+        path = os.path.join(OUT, f"{case['seed']:03d}_{lname}{mname}.json")
         with open(path, "w") as f:
             json.dump(out, f, separators=(",", ":"))
             f.write("\n")

@@ -44,12 +44,9 @@ func (l *instance) subLosses(b *batch) ([]subLoss, error) {
 	t := b.t
 	logits := t.Scale(l.dist.Node(t, b.emb, b.emb), l.gamma)
 	distinct := slices.Compact(slices.Sorted(slices.Values(b.labels)))
-	rows, cols := make([]int, n), make([]int, n)
+	cols := make([]int, n)
 	for i, y := range b.labels {
-		rows[i] = i
 		cols[i], _ = slices.BinarySearch(distinct, y)
 	}
-	target := t.Reshape(pairValues(t, logits, rows, cols), n, 1)
-	losses := t.Sub(t.LogSumExp(logits, nil, false), target)
-	return []subLoss{elementLoss("loss", losses)}, nil
+	return []subLoss{elementLoss("loss", crossEntropy(t, logits, cols))}, nil
 }

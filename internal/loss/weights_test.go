@@ -20,6 +20,7 @@ func TestRegistries(t *testing.T) {
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
+		{Regularizers.Names(), []string{"CenterInvariantRegularizer", "LpRegularizer", "RegularFaceRegularizer", "SparseCentersRegularizer", "ZeroMeanRegularizer"}},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("registered %v, want %v", c.got, c.want)

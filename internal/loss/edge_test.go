@@ -27,7 +27,7 @@ func TestEdgeBatches(t *testing.T) {
 		n := len(c.labels)
 		for _, name := range Losses.Names() {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
-				l, _, _, _, _ := buildForTest(t, config.C(name, map[string]any{}))
+				l, _, _, _, _ := buildForTest(t, defaultsOf(name))
 				e, dim := emb[:n*d], d
 				if name == "CrossEntropyLoss" {
 					e, dim = emb[:n*6], 6

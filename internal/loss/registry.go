@@ -29,6 +29,7 @@ func init() {
 	Losses.Register("CosFaceLoss", newCosFace)
 	Losses.Register("ArcFaceLoss", newArcFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
+	Losses.Register("RankedListLoss", newRankedList)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

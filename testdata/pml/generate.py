@@ -57,6 +57,13 @@ CASES = [
          n=16, d=8, classes=4, seed=7, notes="SparseCentersRegularizer on fc.t(): sqrt(2 - 2 cos) over each class's pairs of centres, DivisorReducer by twice their count, times 0.2"),
     dict(loss={"ProxyNCALoss": {"num_classes": 5, "embedding_size": 8, "weight_regularizer": {"ZeroMeanRegularizer": {}}, "weight_reg_weight": 0.5}},
          n=20, d=8, classes=5, seed=8, notes="ZeroMeanRegularizer on the proxies, times 0.5"),
+    # RankedListLoss, PNPLoss, HistogramLoss: seeds 60-79.
+    dict(loss={"RankedListLoss": {"margin": 0.4, "Tn": 10}},
+         n=16, d=8, classes=4, seed=60, notes="margin and Tn (required), defaults otherwise: imbalance 0.5, alpha 1 + margin/2, Tp 0 (unweighted positives), LpDistance, MeanReducer over rows"),
+    dict(loss={"RankedListLoss": {"margin": 0.6, "Tn": 3, "Tp": 2, "imbalance": 0.3, "alpha": 1.1}},
+         n=16, d=8, classes=4, seed=61, notes="Tp 2 (weighted positives), Tn 3, imbalance 0.3, alpha 1.1 given"),
+    dict(loss={"RankedListLoss": {"margin": 0.5, "Tn": 4, "distance": {"LpDistance": {"normalize_embeddings": False}}}},
+         n=12, d=4, classes=3, seed=62, notes="unnormalised LpDistance: most negatives lie beyond alpha (a few within), every positive beyond alpha - margin"),
 ]
 
 

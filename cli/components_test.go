@@ -80,7 +80,7 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 // TestLossRefusingTuplesWithAMiner: as PML's, the losses that rank every
 // pair of the batch fail with a miner, and the error names the loss.
 func TestLossRefusingTuplesWithAMiner(t *testing.T) {
-	for _, name := range []string{"RankedListLoss"} {
+	for _, name := range []string{"RankedListLoss", "PNPLoss"} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"--experiment_name", "x"}, tinyRun...)
 			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+name+": {"+requiredLossParams[name]+"}}}",

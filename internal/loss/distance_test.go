@@ -72,6 +72,8 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"CosineSimilarty": nil}}), `did you mean "CosineSimilarity"`},
 		{config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "some"}), "triplets_per_anchor"},
 		{config.C("RankedListLoss", map[string]any{"Tn": 1}), "RankedListLoss.margin: is required"},
+		{config.C("PNPLoss", map[string]any{"variant": "D"}), "PNPLoss.variant"},
+		{config.C("PNPLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4}), "RankedListLoss.Tn: is required"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4, "Tn": 1, "imbalance": 1.5}), "imbalance"},
 	} {

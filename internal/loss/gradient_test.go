@@ -50,7 +50,7 @@ func defaultsOf(name string) config.Component {
 
 // refusesTuples are the losses that, as PML's, fail when a miner gives
 // them tuples.
-var refusesTuples = []string{"RankedListLoss"}
+var refusesTuples = []string{"RankedListLoss", "PNPLoss"}
 
 // gradientCases are configurations beyond the defaults whose gradients are
 // checked, to cover every distance and option.
@@ -73,6 +73,11 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("RankedListLoss", map[string]any{"margin": 0.6, "Tn": 3.0, "Tp": 2.0, "imbalance": 0.3}),
+	config.C("PNPLoss", map[string]any{"variant": "Ds", "anneal": 0.1}),
+	config.C("PNPLoss", map[string]any{"variant": "Dq", "alpha": 2.0}),
+	config.C("PNPLoss", map[string]any{"variant": "Iu"}),
+	config.C("PNPLoss", map[string]any{"variant": "Ib", "b": 3.0}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

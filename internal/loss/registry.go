@@ -30,6 +30,7 @@ func init() {
 	Losses.Register("ArcFaceLoss", newArcFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
 	Losses.Register("RankedListLoss", newRankedList)
+	Losses.Register("PNPLoss", newPNP)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

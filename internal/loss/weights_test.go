@@ -16,7 +16,7 @@ func TestRegistries(t *testing.T) {
 	}{
 		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
 			"FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
-			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss",
+			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "PNPLoss", "ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss",
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},

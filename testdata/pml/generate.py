@@ -64,6 +64,18 @@ CASES = [
          n=16, d=8, classes=4, seed=61, notes="Tp 2 (weighted positives), Tn 3, imbalance 0.3, alpha 1.1 given"),
     dict(loss={"RankedListLoss": {"margin": 0.5, "Tn": 4, "distance": {"LpDistance": {"normalize_embeddings": False}}}},
          n=12, d=4, classes=3, seed=62, notes="unnormalised LpDistance: most negatives lie beyond alpha (a few within), every positive beyond alpha - margin"),
+    dict(loss={"PNPLoss": {}},
+         n=16, d=8, classes=4, seed=63, notes="defaults: variant O (the soft count of negatives ranked above each positive, averaged), b 2, alpha 1, anneal 0.01, CosineSimilarity"),
+    dict(loss={"PNPLoss": {"variant": "Ds", "anneal": 0.1}},
+         n=16, d=8, classes=4, seed=64, notes="variant Ds: log(1 + R), anneal 0.1"),
+    dict(loss={"PNPLoss": {"variant": "Dq", "alpha": 2}},
+         n=16, d=8, classes=4, seed=65, notes="variant Dq: 1 - mean (1 + R)^-alpha, alpha 2"),
+    dict(loss={"PNPLoss": {"variant": "Iu", "anneal": 0.05}},
+         n=16, d=8, classes=4, seed=66, notes="variant Iu: (1 + R) log(1 + R), anneal 0.05"),
+    dict(loss={"PNPLoss": {"variant": "Ib", "b": 3}},
+         n=16, d=8, classes=4, seed=67, notes="variant Ib: (b R - log(1 + b R)) / b^2, b 3"),
+    dict(loss={"PNPLoss": {"variant": "O", "anneal": 0.2}},
+         n=10, d=6, classes=4, seed=68, notes="variant O, anneal 0.2, a batch with a class of two (few positives per row)"),
 ]
 
 

@@ -73,6 +73,8 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "some"}), "triplets_per_anchor"},
 		{config.C("RankedListLoss", map[string]any{"Tn": 1}), "RankedListLoss.margin: is required"},
 		{config.C("PNPLoss", map[string]any{"variant": "D"}), "PNPLoss.variant"},
+		{config.C("HistogramLoss", map[string]any{"n_bins": 10, "delta": 0.3}), "HistogramLoss.delta: 0.3 and n_bins 10 must satisfy delta = 2/n_bins"},
+		{config.C("HistogramLoss", map[string]any{"n_bins": 0}), "HistogramLoss.n_bins"},
 		{config.C("PNPLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4}), "RankedListLoss.Tn: is required"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4, "Tn": 1, "imbalance": 1.5}), "imbalance"},

@@ -78,6 +78,8 @@ var gradientCases = []config.Component{
 	config.C("PNPLoss", map[string]any{"variant": "Dq", "alpha": 2.0}),
 	config.C("PNPLoss", map[string]any{"variant": "Iu"}),
 	config.C("PNPLoss", map[string]any{"variant": "Ib", "b": 3.0}),
+	config.C("HistogramLoss", map[string]any{"n_bins": 10}),
+	config.C("HistogramLoss", map[string]any{"delta": 0.3}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

@@ -31,6 +31,7 @@ func init() {
 	Losses.Register("SoftTripleLoss", newSoftTriple)
 	Losses.Register("RankedListLoss", newRankedList)
 	Losses.Register("PNPLoss", newPNP)
+	Losses.Register("HistogramLoss", newHistogram)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

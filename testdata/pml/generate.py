@@ -76,6 +76,16 @@ CASES = [
          n=16, d=8, classes=4, seed=67, notes="variant Ib: (b R - log(1 + b R)) / b^2, b 3"),
     dict(loss={"PNPLoss": {"variant": "O", "anneal": 0.2}},
          n=10, d=6, classes=4, seed=68, notes="variant O, anneal 0.2, a batch with a class of two (few positives per row)"),
+    dict(loss={"HistogramLoss": {}},
+         n=16, d=8, classes=4, seed=69, notes="defaults: n_bins 100 (delta 0.02), the distinct positive and negative pairs of all triplets, CosineSimilarity"),
+    dict(loss={"HistogramLoss": {"n_bins": 10}},
+         n=16, d=8, classes=4, seed=70, notes="n_bins 10 (delta 0.2)"),
+    dict(loss={"HistogramLoss": {"delta": 0.25}},
+         n=16, d=8, classes=4, seed=71, notes="delta 0.25 (n_bins 8)"),
+    dict(loss={"HistogramLoss": {"delta": 0.3}},
+         n=16, d=8, classes=4, seed=72, notes="delta 0.3, which does not divide 2: round(1 + 2/0.3) = 8 nodes, the last beyond 1"),
+    dict(loss={"HistogramLoss": {"n_bins": 25, "delta": 0.08, "distance": {"DotProductSimilarity": {}}}},
+         n=12, d=4, classes=3, seed=73, notes="n_bins 25 and delta 0.08 both given (they agree), DotProductSimilarity of normalised embeddings"),
 ]
 
 

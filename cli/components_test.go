@@ -19,6 +19,12 @@ var tinyFlags = []string{"--num_epochs_train", "1", "--iterations_per_epoch", "2
 	"--split_manager", "{ClassDisjointSplitManager: {num_training_partitions: 2, num_training_sets: 1}}",
 	"--optimizers", "{metric_loss_optimizer: {SGD: {lr: 0.01}}, classifier_optimizer: {Adam: {}}}"}
 
+// requiredLossParams are the parameters a loss cannot be configured
+// without (PML's constructor has no default for them).
+var requiredLossParams = map[string]string{
+	"RankedListLoss": "margin: 0.4, Tn: 1",
+}
+
 func TestEveryLossAndMinerTrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
@@ -38,7 +44,7 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
 			args := append([]string{"--experiment_name", r.name}, tinyRun...)
-			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+r.loss+": {}}}")
+			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+r.loss+": {"+requiredLossParams[r.loss]+"}}}")
 			if r.miner != "" {
 				args = append(args, "--mining_funcs", "{tuple_miner: {"+r.miner+": {}}}")
 			}
@@ -69,6 +75,22 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 			t.Errorf("no test result in\n%s", out)
 		}
 	})
+}
+
+// TestLossRefusingTuplesWithAMiner: as PML's, the losses that rank every
+// pair of the batch fail with a miner, and the error names the loss.
+func TestLossRefusingTuplesWithAMiner(t *testing.T) {
+	for _, name := range []string{"RankedListLoss", "PNPLoss"} {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"--experiment_name", "x"}, tinyRun...)
+			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+name+": {"+requiredLossParams[name]+"}}}",
+				"--mining_funcs", "{tuple_miner: {PairMarginMiner: {}}}")
+			_, err := bench(t, runArgs(t, t.TempDir(), args...)...)
+			if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "miner") {
+				t.Fatalf("want an error naming %s and the miner, got %v", name, err)
+			}
+		})
+	}
 }
 
 func TestLossWithWeightsNeedsItsOptimizer(t *testing.T) {

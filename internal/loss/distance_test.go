@@ -74,6 +74,13 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("AngularLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"normalize_embeddings": false}}}), "normalize_embeddings: true"},
 		{config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"CosineSimilarty": nil}}), `did you mean "CosineSimilarity"`},
 		{config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "some"}), "triplets_per_anchor"},
+		{config.C("RankedListLoss", map[string]any{"Tn": 1}), "RankedListLoss.margin: is required"},
+		{config.C("PNPLoss", map[string]any{"variant": "D"}), "PNPLoss.variant"},
+		{config.C("HistogramLoss", map[string]any{"n_bins": 10, "delta": 0.3}), "HistogramLoss.delta: 0.3 and n_bins 10 must satisfy delta = 2/n_bins"},
+		{config.C("HistogramLoss", map[string]any{"n_bins": 0}), "HistogramLoss.n_bins"},
+		{config.C("PNPLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
+		{config.C("RankedListLoss", map[string]any{"margin": 0.4}), "RankedListLoss.Tn: is required"},
+		{config.C("RankedListLoss", map[string]any{"margin": 0.4, "Tn": 1, "imbalance": 1.5}), "imbalance"},
 	} {
 		var err error
 		if Distances.Has(c.comp.Type) {

@@ -10,7 +10,7 @@ import (
 // needsBoth are the losses that are 0 on a batch without a positive pair
 // or without a negative pair.
 var needsBoth = []string{"TripletMarginLoss", "MarginLoss", "NTXentLoss", "SupConLoss", "CircleLoss",
-	"LiftedStructureLoss", "FastAPLoss", "TupletMarginLoss", "NCALoss", "AngularLoss"}
+	"LiftedStructureLoss", "FastAPLoss", "TupletMarginLoss", "NCALoss", "AngularLoss", "PNPLoss", "HistogramLoss"}
 
 // TestEdgeBatches: degenerate batches give finite losses, and 0 with a zero
 // gradient where nothing can be compared.
@@ -27,7 +27,7 @@ func TestEdgeBatches(t *testing.T) {
 		n := len(c.labels)
 		for _, name := range Losses.Names() {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
-				l, _, _, _, _ := buildForTest(t, config.C(name, map[string]any{}))
+				l, _, _, _, _ := buildForTest(t, defaultsOf(name))
 				e, dim := emb[:n*d], d
 				if name == "CrossEntropyLoss" {
 					e, dim = emb[:n*6], 6

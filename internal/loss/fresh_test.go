@@ -27,7 +27,7 @@ var statefulCases = []config.Component{
 func TestInstancesShareNoState(t *testing.T) {
 	cases := append([]config.Component(nil), statefulCases...)
 	for _, name := range Losses.Names() {
-		cases = append(cases, config.C(name, nil))
+		cases = append(cases, defaultsOf(name))
 	}
 	for i, c := range cases {
 		t.Run(c.Type, func(t *testing.T) {

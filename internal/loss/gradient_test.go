@@ -33,6 +33,25 @@ var testTuples = map[string]*Tuples{
 		Negative: []int{1, 2, 5, 2, 8, 0}},
 }
 
+// requiredParams are the parameters a loss cannot be built without (PML's
+// constructor has no default for them): defaultsOf adds them.
+var requiredParams = map[string]map[string]any{
+	"RankedListLoss": {"margin": 0.4, "Tn": 1.0},
+}
+
+// defaultsOf is the loss with its defaults, and its required parameters.
+func defaultsOf(name string) config.Component {
+	params := map[string]any{}
+	for k, v := range requiredParams[name] {
+		params[k] = v
+	}
+	return config.C(name, params)
+}
+
+// refusesTuples are the losses that, as PML's, fail when a miner gives
+// them tuples.
+var refusesTuples = []string{"RankedListLoss", "PNPLoss", "InstanceLoss"}
+
 // gradientCases are configurations beyond the defaults whose gradients are
 // checked, to cover every distance and option.
 var gradientCases = []config.Component{
@@ -60,30 +79,35 @@ var gradientCases = []config.Component{
 	config.C("IntraPairVarianceLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{"power": 2}}, "pos_eps": 0.05}),
 	config.C("IntraPairVarianceLoss", map[string]any{"reducer": map[string]any{"AvgNonZeroReducer": map[string]any{}}, "neg_eps": 0}),
 	config.C("InstanceLoss", map[string]any{"gamma": 8.0}),
+	config.C("RankedListLoss", map[string]any{"margin": 0.6, "Tn": 3.0, "Tp": 2.0, "imbalance": 0.3}),
+	config.C("PNPLoss", map[string]any{"variant": "Ds", "anneal": 0.1}),
+	config.C("PNPLoss", map[string]any{"variant": "Dq", "alpha": 2.0}),
+	config.C("PNPLoss", map[string]any{"variant": "Iu"}),
+	config.C("PNPLoss", map[string]any{"variant": "Ib", "b": 3.0}),
+	config.C("HistogramLoss", map[string]any{"n_bins": 10}),
+	config.C("HistogramLoss", map[string]any{"delta": 0.3}),
 }
-
-// noTuples are the losses that refuse a miner's tuples, as PML's
-// indices_tuple_not_supported.
-var noTuples = []string{"InstanceLoss"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
 // value, for the embeddings and the weights, without a miner and with pair
 // and triplet tuples. CircleLoss's gradient treats its weights as constants,
 // as PML's, so it is checked against the loss with those weights frozen.
+// The losses that refuse a miner's tuples must fail with them, naming the
+// loss; their gradient is checked without a miner.
 func TestGradientsFiniteDifference(t *testing.T) {
 	cases := append([]config.Component(nil), gradientCases...)
 	for _, name := range Losses.Names() {
-		cases = append(cases, config.C(name, map[string]any{}))
+		cases = append(cases, defaultsOf(name))
 	}
 	for _, c := range cases {
 		for tname, tuples := range testTuples {
 			t.Run(c.Type+"/"+tname, func(t *testing.T) {
 				l, emb, n, d, labels := buildForTest(t, c)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
-				if tuples != nil && contains(noTuples, c.Type) {
-					if err == nil || !strings.Contains(err.Error(), c.Type+": takes no miner's tuples") {
-						t.Errorf("got %v, want an error naming %s that refuses the tuples", err, c.Type)
+				if tuples != nil && contains(refusesTuples, c.Type) {
+					if err == nil || !strings.Contains(err.Error(), c.Type) || !strings.Contains(err.Error(), "miner") {
+						t.Fatalf("with a miner's tuples: error %v, want one naming %s and the miner", err, c.Type)
 					}
 					return
 				}

@@ -1,7 +1,6 @@
 package loss
 
 import (
-	"errors"
 	"slices"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -26,16 +25,12 @@ func newInstance(p *config.Params) Loss {
 	return newMetric(p, l, "MeanReducer")
 }
 
-// errInstanceTuples is PML's indices_tuple_not_supported: the loss is over
-// whole rows, so a miner's tuples have no meaning for it.
-var errInstanceTuples = errors.New("takes no miner's tuples (PML: indices_tuple is not supported for this loss function); configure it without a tuple_miner")
-
 // The target is a column of the batch, not a class: PML feeds the label
 // ranks to F.cross_entropy over the n x n similarities, so row i is pulled
 // towards sample c_i, whatever its label. Kept as PML computes it.
 func (l *instance) subLosses(b *batch) ([]subLoss, error) {
 	if b.tuples != nil {
-		return nil, errInstanceTuples
+		return nil, errNoTuples
 	}
 	n := len(b.labels)
 	if n == 0 {

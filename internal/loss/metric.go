@@ -1,6 +1,7 @@
 package loss
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -317,4 +318,17 @@ func requireDistance(p *config.Params, dist Distance, allowed ...Distance) {
 		names = append(names, reflect.TypeOf(a).Elem().Name())
 	}
 	p.Fail("distance", "must be %s", strings.Join(names, " or "))
+}
+
+// errNoTuples is PML's indices_tuple_not_supported: the losses over whole
+// rows of the batch (RankedListLoss, PNPLoss, InstanceLoss) raise when a
+// miner gives them tuples, rather than quietly using only part of it.
+var errNoTuples = errors.New("takes no miner tuples (PML raises \"indices_tuple is not supported for this loss function\"): remove its mining_funcs entry")
+
+// requiredFloat reads a parameter PML's constructor has no default for.
+func requiredFloat(p *config.Params, key, why string, checks ...config.Check) float64 {
+	if p.Written(key) == nil {
+		p.Fail(key, "is required: %s", why)
+	}
+	return p.Float(key, 0, checks...)
 }

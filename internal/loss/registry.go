@@ -35,6 +35,9 @@ func init() {
 	Losses.Register("NPairsLoss", newNPairs)
 	Losses.Register("IntraPairVarianceLoss", newIntraPairVariance)
 	Losses.Register("InstanceLoss", newInstance)
+	Losses.Register("RankedListLoss", newRankedList)
+	Losses.Register("PNPLoss", newPNP)
+	Losses.Register("HistogramLoss", newHistogram)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

@@ -15,8 +15,8 @@ func TestRegistries(t *testing.T) {
 		got, want []string
 	}{
 		{Losses.Names(), []string{"AngularLoss", "ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
-			"FastAPLoss", "GeneralizedLiftedStructureLoss", "InstanceLoss", "IntraPairVarianceLoss", "LiftedStructureLoss", "MarginLoss",
-			"MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
+			"FastAPLoss", "GeneralizedLiftedStructureLoss", "HistogramLoss", "InstanceLoss", "IntraPairVarianceLoss", "LiftedStructureLoss", "MarginLoss",
+			"MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "PNPLoss", "ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss",
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},

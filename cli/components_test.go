@@ -77,17 +77,23 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 	})
 }
 
-// TestLossRefusingTuplesWithAMiner: as PML's, the losses that rank every
-// pair of the batch fail with a miner, and the error names the loss.
+// TestLossRefusingTuplesWithAMiner: as PML's, the losses over whole rows of
+// the batch refuse a miner; the config is refused before anything is
+// written, in one line naming the miner's key and the loss.
 func TestLossRefusingTuplesWithAMiner(t *testing.T) {
-	for _, name := range []string{"RankedListLoss", "PNPLoss"} {
+	for _, name := range []string{"RankedListLoss", "PNPLoss", "InstanceLoss"} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"--experiment_name", "x"}, tinyRun...)
 			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+name+": {"+requiredLossParams[name]+"}}}",
 				"--mining_funcs", "{tuple_miner: {PairMarginMiner: {}}}")
-			_, err := bench(t, runArgs(t, t.TempDir(), args...)...)
-			if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "miner") {
-				t.Fatalf("want an error naming %s and the miner, got %v", name, err)
+			root := t.TempDir()
+			_, err := bench(t, runArgs(t, root, args...)...)
+			want := "mining_funcs.tuple_miner: loss_funcs.metric_loss (" + name + ") takes no miner tuples"
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("want an error containing %q, got %v", want, err)
+			}
+			if _, err := os.Stat(filepath.Join(root, "x")); !os.IsNotExist(err) {
+				t.Errorf("a refused config wrote the experiment folder: %v", err)
 			}
 		})
 	}

@@ -25,13 +25,12 @@ func newInstance(p *config.Params) Loss {
 	return newMetric(p, l, "MeanReducer")
 }
 
+func (*instance) refusesTuples() {}
+
 // The target is a column of the batch, not a class: PML feeds the label
 // ranks to F.cross_entropy over the n x n similarities, so row i is pulled
 // towards sample c_i, whatever its label. Kept as PML computes it.
 func (l *instance) subLosses(b *batch) ([]subLoss, error) {
-	if b.tuples != nil {
-		return nil, errNoTuples
-	}
 	n := len(b.labels)
 	if n == 0 {
 		return nil, nil

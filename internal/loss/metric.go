@@ -76,6 +76,9 @@ func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) 
 	if err := checkBatch(emb, n, d, labels, tuples); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", m.where, err)
 	}
+	if tuples != nil && !m.takesTuples() {
+		return nil, nil, fmt.Errorf("%s: %w", m.where, errNoTuples)
+	}
 	for _, w := range m.Weights() {
 		clear(w.Grad)
 	}
@@ -320,9 +323,24 @@ func requireDistance(p *config.Params, dist Distance, allowed ...Distance) {
 	p.Fail("distance", "must be %s", strings.Join(names, " or "))
 }
 
-// errNoTuples is PML's indices_tuple_not_supported: the losses over whole
-// rows of the batch (RankedListLoss, PNPLoss, InstanceLoss) raise when a
-// miner gives them tuples, rather than quietly using only part of it.
+// rowLoss is a lossFunc over whole rows of the batch (RankedListLoss,
+// PNPLoss, InstanceLoss): PML's indices_tuple_not_supported raises when a
+// miner gives it tuples, rather than quietly using only part of the rows.
+type rowLoss interface{ refusesTuples() }
+
+// TakesTuples reports whether l accepts a miner's tuples; a trainer checks
+// it against its config, before anything runs.
+func TakesTuples(l Loss) bool {
+	m, ok := l.(interface{ takesTuples() bool })
+	return !ok || m.takesTuples()
+}
+
+func (m *metricLoss) takesTuples() bool {
+	_, rows := m.f.(rowLoss)
+	return !rows
+}
+
+// errNoTuples is what a rowLoss given tuples says.
 var errNoTuples = errors.New("takes no miner tuples (PML raises \"indices_tuple is not supported for this loss function\"): remove its mining_funcs entry")
 
 // requiredFloat reads a parameter PML's constructor has no default for.

@@ -55,10 +55,9 @@ func newPNP(p *config.Params) Loss {
 	return newMetric(p, l, "MeanReducer")
 }
 
+func (*pnp) refusesTuples() {}
+
 func (l *pnp) subLosses(b *batch) ([]subLoss, error) {
-	if b.tuples != nil {
-		return nil, errNoTuples
-	}
 	t, n := b.t, len(b.labels)
 	a1, pos, a2, neg := AllPairs(b.labels).AsPairs(b.labels)
 	isPos, isNeg := pairMasks(n, a1, pos, a2, neg)

@@ -36,10 +36,9 @@ func newRankedList(p *config.Params) Loss {
 	return newMetric(p, l, "MeanReducer")
 }
 
+func (*rankedList) refusesTuples() {}
+
 func (l *rankedList) subLosses(b *batch) ([]subLoss, error) {
-	if b.tuples != nil {
-		return nil, errNoTuples
-	}
 	t, n := b.t, len(b.labels)
 	if n == 0 {
 		return nil, nil

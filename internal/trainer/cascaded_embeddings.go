@@ -102,11 +102,12 @@ func (c CascadedEmbeddings) Decode(d *Decoder) {
 		if key == "subset_batch_miner" { // every trainer's (spec decodes it)
 			continue
 		}
-		if m := sliceKey.FindStringSubmatch(key); m == nil || m[1] != "tuple_miner" || !sliceIndexOK(m[2], n) {
+		m := sliceKey.FindStringSubmatch(key)
+		if m == nil || m[1] != "tuple_miner" || !sliceIndexOK(m[2], n) {
 			mf.Fail(key, "unknown miner for CascadedEmbeddings; allowed: tuple_miner_<i> for i in 0..%d", n-1)
 			continue
 		}
-		d.Miner(key)
+		d.Miner(key, "metric_loss_"+m[2])
 	}
 }
 

@@ -65,7 +65,7 @@ func (t DeepAdversarialMetricLearning) Decode(d *Decoder) {
 		}
 	}
 	d.ExtraWeights = []string{"g_hard_loss", "g_reg_loss"}
-	d.Miner("tuple_miner")
+	d.Miner("tuple_miner", "metric_loss")
 	d.Optimizers = []string{"generator_optimizer"}
 }
 

@@ -10,7 +10,7 @@ func newMetricLossOnly(*config.Params) Trainer { return MetricLossOnly{} }
 
 func (MetricLossOnly) Decode(d *Decoder) {
 	d.Loss("metric_loss", config.C("ContrastiveLoss", nil))
-	d.Miner("tuple_miner")
+	d.Miner("tuple_miner", "metric_loss")
 }
 
 func (t MetricLossOnly) Start(*Fold) (Behaviour, error) { return t, nil }

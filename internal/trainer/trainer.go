@@ -106,8 +106,9 @@ func (d *Decoder) Loss(key string, def config.Component) config.Built[loss.Loss]
 }
 
 // Miner decodes the miner under mining_funcs.key, when configured, and
-// keeps it.
-func (d *Decoder) Miner(key string) {
+// keeps it; its tuples feed the loss decoded as loss_funcs.feeds, which
+// must take them.
+func (d *Decoder) Miner(key, feeds string) {
 	if !Has(d.MiningFuncs, key) {
 		return
 	}
@@ -115,6 +116,9 @@ func (d *Decoder) Miner(key string) {
 		d.Miners = map[string]config.Built[miner.Miner]{}
 	}
 	d.Miners[key] = config.BuildComponent(d.MiningFuncs, miner.Miners, key, config.Component{})
+	if l := d.Losses[feeds]; l.Value != nil && !loss.TakesTuples(l.Value) {
+		d.MiningFuncs.Fail(key, "loss_funcs.%s (%s) takes no miner tuples, as in PML: remove %s", feeds, l.Type, key)
+	}
 }
 
 // DecodeClassifier decodes models.classifier (def when absent).

@@ -24,7 +24,7 @@ func newTwoStreamMetricLoss(*config.Params) Trainer { return TwoStreamMetricLoss
 
 func (TwoStreamMetricLoss) Decode(d *Decoder) {
 	d.Loss("metric_loss", config.C("ContrastiveLoss", nil))
-	d.Miner("tuple_miner")
+	d.Miner("tuple_miner", "metric_loss")
 	if Has(d.MiningFuncs, "subset_batch_miner") {
 		d.MiningFuncs.Fail("subset_batch_miner", "is not supported by TwoStreamMetricLoss: a subset of the stacked batch would break its pairs of anchor and posneg")
 	}

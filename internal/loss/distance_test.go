@@ -71,6 +71,9 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("SoftTripleLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "similarity"},
 		{config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"CosineSimilarty": nil}}), `did you mean "CosineSimilarity"`},
 		{config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": "some"}), "triplets_per_anchor"},
+		{config.C("LargeMarginSoftmaxLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": nil}}), "must be CosineSimilarity"},
+		{config.C("SphereFaceLoss", map[string]any{"margin": 3.5}), "want an integer"},
+		{config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 0}), "margin"},
 	} {
 		var err error
 		if Distances.Has(c.comp.Type) {

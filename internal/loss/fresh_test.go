@@ -16,6 +16,8 @@ var statefulCases = []config.Component{
 	config.C("ArcFaceLoss", nil),
 	config.C("CosFaceLoss", nil),
 	config.C("NormalizedSoftmaxLoss", nil),
+	config.C("LargeMarginSoftmaxLoss", nil),
+	config.C("SphereFaceLoss", nil),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
 }
 

@@ -53,6 +53,9 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 3, "scale": 2}),
+	config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 1, "distance": map[string]any{"CosineSimilarity": map[string]any{"p": 3}}}),
+	config.C("SphereFaceLoss", map[string]any{"margin": 3, "scale": 2}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

@@ -28,6 +28,8 @@ func init() {
 	Losses.Register("NormalizedSoftmaxLoss", newNormalizedSoftmax)
 	Losses.Register("CosFaceLoss", newCosFace)
 	Losses.Register("ArcFaceLoss", newArcFace)
+	Losses.Register("LargeMarginSoftmaxLoss", newLargeMarginSoftmax)
+	Losses.Register("SphereFaceLoss", newSphereFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 

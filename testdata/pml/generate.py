@@ -57,6 +57,20 @@ CASES = [
          n=16, d=8, classes=4, seed=7, notes="SparseCentersRegularizer on fc.t(): sqrt(2 - 2 cos) over each class's pairs of centres, DivisorReducer by twice their count, times 0.2"),
     dict(loss={"ProxyNCALoss": {"num_classes": 5, "embedding_size": 8, "weight_regularizer": {"ZeroMeanRegularizer": {}}, "weight_reg_weight": 0.5}},
          n=20, d=8, classes=5, seed=8, notes="ZeroMeanRegularizer on the proxies, times 0.5"),
+    dict(loss={"LargeMarginSoftmaxLoss": {"num_classes": 6, "embedding_size": 8}},
+         n=24, d=8, classes=6, seed=40, notes="defaults: margin 4 (even), scale 1; the target logit (-1)^k cos(4 theta) - 2k by the multiple-angle expansion, logits times |x| |w_c|"),
+    dict(loss={"LargeMarginSoftmaxLoss": {"num_classes": 6, "embedding_size": 8, "margin": 3, "scale": 2}},
+         n=24, d=8, classes=6, seed=41, notes="odd margin 3, scale 2"),
+    dict(loss={"LargeMarginSoftmaxLoss": {"num_classes": 8, "embedding_size": 8, "margin": 6}},
+         n=24, d=8, classes=6, seed=42, notes="margin 6, num_classes 8 above the 6 classes of the batch (two columns of W only in the softmax denominators)"),
+    dict(loss={"LargeMarginSoftmaxLoss": {"num_classes": 5, "embedding_size": 8, "margin": 1, "distance": {"CosineSimilarity": {"p": 3}}, "reducer": {"SumReducer": {}}}},
+         n=20, d=8, classes=5, seed=43, notes="margin 1 (no margin), CosineSimilarity with p 3: normalised and scaled by 3-norms (distance.get_norm), SumReducer"),
+    dict(loss={"SphereFaceLoss": {"num_classes": 6, "embedding_size": 8}},
+         n=24, d=8, classes=6, seed=44, notes="defaults: margin 4, scale 1; logits times the L2 norm of the embedding only"),
+    dict(loss={"SphereFaceLoss": {"num_classes": 6, "embedding_size": 8, "margin": 3, "scale": 2}},
+         n=24, d=8, classes=6, seed=45, notes="odd margin 3, scale 2"),
+    dict(loss={"SphereFaceLoss": {"num_classes": 5, "embedding_size": 8, "margin": 2, "distance": {"CosineSimilarity": {"p": 3}}}},
+         n=20, d=8, classes=5, seed=46, notes="even margin 2, CosineSimilarity p 3 (the norm that scales the logits stays L2, torch.norm)"),
 ]
 
 

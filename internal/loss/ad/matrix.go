@@ -196,6 +196,28 @@ func (t *Tape) NormalizeRows(a *Node, p float64) *Node {
 	return out
 }
 
+// RowNorms is the p-norm of each row (rows x 1), as torch.norm(a, p, dim=1);
+// a zero row passes no gradient, as torch's.
+func (t *Tape) RowNorms(a *Node, p float64) *Node {
+	c := a.Cols
+	out := t.node(a.Rows, 1, a)
+	for i := 0; i < a.Rows; i++ {
+		out.Value[i] = pNorm(a.Value[i*c:(i+1)*c], p)
+	}
+	t.record(out, func() {
+		for i := 0; i < a.Rows; i++ {
+			norm, g := out.Value[i], out.Grad[i]
+			if norm == 0 || g == 0 {
+				continue
+			}
+			for j, v := range a.Value[i*c : (i+1)*c] {
+				a.Grad[i*c+j] += g * dNorm(v, norm, p)
+			}
+		}
+	})
+	return out
+}
+
 func pNorm(x []float64, p float64) float64 {
 	if p == 2 {
 		return math.Sqrt(dot(x, x))

@@ -74,6 +74,7 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("LargeMarginSoftmaxLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": nil}}), "must be CosineSimilarity"},
 		{config.C("SphereFaceLoss", map[string]any{"margin": 3.5}), "want an integer"},
 		{config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 0}), "margin"},
+		{config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 0}), "sub_centers"},
 	} {
 		var err error
 		if Distances.Has(c.comp.Type) {

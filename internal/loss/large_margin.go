@@ -8,11 +8,12 @@ import (
 )
 
 // largeMargin is PML's LargeMarginSoftmaxLoss, the general form of the
-// losses PML derives from it (SphereFace, ArcFace, CosFace): cosines of the
-// embeddings with the class weights W (D x C), the target class's cosine
-// modified by a margin, scaled, then cross-entropy. The losses differ in
-// the margin (form.modify) and in what scales the logits besides scale
-// (form.magnitudes).
+// losses PML derives from it (SphereFace, ArcFace, SubCenterArcFace,
+// CosFace): cosines of the embeddings with the class weights W, the target
+// class's cosine modified by a margin, scaled, then cross-entropy. The
+// losses differ in the margin (form.modify), in what scales the logits
+// besides scale (form.magnitudes) and in the columns of W per class
+// (form.subCenters).
 type largeMargin struct {
 	*classWeights
 	dist  Distance
@@ -28,15 +29,27 @@ type largeMarginForm struct {
 	// magnitudes is what PML's scale_logits multiplies the logits (n x C)
 	// by besides scale, broadcastable to n x C; nil for nothing.
 	magnitudes func(t *ad.Tape, dist Distance, emb, w *ad.Node) *ad.Node
+	// subCenters is the number of columns of W per class, the cosine with a
+	// class being the largest of its columns'; 0 means 1.
+	subCenters int
 }
 
 // newLargeMargin reads the parameters every large-margin loss shares; the
-// caller reads margin first and passes the form.
+// caller reads margin (and sub_centers) first and passes the form.
 func newLargeMargin(p *config.Params, defaultScale float64, form largeMarginForm) Loss {
+	if form.subCenters == 0 {
+		form.subCenters = 1
+	}
+	shape := embeddingByClass
+	if s := form.subCenters; s > 1 {
+		// PML's W is D x (C*s), viewed as (C, s) per row of cosines: column
+		// c*s+j is sub-centre j of class c.
+		shape = func(c, e int) []int { return []int{e, c * s} }
+	}
 	l := &largeMargin{
 		scale:        p.Float("scale", defaultScale),
 		form:         form,
-		classWeights: readClassWeights(p, "W", embeddingByClass, initNormal),
+		classWeights: readClassWeights(p, "W", shape, initNormal),
 		dist:         config.BuildNested(p, Distances, "distance", config.C("CosineSimilarity", nil)),
 	}
 	requireDistance(p, l.dist, &CosineSimilarity{})
@@ -55,6 +68,9 @@ func (l *largeMargin) subLosses(b *batch) ([]subLoss, error) {
 	}
 	t := b.t
 	cos := l.dist.Node(t, b.emb, t.T(w))
+	if l.form.subCenters > 1 {
+		cos = t.GroupMax(cos, l.form.subCenters)
+	}
 	n, classes := cos.Rows, cos.Cols
 	idx := targets(b.labels, classes)
 	target := t.Gather(cos, idx)

@@ -28,6 +28,7 @@ func init() {
 	Losses.Register("NormalizedSoftmaxLoss", newNormalizedSoftmax)
 	Losses.Register("CosFaceLoss", newCosFace)
 	Losses.Register("ArcFaceLoss", newArcFace)
+	Losses.Register("SubCenterArcFaceLoss", newSubCenterArcFace)
 	Losses.Register("LargeMarginSoftmaxLoss", newLargeMarginSoftmax)
 	Losses.Register("SphereFaceLoss", newSphereFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)

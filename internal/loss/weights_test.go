@@ -17,7 +17,7 @@ func TestRegistries(t *testing.T) {
 		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
 			"FastAPLoss", "GeneralizedLiftedStructureLoss", "LargeMarginSoftmaxLoss", "LiftedStructureLoss", "MarginLoss",
 			"MultiSimilarityLoss", "NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
-			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SphereFaceLoss", "SupConLoss",
+			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SphereFaceLoss", "SubCenterArcFaceLoss", "SupConLoss",
 			"TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
@@ -55,6 +55,7 @@ var shapedLosses = map[string][]int{
 	"NormalizedSoftmaxLoss":  {3, 5},
 	"LargeMarginSoftmaxLoss": {3, 5},
 	"SphereFaceLoss":         {3, 5},
+	"SubCenterArcFaceLoss":   {3, 15}, // 3 sub-centres per class
 	"SoftTripleLoss":         {3, 50},
 }
 
@@ -125,6 +126,7 @@ func TestInitWeights(t *testing.T) {
 		{"NormalizedSoftmaxLoss", 1, math.Inf(1)},
 		{"LargeMarginSoftmaxLoss", 1, math.Inf(1)},
 		{"SphereFaceLoss", 1, math.Inf(1)},
+		{"SubCenterArcFaceLoss", 1, math.Inf(1)},
 		// kaiming_uniform_(a=sqrt 5), fan_in = classes*10: uniform ±1/sqrt(fan_in)
 		{"SoftTripleLoss", 1 / math.Sqrt(3*classes*10), 1 / math.Sqrt(classes*10)},
 	} {

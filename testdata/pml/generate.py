@@ -71,6 +71,12 @@ CASES = [
          n=24, d=8, classes=6, seed=45, notes="odd margin 3, scale 2"),
     dict(loss={"SphereFaceLoss": {"num_classes": 5, "embedding_size": 8, "margin": 2, "distance": {"CosineSimilarity": {"p": 3}}}},
          n=20, d=8, classes=5, seed=46, notes="even margin 2, CosineSimilarity p 3 (the norm that scales the logits stays L2, torch.norm)"),
+    dict(loss={"SubCenterArcFaceLoss": {"num_classes": 6, "embedding_size": 8}},
+         n=24, d=8, classes=6, seed=47, notes="defaults: sub_centers 3 (W 8 x 18, column c*3+j sub-centre j of class c), margin 28.6 degrees, scale 64"),
+    dict(loss={"SubCenterArcFaceLoss": {"num_classes": 6, "embedding_size": 8, "sub_centers": 2, "margin": 20, "scale": 16}},
+         n=24, d=8, classes=6, seed=48, notes="sub_centers 2, margin 20 degrees, scale 16"),
+    dict(loss={"SubCenterArcFaceLoss": {"num_classes": 7, "embedding_size": 8, "sub_centers": 4, "margin": 100, "scale": 8}},
+         n=20, d=8, classes=5, seed=49, notes="sub_centers 4, num_classes 7 above the batch's 5 classes, margin 100 degrees (the targets beyond pi - m = 80 degrees take cos(theta) - m sin(m)), scale 8"),
 ]
 
 

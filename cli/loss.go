@@ -39,9 +39,10 @@ as JSON. Components are written in YAML flow syntax, as in the configs.
 --distance and --reducer replace the loss's own, as if nested in --loss; a
 miner's distance is nested in --miner. --weights holds the loss's learnable
 tensor in PML's layout (ProxyAnchorLoss/ProxyNCALoss proxies C x D;
-ArcFaceLoss/CosFaceLoss/NormalizedSoftmaxLoss W D x C; SoftTripleLoss fc
-D x (C*centers_per_class)); without it the weights are initialised as PML
-does, from --seed.`,
+ArcFaceLoss/CosFaceLoss/LargeMarginSoftmaxLoss/SphereFaceLoss/
+NormalizedSoftmaxLoss W D x C; SubCenterArcFaceLoss W D x (C*sub_centers);
+SoftTripleLoss fc D x (C*centers_per_class)); without it the weights are
+initialised as PML does, from --seed.`,
 		Example: `  bench loss --embeddings e.npy --labels l.csv --loss '{TripletMarginLoss: {margin: 0.1}}' \
       --miner '{BatchHardMiner: {}}' --grad-out g.npy`,
 		Args: cobra.NoArgs,

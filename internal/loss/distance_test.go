@@ -81,6 +81,10 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("PNPLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4}), "RankedListLoss.Tn: is required"},
 		{config.C("RankedListLoss", map[string]any{"margin": 0.4, "Tn": 1, "imbalance": 1.5}), "imbalance"},
+		{config.C("LargeMarginSoftmaxLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": nil}}), "must be CosineSimilarity"},
+		{config.C("SphereFaceLoss", map[string]any{"margin": 3.5}), "want an integer"},
+		{config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 0}), "margin"},
+		{config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 0}), "sub_centers"},
 	} {
 		var err error
 		if Distances.Has(c.comp.Type) {

@@ -82,6 +82,8 @@ func TestLargeMargins(t *testing.T) {
 		{config.C("CircleLoss", map[string]any{"gamma": 1e4}), 1, math.Inf(1)},
 		{config.C("ProxyAnchorLoss", map[string]any{"alpha": 1e4}), 1, math.Inf(1)},
 		{config.C("ArcFaceLoss", map[string]any{"scale": 1e4}), 1, math.Inf(1)},
+		{config.C("SubCenterArcFaceLoss", map[string]any{"scale": 1e4}), 1, math.Inf(1)},
+		{config.C("LargeMarginSoftmaxLoss", map[string]any{"scale": 1e4, "margin": 30}), 1, math.Inf(1)},
 	} {
 		t.Run(c.loss.Type, func(t *testing.T) {
 			l, _, _, _, _ := buildForTest(t, c.loss)

@@ -16,6 +16,9 @@ var statefulCases = []config.Component{
 	config.C("ArcFaceLoss", nil),
 	config.C("CosFaceLoss", nil),
 	config.C("NormalizedSoftmaxLoss", nil),
+	config.C("LargeMarginSoftmaxLoss", nil),
+	config.C("SphereFaceLoss", nil),
+	config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 2}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
 }
 

@@ -86,6 +86,10 @@ var gradientCases = []config.Component{
 	config.C("PNPLoss", map[string]any{"variant": "Ib", "b": 3.0}),
 	config.C("HistogramLoss", map[string]any{"n_bins": 10}),
 	config.C("HistogramLoss", map[string]any{"delta": 0.3}),
+	config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 3, "scale": 2}),
+	config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 1, "distance": map[string]any{"CosineSimilarity": map[string]any{"p": 3}}}),
+	config.C("SphereFaceLoss", map[string]any{"margin": 3, "scale": 2}),
+	config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 2, "margin": 100}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

@@ -10,7 +10,8 @@
 // metric_loss_optimizer.
 //
 // Losses with per-class weights (ProxyAnchorLoss, ProxyNCALoss, ArcFaceLoss,
-// CosFaceLoss, NormalizedSoftmaxLoss, SoftTripleLoss) read num_classes and
+// SubCenterArcFaceLoss, CosFaceLoss, LargeMarginSoftmaxLoss, SphereFaceLoss,
+// NormalizedSoftmaxLoss, SoftTripleLoss) read num_classes and
 // embedding_size from their config; 0 (the default) means "fill in later":
 // the trainer calls SetShape with the dataset's class count and the model's
 // embedding size and then InitWeights, which draws the weights as PML

@@ -15,9 +15,10 @@ func TestRegistries(t *testing.T) {
 		got, want []string
 	}{
 		{Losses.Names(), []string{"AngularLoss", "ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
-			"FastAPLoss", "GeneralizedLiftedStructureLoss", "HistogramLoss", "InstanceLoss", "IntraPairVarianceLoss", "LiftedStructureLoss", "MarginLoss",
-			"MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "PNPLoss", "ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss",
-			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
+			"FastAPLoss", "GeneralizedLiftedStructureLoss", "HistogramLoss", "InstanceLoss", "IntraPairVarianceLoss", "LargeMarginSoftmaxLoss",
+			"LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "PNPLoss",
+			"ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss", "SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SphereFaceLoss",
+			"SubCenterArcFaceLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
 		{Regularizers.Names(), []string{"CenterInvariantRegularizer", "LpRegularizer", "RegularFaceRegularizer", "SparseCentersRegularizer", "ZeroMeanRegularizer"}},
@@ -48,12 +49,15 @@ func TestResolved(t *testing.T) {
 // shapedLosses are the losses with class weights and their PML layout for
 // 5 classes of embeddings of size 3.
 var shapedLosses = map[string][]int{
-	"ProxyAnchorLoss":       {5, 3},
-	"ProxyNCALoss":          {5, 3},
-	"ArcFaceLoss":           {3, 5},
-	"CosFaceLoss":           {3, 5},
-	"NormalizedSoftmaxLoss": {3, 5},
-	"SoftTripleLoss":        {3, 50},
+	"ProxyAnchorLoss":        {5, 3},
+	"ProxyNCALoss":           {5, 3},
+	"ArcFaceLoss":            {3, 5},
+	"CosFaceLoss":            {3, 5},
+	"NormalizedSoftmaxLoss":  {3, 5},
+	"LargeMarginSoftmaxLoss": {3, 5},
+	"SphereFaceLoss":         {3, 5},
+	"SubCenterArcFaceLoss":   {3, 15}, // 3 sub-centres per class
+	"SoftTripleLoss":         {3, 50},
 }
 
 func TestShape(t *testing.T) {
@@ -121,6 +125,9 @@ func TestInitWeights(t *testing.T) {
 		{"ArcFaceLoss", 1, math.Inf(1)},
 		{"CosFaceLoss", 1, math.Inf(1)},
 		{"NormalizedSoftmaxLoss", 1, math.Inf(1)},
+		{"LargeMarginSoftmaxLoss", 1, math.Inf(1)},
+		{"SphereFaceLoss", 1, math.Inf(1)},
+		{"SubCenterArcFaceLoss", 1, math.Inf(1)},
 		// kaiming_uniform_(a=sqrt 5), fan_in = classes*10: uniform ±1/sqrt(fan_in)
 		{"SoftTripleLoss", 1 / math.Sqrt(3*classes*10), 1 / math.Sqrt(classes*10)},
 	} {

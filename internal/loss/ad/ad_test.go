@@ -83,6 +83,10 @@ var opCases = []opCase{
 	unary("NormalizeRows2", m34, func(t *Tape, a *Node) *Node { return t.NormalizeRows(a, 2) }),
 	unary("NormalizeRows3", m34, func(t *Tape, a *Node) *Node { return t.NormalizeRows(a, 3) }),
 	unary("PairwiseLpSelf", m34, func(t *Tape, a *Node) *Node { return t.PairwiseLp(a, a, 2) }),
+	unary("RowNorms2", m34, func(t *Tape, a *Node) *Node { return t.RowNorms(a, 2) }),
+	unary("RowNorms3", m34, func(t *Tape, a *Node) *Node { return t.RowNorms(a, 3) }),
+	unary("GroupMax", m34, func(t *Tape, a *Node) *Node { return t.GroupMax(a, 2) }),
+	unary("GroupMaxWhole", m34, func(t *Tape, a *Node) *Node { return t.GroupMax(a, 4) }),
 	unary("LogSumExp", m34, func(t *Tape, a *Node) *Node { return t.LogSumExp(a, nil, false) }),
 	unary("LogSumExpMaskAddOne", m34, func(t *Tape, a *Node) *Node {
 		return t.LogSumExp(a, []bool{true, false, true, false, false, false, false, false, true, true, true, true}, true)

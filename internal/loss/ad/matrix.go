@@ -196,6 +196,57 @@ func (t *Tape) NormalizeRows(a *Node, p float64) *Node {
 	return out
 }
 
+// RowNorms is the p-norm of each row (rows x 1), as torch.norm(a, p, dim=1);
+// a zero row passes no gradient, as torch's.
+func (t *Tape) RowNorms(a *Node, p float64) *Node {
+	c := a.Cols
+	out := t.node(a.Rows, 1, a)
+	for i := 0; i < a.Rows; i++ {
+		out.Value[i] = pNorm(a.Value[i*c:(i+1)*c], p)
+	}
+	t.record(out, func() {
+		for i := 0; i < a.Rows; i++ {
+			norm, g := out.Value[i], out.Grad[i]
+			if norm == 0 || g == 0 {
+				continue
+			}
+			for j, v := range a.Value[i*c : (i+1)*c] {
+				a.Grad[i*c+j] += g * dNorm(v, norm, p)
+			}
+		}
+	})
+	return out
+}
+
+// GroupMax is the maximum of each run of size consecutive columns of a row
+// (rows x cols/size), as a.view(rows, -1, size).max(dim=2); the gradient
+// goes to the first maximum of the run, as torch's.
+func (t *Tape) GroupMax(a *Node, size int) *Node {
+	if size <= 0 || a.Cols%size != 0 {
+		panic(fmt.Sprintf("ad: GroupMax of %d columns in runs of %d", a.Cols, size))
+	}
+	out := t.node(a.Rows, a.Cols/size, a)
+	arg := make([]int, out.Len())
+	for k := range arg {
+		run := a.Value[k*size : (k+1)*size]
+		best := 0
+		for j, v := range run {
+			// NaN wins, so that it propagates as torch's max does.
+			if v > run[best] || math.IsNaN(v) && !math.IsNaN(run[best]) {
+				best = j
+			}
+		}
+		arg[k] = k*size + best
+		out.Value[k] = run[best]
+	}
+	t.record(out, func() {
+		for k, i := range arg {
+			a.Grad[i] += out.Grad[k]
+		}
+	})
+	return out
+}
+
 func pNorm(x []float64, p float64) float64 {
 	if p == 2 {
 		return math.Sqrt(dot(x, x))

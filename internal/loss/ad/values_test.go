@@ -24,6 +24,9 @@ func TestValues(t *testing.T) {
 		{"LogSumExpMasked", tape.LogSumExp(x, []bool{true, false, false, false, false, true}, true), []float64{math.Log(1 + math.Exp(3)), 0, math.Log(1 + math.Exp(2))}},
 		{"GroupLogSumExp", tape.GroupLogSumExp(x, [][]int{{0, 0}, {}, {4}}), []float64{3 + math.Log(2), 0, 1}},
 		{"Softmax", tape.Softmax(x, []bool{true, true, false, true, true, true}), []float64{1 / (1 + math.E), math.E / (1 + math.E), 0, 1, 1 / (1 + math.E), math.E / (1 + math.E)}},
+		{"RowNorms", tape.RowNorms(x, 2), []float64{5, 0, math.Sqrt(5)}},
+		{"RowNorms1", tape.RowNorms(x, 1), []float64{7, 0, 3}},
+		{"GroupMax", tape.GroupMax(tape.Const([]float64{1, 3, 2, -1, -2, -1}, 1, 6), 3), []float64{3, -1}},
 		{"Softplus", tape.Softplus(tape.Const([]float64{0, 30, -inf}, 1, 3)), []float64{math.Log(2), 30, 0}},
 		{"Broadcast", tape.Sub(x, tape.Const([]float64{1, 2, 3}, 3, 1)), []float64{2, 3, -2, -2, -2, -1}},
 	} {
@@ -49,6 +52,19 @@ func TestZeroDistanceGradient(t *testing.T) {
 		if g != 0 {
 			t.Errorf("grad[%d] = %v, want 0", i, g)
 		}
+	}
+}
+
+// TestZeroNormAndTiedMax checks torch's choices where the derivative is not
+// unique: a zero row's norm passes no gradient, and a tied maximum passes
+// its gradient to the first of the tied elements only.
+func TestZeroNormAndTiedMax(t *testing.T) {
+	var tape Tape
+	x := tape.Var([]float64{0, 0, 2, 2}, 1, 4)
+	tape.Backward(tape.Add(tape.Sum(tape.RowNorms(tape.Reshape(x, 2, 2), 2)), tape.Sum(tape.GroupMax(x, 2))))
+	if want := []float64{1, 0, 1 + 1/math.Sqrt2, 1 / math.Sqrt2}; math.Abs(x.Grad[0]-want[0]) > 1e-15 || x.Grad[1] != 0 ||
+		math.Abs(x.Grad[2]-want[2]) > 1e-15 || math.Abs(x.Grad[3]-want[3]) > 1e-15 {
+		t.Errorf("grad %v, want %v", x.Grad, want)
 	}
 }
 

@@ -24,6 +24,8 @@ func TestRegularizerGradients(t *testing.T) {
 		config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2, "weight_regularizer": reg("SparseCentersRegularizer", map[string]any{"centers_per_class": 2})}),
 		config.C("ArcFaceLoss", map[string]any{"weight_regularizer": reg("LpRegularizer", map[string]any{"reducer": reg("SumReducer", nil)}), "weight_reg_weight": 0.01}),
 		config.C("ProxyNCALoss", map[string]any{"weight_regularizer": reg("ZeroMeanRegularizer", nil), "weight_reg_weight": 3}),
+		config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 2, "weight_regularizer": reg("SparseCentersRegularizer", map[string]any{"centers_per_class": 2})}),
+		config.C("SphereFaceLoss", map[string]any{"weight_regularizer": reg("RegularFaceRegularizer", nil)}),
 	} {
 		t.Run(c.Type, func(t *testing.T) {
 			l, emb, n, d, labels := buildForTest(t, c)

@@ -67,6 +67,7 @@ func TestDistanceConfigErrors(t *testing.T) {
 		{config.C("LpDistance", map[string]any{"powr": 2}), `did you mean "power"`},
 		{config.C("CircleLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
 		{config.C("TupletMarginLoss", map[string]any{"distance": map[string]any{"DotProductSimilarity": nil}}), "must be CosineSimilarity"},
+		{config.C("ThresholdConsistentMarginLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be CosineSimilarity"},
 		{config.C("SignalToNoiseRatioContrastiveLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "must be SNRDistance"},
 		{config.C("SoftTripleLoss", map[string]any{"distance": map[string]any{"LpDistance": nil}}), "similarity"},
 		{config.C("TripletMarginLoss", map[string]any{"distance": map[string]any{"CosineSimilarty": nil}}), `did you mean "CosineSimilarity"`},

@@ -53,6 +53,7 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("ThresholdConsistentMarginLoss", map[string]any{"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.3, "margin_minus": -0.2}),
 }
 
 // TestGradientsFiniteDifference checks every registered loss (with its

@@ -31,6 +31,7 @@ func init() {
 	Losses.Register("CosFaceLoss", newCosFace)
 	Losses.Register("ArcFaceLoss", newArcFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
+	Losses.Register("ThresholdConsistentMarginLoss", newThresholdConsistentMargin)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

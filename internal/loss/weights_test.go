@@ -17,7 +17,7 @@ func TestRegistries(t *testing.T) {
 		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
 			"FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
 			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
-			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
+			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "ThresholdConsistentMarginLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
 	} {

@@ -57,6 +57,10 @@ CASES = [
          n=16, d=8, classes=4, seed=7, notes="SparseCentersRegularizer on fc.t(): sqrt(2 - 2 cos) over each class's pairs of centres, DivisorReducer by twice their count, times 0.2"),
     dict(loss={"ProxyNCALoss": {"num_classes": 5, "embedding_size": 8, "weight_regularizer": {"ZeroMeanRegularizer": {}}, "weight_reg_weight": 0.5}},
          n=20, d=8, classes=5, seed=8, notes="ZeroMeanRegularizer on the proxies, times 0.5"),
+    dict(loss={"ThresholdConsistentMarginLoss": {}},
+         n=24, d=8, classes=6, seed=80, notes="defaults: mean of 0.9 - s over the positive pairs with s <= 0.9 plus mean of s - 0.5 over the negative pairs with s >= 0.5, s the cosine of the raw embeddings, already reduced"),
+    dict(loss={"ThresholdConsistentMarginLoss": {"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.6, "margin_minus": 0.1}},
+         n=32, d=12, classes=8, seed=81, notes="non-default lambda_plus 0.5, lambda_minus 2, margin_plus 0.6, margin_minus 0.1"),
 ]
 
 

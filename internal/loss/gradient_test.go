@@ -53,14 +53,22 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -2.5, "num_bins": 7, "momentum": 0.3}),
+	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -1, "num_bins": 4, "momentum": 0.5}), // x beyond the bins
 	config.C("ThresholdConsistentMarginLoss", map[string]any{"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.3, "margin_minus": -0.2}),
 }
+
+// historyLosses are the losses whose value depends on the batches they saw
+// before (DynamicSoftMarginLoss's histogram).
+var historyLosses = []string{"DynamicSoftMarginLoss"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
 // value, for the embeddings and the weights, without a miner and with pair
 // and triplet tuples. CircleLoss's gradient treats its weights as constants,
-// as PML's, so it is checked against the loss with those weights frozen.
+// as PML's, so it is checked against the loss with those weights frozen. A
+// loss of historyLosses is checked on its second batch, so that its state
+// counts: every evaluation is a fresh copy that saw the same first batch.
 func TestGradientsFiniteDifference(t *testing.T) {
 	cases := append([]config.Component(nil), gradientCases...)
 	for _, name := range Losses.Names() {
@@ -70,6 +78,16 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		for tname, tuples := range testTuples {
 			t.Run(c.Type+"/"+tname, func(t *testing.T) {
 				l, emb, n, d, labels := buildForTest(t, c)
+				seeFirst := func(Loss) {}
+				if contains(historyLosses, c.Type) {
+					first, _, _, firstLabels := testBatch(2)
+					seeFirst = func(l Loss) {
+						if _, _, err := l.Compute(first, n, d, firstLabels, tuples); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				seeFirst(l)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
 				if err != nil {
 					t.Fatal(err)
@@ -83,6 +101,17 @@ func TestGradientsFiniteDifference(t *testing.T) {
 						t.Fatal(err)
 					}
 					return v
+				}
+				if contains(historyLosses, c.Type) {
+					f = func() float64 {
+						fresh := config.Instance(l)
+						seeFirst(fresh)
+						v, _, err := fresh.Compute(emb, n, d, labels, tuples)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return v
+					}
 				}
 				if c.Type == "CircleLoss" {
 					frozen := CosineSimilarityMatrix(emb, n, d)

@@ -32,6 +32,7 @@ func init() {
 	Losses.Register("ArcFaceLoss", newArcFace)
 	Losses.Register("SoftTripleLoss", newSoftTriple)
 	Losses.Register("ThresholdConsistentMarginLoss", newThresholdConsistentMargin)
+	Losses.Register("DynamicSoftMarginLoss", newDynamicSoftMargin)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

@@ -15,7 +15,7 @@ func TestRegistries(t *testing.T) {
 		got, want []string
 	}{
 		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
-			"FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
+			"DynamicSoftMarginLoss", "FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
 			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "ThresholdConsistentMarginLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},

@@ -11,6 +11,14 @@ checkout of PML 2.8.1 (pure Python; it needs no pip):
 
 (with seeds, only those cases).
 
+A case with `before` (a stateful loss) first calls the same loss on that many
+other batches of the same size, drawn before the stored one, and stores them
+under "before" (a list of {labels, embeddings}): the expected value and
+gradients are those of the last call. The earlier calls run without gradient,
+so the state they leave (DynamicSoftMarginLoss's histogram) is a constant of
+the last call; PML 2.8.1 keeps it attached to the earlier batches' graph, and
+a second backward fails.
+
 The tests read the JSON files only; neither Python nor PML is needed to run them.
 """
 import json
@@ -61,6 +69,12 @@ CASES = [
          n=24, d=8, classes=6, seed=80, notes="defaults: mean of 0.9 - s over the positive pairs with s <= 0.9 plus mean of s - 0.5 over the negative pairs with s >= 0.5, s the cosine of the raw embeddings, already reduced"),
     dict(loss={"ThresholdConsistentMarginLoss": {"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.6, "margin_minus": 0.1}},
          n=32, d=12, classes=8, seed=81, notes="non-default lambda_plus 0.5, lambda_minus 2, margin_plus 0.6, margin_minus 0.1"),
+    dict(loss={"DynamicSoftMarginLoss": {}},
+         n=24, d=8, classes=6, seed=82, notes="defaults, a fresh loss: mean over all triplets of CDF(x) x, x = d_ap - d_an, CDF of the histogram of this batch's x alone (10 bins from -2, width 0.4); the gradient flows through the histogram's fractional bin weights, as in PML"),
+    dict(loss={"DynamicSoftMarginLoss": {"min_val": -2.5, "num_bins": 7, "momentum": 0.3}},
+         n=16, d=12, classes=4, seed=83, notes="non-default min_val -2.5, num_bins 7 (width 5/7), momentum 0.3 (no effect on a fresh loss's first batch)"),
+    dict(loss={"DynamicSoftMarginLoss": {"momentum": 0.3}},
+         n=16, d=8, classes=4, seed=84, before=1, notes="momentum 0.3, second call: the histogram is 0.7 times the first batch's plus 0.3 times this one's, renormalised"),
 ]
 
 
@@ -83,11 +97,14 @@ def rounded(x, digits):
     return np.array([float(f"{v:.{digits}g}") for v in x.ravel()]).reshape(x.shape)
 
 
-def compute(case, emb, labels, weight):
+def compute(case, emb, labels, weight, before=()):
     loss = build(case["loss"])
     name = WEIGHTS.get(next(iter(case["loss"])))
     if name:
         getattr(loss, name).data = torch.tensor(weight)
+    with torch.no_grad():
+        for b in before:
+            loss(torch.tensor(b["embeddings"]), torch.tensor(b["labels"]))
     e = torch.tensor(emb, requires_grad=True)
     value = loss(e, torch.tensor(labels))
     value.backward()
@@ -102,11 +119,11 @@ def labels_for(rng, n, classes):
     return [int(v) for v in rng.permutation(labels)]
 
 
-def stable(case, emb, labels, weight, want):
+def stable(case, emb, labels, weight, want, before=()):
     """No input near a relu kink, threshold or arg-max tie: a 1e-9 relative
     perturbation moves the value and gradient by less than 1e-6 relative."""
     rng = np.random.default_rng(0)
-    value, grad, _ = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight)
+    value, grad, _ = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, before)
     close = lambda a, b: np.all(np.abs(a - b) <= 1e-6 * np.abs(b) + 1e-9)
     return close(value, want[0]) and close(grad, want[1])
 
@@ -120,6 +137,10 @@ def main():
         (lname, params), = case["loss"].items()
         for attempt in range(100):
             rng = np.random.default_rng(1000 * case["seed"] + attempt)
+            before = []
+            for _ in range(case.get("before", 0)):
+                b_labels = labels_for(rng, case["n"], case["classes"])
+                before.append({"labels": b_labels, "embeddings": rounded(rng.standard_normal((case["n"], case["d"])), 4).tolist()})
             labels = labels_for(rng, case["n"], case["classes"])
             emb = rounded(rng.standard_normal((case["n"], case["d"])), 4)
             weight, wshape = None, None
@@ -127,8 +148,11 @@ def main():
                 torch.manual_seed(case["seed"])
                 w = getattr(build(case["loss"]), WEIGHTS[lname]).detach().numpy()
                 weight, wshape = rounded(w, 6), list(w.shape)
-            want = compute(case, emb, labels, weight)
-            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want):
+            try:
+                want = compute(case, emb, labels, weight, before)
+            except (IndexError, RuntimeError):  # DynamicSoftMarginLoss: an x beyond its histogram
+                continue
+            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want, before):
                 break
         else:
             raise RuntimeError(f"case {case['seed']}: no stable draw")
@@ -142,6 +166,8 @@ def main():
             "tolerance": {"rel": 1e-6, "abs": 1e-9},
             "notes": case["notes"] + f". PML {pytorch_metric_learning.__version__}, PyTorch {torch.__version__}, float64.",
         }
+        if before:
+            out["before"] = before
         path = os.path.join(OUT, f"{case['seed']:03d}_{lname}.json")
         with open(path, "w") as f:
             json.dump(out, f, separators=(",", ":"))

@@ -19,6 +19,7 @@ var statefulCases = []config.Component{
 	config.C("NormalizedSoftmaxLoss", nil),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
 	config.C("DynamicSoftMarginLoss", map[string]any{"momentum": 0.5}),
+	config.C("P2SGradLoss", nil),
 }
 
 // TestInstancesShareNoState: a loss is decoded once and each fold takes

@@ -3,6 +3,7 @@ package loss
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/bench-ml/bench/internal/config"
@@ -53,6 +54,7 @@ var gradientCases = []config.Component{
 	config.C("ProxyAnchorLoss", map[string]any{"reducer": map[string]any{"MeanReducer": map[string]any{}}}),
 	config.C("NormalizedSoftmaxLoss", map[string]any{"distance": map[string]any{"CosineSimilarity": map[string]any{}}}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("P2SGradLoss", map[string]any{"descriptors_dim": 6, "num_classes": 9}),
 	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -2.5, "num_bins": 7, "momentum": 0.3}),
 	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -1, "num_bins": 4, "momentum": 0.5}), // x beyond the bins
 	config.C("ThresholdConsistentMarginLoss", map[string]any{"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.3, "margin_minus": -0.2}),
@@ -62,6 +64,9 @@ var gradientCases = []config.Component{
 // before (DynamicSoftMarginLoss's histogram).
 var historyLosses = []string{"DynamicSoftMarginLoss"}
 
+// noTuples are the losses that refuse a miner's tuples, as PML's.
+var noTuples = []string{"P2SGradLoss"}
+
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
 // value, for the embeddings and the weights, without a miner and with pair
@@ -69,6 +74,10 @@ var historyLosses = []string{"DynamicSoftMarginLoss"}
 // as PML's, so it is checked against the loss with those weights frozen. A
 // loss of historyLosses is checked on its second batch, so that its state
 // counts: every evaluation is a fresh copy that saw the same first batch.
+// P2SGradLoss renormalises its weights before each batch outside the graph,
+// as PML, so its gradient is checked against the loss of the weights as
+// they are (p2sGradDirect), whose value Compute's must be; with tuples it
+// must fail.
 func TestGradientsFiniteDifference(t *testing.T) {
 	cases := append([]config.Component(nil), gradientCases...)
 	for _, name := range Losses.Names() {
@@ -89,6 +98,12 @@ func TestGradientsFiniteDifference(t *testing.T) {
 				}
 				seeFirst(l)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
+				if contains(noTuples, c.Type) && tuples != nil {
+					if err == nil || !strings.Contains(err.Error(), "tuples") {
+						t.Errorf("with tuples: error %v, want one about tuples", err)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -111,6 +126,13 @@ func TestGradientsFiniteDifference(t *testing.T) {
 							t.Fatal(err)
 						}
 						return v
+					}
+				}
+				if c.Type == "P2SGradLoss" {
+					w := l.Weights()[0]
+					f = func() float64 { return p2sGradDirect(emb, n, d, labels, w.Value, w.Shape[1]) }
+					if direct := f(); math.Abs(direct-value) > 1e-12*math.Abs(value) {
+						t.Fatalf("value %.17g, but %.17g with the renormalised weights", value, direct)
 					}
 				}
 				if c.Type == "CircleLoss" {
@@ -234,4 +256,35 @@ func logSumExp(x []float64) float64 {
 		s += math.Exp(v - m)
 	}
 	return m + math.Log(s)
+}
+
+// p2sGradDirect is P2SGradLoss written out directly, with the weights w (D x
+// classes) used as they are, not renormalised: the function whose gradient
+// PML's P2SGradLoss returns.
+func p2sGradDirect(emb []float64, n, d int, labels []int, w []float64, classes int) float64 {
+	sum := 0.0
+	for i := range n {
+		x := emb[i*d : (i+1)*d]
+		norm := math.Sqrt(dotProduct(x, x))
+		for c := range classes {
+			dot := 0.0
+			for k, v := range x {
+				dot += v * w[k*classes+c]
+			}
+			cos, target := math.Max(-1, math.Min(1, dot/norm)), 0.0
+			if labels[i] == c {
+				target = 1
+			}
+			sum += (cos - target) * (cos - target)
+		}
+	}
+	return sum / float64(n*classes)
+}
+
+func dotProduct(a, b []float64) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
 }

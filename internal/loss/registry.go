@@ -33,6 +33,7 @@ func init() {
 	Losses.Register("SoftTripleLoss", newSoftTriple)
 	Losses.Register("ThresholdConsistentMarginLoss", newThresholdConsistentMargin)
 	Losses.Register("DynamicSoftMarginLoss", newDynamicSoftMargin)
+	Losses.Register("P2SGradLoss", newP2SGrad)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

@@ -16,7 +16,7 @@ func TestRegistries(t *testing.T) {
 	}{
 		{Losses.Names(), []string{"ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
 			"DynamicSoftMarginLoss", "FastAPLoss", "GeneralizedLiftedStructureLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss",
-			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "ProxyAnchorLoss", "ProxyNCALoss",
+			"NCALoss", "NTXentLoss", "NormalizedSoftmaxLoss", "P2SGradLoss", "ProxyAnchorLoss", "ProxyNCALoss",
 			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SupConLoss", "ThresholdConsistentMarginLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
@@ -53,6 +53,7 @@ var shapedLosses = map[string][]int{
 	"CosFaceLoss":           {3, 5},
 	"NormalizedSoftmaxLoss": {3, 5},
 	"SoftTripleLoss":        {3, 50},
+	"P2SGradLoss":           {3, 5},
 }
 
 func TestShape(t *testing.T) {
@@ -122,10 +123,16 @@ func TestInitWeights(t *testing.T) {
 		{"NormalizedSoftmaxLoss", 1, math.Inf(1)},
 		// kaiming_uniform_(a=sqrt 5), fan_in = classes*10: uniform ±1/sqrt(fan_in)
 		{"SoftTripleLoss", 1 / math.Sqrt(3*classes*10), 1 / math.Sqrt(classes*10)},
+		// columns of unit length: mean square 1/size
+		{"P2SGradLoss", 1 / math.Sqrt(size), 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			draw := func(seed uint64) []float64 {
-				l, _, err := Losses.Build(config.C(c.name, map[string]any{"num_classes": classes, "embedding_size": size}))
+				sizeKey := "embedding_size"
+				if c.name == "P2SGradLoss" {
+					sizeKey = "descriptors_dim"
+				}
+				l, _, err := Losses.Build(config.C(c.name, map[string]any{"num_classes": classes, sizeKey: size}))
 				if err != nil {
 					t.Fatal(err)
 				}

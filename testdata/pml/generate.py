@@ -41,6 +41,7 @@ WEIGHTS = {
     "ArcFaceLoss": "W", "CosFaceLoss": "W", "NormalizedSoftmaxLoss": "W",
     "LargeMarginSoftmaxLoss": "W", "SphereFaceLoss": "W", "SubCenterArcFaceLoss": "W",
     "ProxyAnchorLoss": "proxies", "ProxyNCALoss": "proxies", "SoftTripleLoss": "fc",
+    "P2SGradLoss": "weight",
 }
 
 # Every case: the loss as {Type: params} (nested components as {Type:
@@ -75,6 +76,10 @@ CASES = [
          n=16, d=12, classes=4, seed=83, notes="non-default min_val -2.5, num_bins 7 (width 5/7), momentum 0.3 (no effect on a fresh loss's first batch)"),
     dict(loss={"DynamicSoftMarginLoss": {"momentum": 0.3}},
          n=16, d=8, classes=4, seed=84, before=1, notes="momentum 0.3, second call: the histogram is 0.7 times the first batch's plus 0.3 times this one's, renormalised"),
+    dict(loss={"P2SGradLoss": {"descriptors_dim": 8, "num_classes": 6}},
+         n=24, d=8, classes=6, seed=85, notes="num_classes = classes in the batch: mean over n x C of (cos(x_i, w_c) - [c = y_i])^2, weight (D x C) renormalised in place first (columns / (norm + 1e-7)), its gradient that of the renormalised weight"),
+    dict(loss={"P2SGradLoss": {"descriptors_dim": 12, "num_classes": 10}},
+         n=32, d=12, classes=8, seed=86, notes="num_classes 10 exceeds the 8 classes present in the batch"),
 ]
 
 

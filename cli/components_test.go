@@ -81,7 +81,7 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 // the batch refuse a miner; the config is refused before anything is
 // written, in one line naming the miner's key and the loss.
 func TestLossRefusingTuplesWithAMiner(t *testing.T) {
-	for _, name := range []string{"RankedListLoss", "PNPLoss", "InstanceLoss"} {
+	for _, name := range []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss"} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"--experiment_name", "x"}, tinyRun...)
 			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+name+": {"+requiredLossParams[name]+"}}}",

@@ -10,7 +10,7 @@ import (
 // needsBoth are the losses that are 0 on a batch without a positive pair
 // or without a negative pair.
 var needsBoth = []string{"TripletMarginLoss", "MarginLoss", "NTXentLoss", "SupConLoss", "CircleLoss",
-	"LiftedStructureLoss", "FastAPLoss", "TupletMarginLoss", "NCALoss", "AngularLoss", "PNPLoss", "HistogramLoss"}
+	"LiftedStructureLoss", "FastAPLoss", "TupletMarginLoss", "NCALoss", "AngularLoss", "PNPLoss", "HistogramLoss", "DynamicSoftMarginLoss"}
 
 // TestEdgeBatches: degenerate batches give finite losses, and 0 with a zero
 // gradient where nothing can be compared.

@@ -7,7 +7,8 @@ import (
 )
 
 // statefulCases are the losses that keep state while training: a random
-// triplet stream, learnt class weights or a learnt beta.
+// triplet stream, learnt class weights, a learnt beta or a histogram of the
+// batches seen.
 var statefulCases = []config.Component{
 	config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": 2}),
 	config.C("MarginLoss", map[string]any{"learn_beta": true, "triplets_per_anchor": 2}),
@@ -20,13 +21,16 @@ var statefulCases = []config.Component{
 	config.C("SphereFaceLoss", nil),
 	config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 2}),
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
+	config.C("DynamicSoftMarginLoss", map[string]any{"momentum": 0.5}),
+	config.C("P2SGradLoss", nil),
 }
 
 // TestInstancesShareNoState: a loss is decoded once and each fold takes
 // config.Instance of it. Training one instance (its stream advanced, its
-// weights moved) leaves another's first value as the first instance's
-// was, for every registered loss; for the stateful ones, training does
-// change the first instance's value, so the comparison proves something.
+// weights moved, another batch seen) leaves another's first value as the
+// first instance's was, for every registered loss; for the stateful ones,
+// training does change the first instance's value, so the comparison proves
+// something.
 func TestInstancesShareNoState(t *testing.T) {
 	cases := append([]config.Component(nil), statefulCases...)
 	for _, name := range Losses.Names() {
@@ -57,6 +61,10 @@ func TestInstancesShareNoState(t *testing.T) {
 				for k := range w.Value {
 					w.Value[k] += 0.5
 				}
+			}
+			other, _, _, _ := testBatch(2)
+			if _, _, err := a.Compute(other[:n*d], n, d, labels, nil); err != nil {
+				t.Fatal(err)
 			}
 			trained := value(a)
 			if got := value(b); got != first {

@@ -12,7 +12,9 @@ import (
 // respect to the embeddings and to the loss's weights. Loss+miner cases feed
 // the stored mined indices to the loss. testdata/pml holds the cases of
 // components added since testdata/golden, in its schema
-// (testdata/pml/generate.py).
+// (testdata/pml/generate.py). A case of a stateful loss may list batches
+// the same loss saw before ("before"); its expected values are those of the
+// call after them.
 func TestGolden(t *testing.T) {
 	var files []string
 	for _, dir := range []string{golden.Require(t), golden.Path(t, "testdata", "pml")} {
@@ -36,6 +38,20 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("weights %v, want one %q of shape %v", describeWeights(ws), c.Weights.Name, c.Weights.Shape)
 				}
 				copy(ws[0].Value, golden.Flatten(c.Weights.Value))
+			}
+			var earlier struct {
+				Before []struct {
+					Labels     []int       `json:"labels"`
+					Embeddings [][]float64 `json:"embeddings"`
+				} `json:"before"`
+			}
+			if err := golden.Load(file, &earlier); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range earlier.Before {
+				if _, _, err := l.Compute(golden.Flatten(e.Embeddings), len(e.Embeddings), d, e.Labels, nil); err != nil {
+					t.Fatal(err)
+				}
 			}
 			value, grad, err := l.Compute(golden.Flatten(c.Embeddings), n, d, c.Labels, goldenTuples(c.Expected.MinerIndices))
 			if err != nil {

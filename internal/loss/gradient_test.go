@@ -50,7 +50,7 @@ func defaultsOf(name string) config.Component {
 
 // refusesTuples are the losses that, as PML's, fail when a miner gives
 // them tuples.
-var refusesTuples = []string{"RankedListLoss", "PNPLoss", "InstanceLoss"}
+var refusesTuples = []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss"}
 
 // gradientCases are configurations beyond the defaults whose gradients are
 // checked, to cover every distance and option.
@@ -90,15 +90,28 @@ var gradientCases = []config.Component{
 	config.C("LargeMarginSoftmaxLoss", map[string]any{"margin": 1, "distance": map[string]any{"CosineSimilarity": map[string]any{"p": 3}}}),
 	config.C("SphereFaceLoss", map[string]any{"margin": 3, "scale": 2}),
 	config.C("SubCenterArcFaceLoss", map[string]any{"sub_centers": 2, "margin": 100}),
+	config.C("P2SGradLoss", map[string]any{"descriptors_dim": 6, "num_classes": 9}),
+	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -2.5, "num_bins": 7, "momentum": 0.3}),
+	config.C("DynamicSoftMarginLoss", map[string]any{"min_val": -1, "num_bins": 4, "momentum": 0.5}), // x beyond the bins
+	config.C("ThresholdConsistentMarginLoss", map[string]any{"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.3, "margin_minus": -0.2}),
 }
+
+// historyLosses are the losses whose value depends on the batches they saw
+// before (DynamicSoftMarginLoss's histogram).
+var historyLosses = []string{"DynamicSoftMarginLoss"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
 // value, for the embeddings and the weights, without a miner and with pair
 // and triplet tuples. CircleLoss's gradient treats its weights as constants,
-// as PML's, so it is checked against the loss with those weights frozen.
-// The losses that refuse a miner's tuples must fail with them, naming the
-// loss; their gradient is checked without a miner.
+// as PML's, so it is checked against the loss with those weights frozen. A
+// loss of historyLosses is checked on its second batch, so that its state
+// counts: every evaluation is a fresh copy that saw the same first batch.
+// P2SGradLoss renormalises its weights before each batch outside the graph,
+// as PML, so its gradient is checked against the loss of the weights as
+// they are (p2sGradDirect), whose value Compute's must be. The losses that
+// refuse a miner's tuples must fail with them, naming the loss; their
+// gradient is checked without a miner.
 func TestGradientsFiniteDifference(t *testing.T) {
 	cases := append([]config.Component(nil), gradientCases...)
 	for _, name := range Losses.Names() {
@@ -108,6 +121,16 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		for tname, tuples := range testTuples {
 			t.Run(c.Type+"/"+tname, func(t *testing.T) {
 				l, emb, n, d, labels := buildForTest(t, c)
+				seeFirst := func(Loss) {}
+				if contains(historyLosses, c.Type) {
+					first, _, _, firstLabels := testBatch(2)
+					seeFirst = func(l Loss) {
+						if _, _, err := l.Compute(first, n, d, firstLabels, tuples); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				seeFirst(l)
 				value, grad, err := l.Compute(emb, n, d, labels, tuples)
 				if tuples != nil && contains(refusesTuples, c.Type) {
 					if err == nil || !strings.Contains(err.Error(), c.Type) || !strings.Contains(err.Error(), "miner") {
@@ -127,6 +150,24 @@ func TestGradientsFiniteDifference(t *testing.T) {
 						t.Fatal(err)
 					}
 					return v
+				}
+				if contains(historyLosses, c.Type) {
+					f = func() float64 {
+						fresh := config.Instance(l)
+						seeFirst(fresh)
+						v, _, err := fresh.Compute(emb, n, d, labels, tuples)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return v
+					}
+				}
+				if c.Type == "P2SGradLoss" {
+					w := l.Weights()[0]
+					f = func() float64 { return p2sGradDirect(emb, n, d, labels, w.Value, w.Shape[1]) }
+					if direct := f(); math.Abs(direct-value) > 1e-12*math.Abs(value) {
+						t.Fatalf("value %.17g, but %.17g with the renormalised weights", value, direct)
+					}
 				}
 				if c.Type == "CircleLoss" {
 					frozen := CosineSimilarityMatrix(emb, n, d)
@@ -249,4 +290,35 @@ func logSumExp(x []float64) float64 {
 		s += math.Exp(v - m)
 	}
 	return m + math.Log(s)
+}
+
+// p2sGradDirect is P2SGradLoss written out directly, with the weights w (D x
+// classes) used as they are, not renormalised: the function whose gradient
+// PML's P2SGradLoss returns.
+func p2sGradDirect(emb []float64, n, d int, labels []int, w []float64, classes int) float64 {
+	sum := 0.0
+	for i := range n {
+		x := emb[i*d : (i+1)*d]
+		norm := math.Sqrt(dotProduct(x, x))
+		for c := range classes {
+			dot := 0.0
+			for k, v := range x {
+				dot += v * w[k*classes+c]
+			}
+			cos, target := math.Max(-1, math.Min(1, dot/norm)), 0.0
+			if labels[i] == c {
+				target = 1
+			}
+			sum += (cos - target) * (cos - target)
+		}
+	}
+	return sum / float64(n*classes)
+}
+
+func dotProduct(a, b []float64) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
 }

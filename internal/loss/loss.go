@@ -11,17 +11,19 @@
 //
 // Losses with per-class weights (ProxyAnchorLoss, ProxyNCALoss, ArcFaceLoss,
 // SubCenterArcFaceLoss, CosFaceLoss, LargeMarginSoftmaxLoss, SphereFaceLoss,
-// NormalizedSoftmaxLoss, SoftTripleLoss) read num_classes and
-// embedding_size from their config; 0 (the default) means "fill in later":
-// the trainer calls SetShape with the dataset's class count and the model's
-// embedding size and then InitWeights, which draws the weights as PML
-// initialises them (Compute fails until both are known). MarginLoss's beta
+// NormalizedSoftmaxLoss, SoftTripleLoss, P2SGradLoss) read num_classes and
+// embedding_size (P2SGradLoss: descriptors_dim) from their config; 0 (the
+// default) means "fill in later": the trainer calls SetShape with the
+// dataset's class count and the model's embedding size and then
+// InitWeights, which draws the weights as PML initialises them (Compute
+// fails until both are known). MarginLoss's beta
 // needs no shape from the data: one beta, or one per class when num_classes
 // is given, as in PML.
 //
 // A loss is decoded once per run; a loss that keeps state while it trains
-// (class weights, a learnt beta, a random triplet stream) implements
-// config.Stateful, and each fold trains its own Fresh copy.
+// (class weights, a learnt beta, a random triplet stream,
+// DynamicSoftMarginLoss's histogram) implements config.Stateful, and each
+// fold trains its own Fresh copy.
 //
 // Distances give the pairwise matrix (Distance.Matrix) that miners use and a
 // differentiable version on an ad.Tape that losses use. Reducers turn each

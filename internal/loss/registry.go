@@ -41,6 +41,9 @@ func init() {
 	Losses.Register("RankedListLoss", newRankedList)
 	Losses.Register("PNPLoss", newPNP)
 	Losses.Register("HistogramLoss", newHistogram)
+	Losses.Register("ThresholdConsistentMarginLoss", newThresholdConsistentMargin)
+	Losses.Register("DynamicSoftMarginLoss", newDynamicSoftMargin)
+	Losses.Register("P2SGradLoss", newP2SGrad)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
 
 	Distances.Register("LpDistance", newLpDistance)

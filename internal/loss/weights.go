@@ -15,6 +15,7 @@ import (
 type classWeights struct {
 	name                      string // PML's attribute: "proxies", "W", "fc"
 	numClasses, embeddingSize int    // 0 until known
+	sizeKey                   string // the config key of embeddingSize
 	// shape is PML's layout for the sizes.
 	shape func(numClasses, embeddingSize int) []int
 	// init draws the values as PML's constructor.
@@ -25,10 +26,17 @@ type classWeights struct {
 // readClassWeights reads num_classes and embedding_size; 0 (the default)
 // means the trainer fills them in with SetShape.
 func readClassWeights(p *config.Params, name string, shape func(c, e int) []int, init func(*Weight, *rand.Rand)) *classWeights {
+	return readClassWeightsSized(p, "embedding_size", name, shape, init)
+}
+
+// readClassWeightsSized is readClassWeights for a loss whose PML name of
+// the embedding size is sizeKey (P2SGradLoss's descriptors_dim).
+func readClassWeightsSized(p *config.Params, sizeKey, name string, shape func(c, e int) []int, init func(*Weight, *rand.Rand)) *classWeights {
 	cw := &classWeights{
 		name:          name,
+		sizeKey:       sizeKey,
 		numClasses:    p.Int("num_classes", 0, config.Min(0)),
-		embeddingSize: p.Int("embedding_size", 0, config.Min(0)),
+		embeddingSize: p.Int(sizeKey, 0, config.Min(0)),
 		shape:         shape,
 		init:          init,
 	}
@@ -65,7 +73,7 @@ func (cw *classWeights) setShape(numClasses, embeddingSize int) error {
 	case cw.embeddingSize == 0:
 		cw.embeddingSize = embeddingSize
 	case cw.embeddingSize != embeddingSize:
-		return fmt.Errorf("embedding_size is %d but the model gives %d", cw.embeddingSize, embeddingSize)
+		return fmt.Errorf("%s is %d but the model gives %d", cw.sizeKey, cw.embeddingSize, embeddingSize)
 	}
 	cw.allocate()
 	return nil
@@ -82,10 +90,10 @@ func (cw *classWeights) weights() []*Weight {
 // the batch.
 func (cw *classWeights) node(b *batch) (*ad.Node, error) {
 	if cw.w == nil {
-		return nil, fmt.Errorf("num_classes and embedding_size are unknown: give them in the config or call SetShape")
+		return nil, fmt.Errorf("num_classes and %s are unknown: give them in the config or call SetShape", cw.sizeKey)
 	}
 	if b.emb.Cols != cw.embeddingSize {
-		return nil, fmt.Errorf("embeddings of size %d, but embedding_size is %d", b.emb.Cols, cw.embeddingSize)
+		return nil, fmt.Errorf("embeddings of size %d, but %s is %d", b.emb.Cols, cw.sizeKey, cw.embeddingSize)
 	}
 	for _, l := range b.labels {
 		if l >= cw.numClasses {

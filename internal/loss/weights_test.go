@@ -15,10 +15,11 @@ func TestRegistries(t *testing.T) {
 		got, want []string
 	}{
 		{Losses.Names(), []string{"AngularLoss", "ArcFaceLoss", "CircleLoss", "ContrastiveLoss", "CosFaceLoss", "CrossEntropyLoss",
-			"FastAPLoss", "GeneralizedLiftedStructureLoss", "HistogramLoss", "InstanceLoss", "IntraPairVarianceLoss", "LargeMarginSoftmaxLoss",
-			"LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss", "NormalizedSoftmaxLoss", "PNPLoss",
-			"ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss", "SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SphereFaceLoss",
-			"SubCenterArcFaceLoss", "SupConLoss", "TripletMarginLoss", "TupletMarginLoss"}},
+			"DynamicSoftMarginLoss", "FastAPLoss", "GeneralizedLiftedStructureLoss", "HistogramLoss", "InstanceLoss", "IntraPairVarianceLoss",
+			"LargeMarginSoftmaxLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss", "NCALoss", "NPairsLoss", "NTXentLoss",
+			"NormalizedSoftmaxLoss", "P2SGradLoss", "PNPLoss", "ProxyAnchorLoss", "ProxyNCALoss", "RankedListLoss",
+			"SignalToNoiseRatioContrastiveLoss", "SoftTripleLoss", "SphereFaceLoss", "SubCenterArcFaceLoss", "SupConLoss",
+			"ThresholdConsistentMarginLoss", "TripletMarginLoss", "TupletMarginLoss"}},
 		{Distances.Names(), []string{"CosineSimilarity", "DotProductSimilarity", "LpDistance", "SNRDistance"}},
 		{Reducers.Names(), []string{"AvgNonZeroReducer", "DivisorReducer", "DoNothingReducer", "MeanReducer", "SumReducer", "ThresholdReducer"}},
 		{Regularizers.Names(), []string{"CenterInvariantRegularizer", "LpRegularizer", "RegularFaceRegularizer", "SparseCentersRegularizer", "ZeroMeanRegularizer"}},
@@ -58,6 +59,7 @@ var shapedLosses = map[string][]int{
 	"SphereFaceLoss":         {3, 5},
 	"SubCenterArcFaceLoss":   {3, 15}, // 3 sub-centres per class
 	"SoftTripleLoss":         {3, 50},
+	"P2SGradLoss":            {3, 5},
 }
 
 func TestShape(t *testing.T) {
@@ -130,10 +132,16 @@ func TestInitWeights(t *testing.T) {
 		{"SubCenterArcFaceLoss", 1, math.Inf(1)},
 		// kaiming_uniform_(a=sqrt 5), fan_in = classes*10: uniform ±1/sqrt(fan_in)
 		{"SoftTripleLoss", 1 / math.Sqrt(3*classes*10), 1 / math.Sqrt(classes*10)},
+		// columns of unit length: mean square 1/size
+		{"P2SGradLoss", 1 / math.Sqrt(size), 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			draw := func(seed uint64) []float64 {
-				l, _, err := Losses.Build(config.C(c.name, map[string]any{"num_classes": classes, "embedding_size": size}))
+				sizeKey := "embedding_size"
+				if c.name == "P2SGradLoss" {
+					sizeKey = "descriptors_dim"
+				}
+				l, _, err := Losses.Build(config.C(c.name, map[string]any{"num_classes": classes, sizeKey: size}))
 				if err != nil {
 					t.Fatal(err)
 				}

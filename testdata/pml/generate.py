@@ -11,6 +11,14 @@ checkout of PML 2.8.1 (pure Python; it needs no pip):
 
 (with seeds, only those cases).
 
+A case with `before` (a stateful loss) first calls the same loss on that many
+other batches of the same size, drawn before the stored one, and stores them
+under "before" (a list of {labels, embeddings}): the expected value and
+gradients are those of the last call. The earlier calls run without gradient,
+so the state they leave (DynamicSoftMarginLoss's histogram) is a constant of
+the last call; PML 2.8.1 keeps it attached to the earlier batches' graph, and
+a second backward fails.
+
 The tests read the JSON files only; neither Python nor PML is needed to run them.
 """
 import json
@@ -34,6 +42,7 @@ WEIGHTS = {
     "ArcFaceLoss": "W", "CosFaceLoss": "W", "NormalizedSoftmaxLoss": "W",
     "LargeMarginSoftmaxLoss": "W", "SphereFaceLoss": "W", "SubCenterArcFaceLoss": "W",
     "ProxyAnchorLoss": "proxies", "ProxyNCALoss": "proxies", "SoftTripleLoss": "fc",
+    "P2SGradLoss": "weight",
 }
 
 # Every case: the loss as {Type: params} (nested components as {Type:
@@ -138,6 +147,20 @@ CASES = [
          n=16, d=8, classes=4, seed=72, notes="delta 0.3, which does not divide 2: round(1 + 2/0.3) = 8 nodes, the last beyond 1"),
     dict(loss={"HistogramLoss": {"n_bins": 25, "delta": 0.08, "distance": {"DotProductSimilarity": {}}}},
          n=12, d=4, classes=3, seed=73, notes="n_bins 25 and delta 0.08 both given (they agree), DotProductSimilarity of normalised embeddings"),
+    dict(loss={"ThresholdConsistentMarginLoss": {}},
+         n=24, d=8, classes=6, seed=80, notes="defaults: mean of 0.9 - s over the positive pairs with s <= 0.9 plus mean of s - 0.5 over the negative pairs with s >= 0.5, s the cosine of the raw embeddings, already reduced"),
+    dict(loss={"ThresholdConsistentMarginLoss": {"lambda_plus": 0.5, "lambda_minus": 2.0, "margin_plus": 0.6, "margin_minus": 0.1}},
+         n=32, d=12, classes=8, seed=81, notes="non-default lambda_plus 0.5, lambda_minus 2, margin_plus 0.6, margin_minus 0.1"),
+    dict(loss={"DynamicSoftMarginLoss": {}},
+         n=24, d=8, classes=6, seed=82, notes="defaults, a fresh loss: mean over all triplets of CDF(x) x, x = d_ap - d_an, CDF of the histogram of this batch's x alone (10 bins from -2, width 0.4); the gradient flows through the histogram's fractional bin weights, as in PML"),
+    dict(loss={"DynamicSoftMarginLoss": {"min_val": -2.5, "num_bins": 7, "momentum": 0.3}},
+         n=16, d=12, classes=4, seed=83, notes="non-default min_val -2.5, num_bins 7 (width 5/7), momentum 0.3 (no effect on a fresh loss's first batch)"),
+    dict(loss={"DynamicSoftMarginLoss": {"momentum": 0.3}},
+         n=16, d=8, classes=4, seed=84, before=1, notes="momentum 0.3, second call: the histogram is 0.7 times the first batch's plus 0.3 times this one's, renormalised"),
+    dict(loss={"P2SGradLoss": {"descriptors_dim": 8, "num_classes": 6}},
+         n=24, d=8, classes=6, seed=85, notes="num_classes = classes in the batch: mean over n x C of (cos(x_i, w_c) - [c = y_i])^2, weight (D x C) renormalised in place first (columns / (norm + 1e-7)), its gradient that of the renormalised weight"),
+    dict(loss={"P2SGradLoss": {"descriptors_dim": 12, "num_classes": 10}},
+         n=32, d=12, classes=8, seed=86, notes="num_classes 10 exceeds the 8 classes present in the batch"),
     dict(loss={"ContrastiveLoss": {}}, miner={"HDCMiner": {}},
          n=24, d=8, classes=6, seed=100, notes="HDCMiner defaults (filter_percentage 0.5, LpDistance): of all positive pairs the ceil(0.5 * count) farthest, of all negative pairs as many of the closest, each by torch.topk (hardest first). d(i,j) = d(j,i), so topk's order between the two is open: compare the order with each pair unordered. The batch is drawn so that no cut falls between two equal (or near) distances"),
     dict(loss={"ContrastiveLoss": {}}, miner={"HDCMiner": {"filter_percentage": 0.3}}, miner_distance={"CosineSimilarity": {}},
@@ -183,7 +206,7 @@ def mined_indices(indices):
     return {k: [int(i) for i in v] for k, v in zip(keys, indices)}
 
 
-def compute(case, emb, labels, weight, tuples=None):
+def compute(case, emb, labels, weight, tuples=None, before=()):
     """The loss, its gradients and the indices it was computed on: for a
     loss+miner case the mined ones (PML mines without gradient), else the
     fixed tuples given, if any."""
@@ -191,6 +214,9 @@ def compute(case, emb, labels, weight, tuples=None):
     name = WEIGHTS.get(next(iter(case["loss"])))
     if name:
         getattr(loss, name).data = torch.tensor(weight)
+    with torch.no_grad():
+        for b in before:
+            loss(torch.tensor(b["embeddings"]), torch.tensor(b["labels"]))
     e = torch.tensor(emb, requires_grad=True)
     indices = tuples
     if case.get("miner"):
@@ -259,12 +285,12 @@ def tuple_sets(idx):
     return [set(zip(*(idx[k] for k in keys))) for keys in groups]
 
 
-def stable(case, emb, labels, weight, want, tuples=None):
+def stable(case, emb, labels, weight, want, tuples=None, before=()):
     """No input near a relu kink, threshold or arg-max tie: a 1e-9 relative
     perturbation moves the value and gradient by less than 1e-6 relative,
     and leaves a miner's mined set as it was."""
     rng = np.random.default_rng(0)
-    value, grad, _, indices = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, tuples)
+    value, grad, _, indices = compute(case, emb * (1 + 1e-9 * rng.standard_normal(emb.shape)), labels, weight, tuples, before)
     close = lambda a, b: np.all(np.abs(a - b) <= 1e-6 * np.abs(b) + 1e-9)
     if case.get("miner"):
         (mname, _), = case["miner"].items()
@@ -285,6 +311,10 @@ def main():
         (lname, params), = case["loss"].items()
         for attempt in range(100):
             rng = np.random.default_rng(1000 * case["seed"] + attempt)
+            before = []
+            for _ in range(case.get("before", 0)):
+                b_labels = labels_for(rng, case["n"], case["classes"])
+                before.append({"labels": b_labels, "embeddings": rounded(rng.standard_normal((case["n"], case["d"])), 4).tolist()})
             labels = labels_for(rng, case["n"], case["classes"])
             emb = rounded(rng.standard_normal((case["n"], case["d"])), 4)
             weight, wshape = None, None
@@ -293,8 +323,11 @@ def main():
                 w = getattr(build(case["loss"]), WEIGHTS[lname]).detach().numpy()
                 weight, wshape = rounded(w, 6), list(w.shape)
             tuples = tuples_for(rng, case["tuples"], labels) if "tuples" in case else None
-            want = compute(case, emb, labels, weight, tuples)
-            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want, tuples):
+            try:
+                want = compute(case, emb, labels, weight, tuples, before)
+            except (IndexError, RuntimeError):  # DynamicSoftMarginLoss: an x beyond its histogram
+                continue
+            if all(math.isfinite(v) for v in [want[0], *want[1].ravel()]) and stable(case, emb, labels, weight, want, tuples, before):
                 break
         else:
             raise RuntimeError(f"case {case['seed']}: no stable draw")
@@ -309,6 +342,8 @@ def main():
             "tolerance": {"rel": 1e-6, "abs": 1e-9},
             "notes": case["notes"] + f". PML {pytorch_metric_learning.__version__}, PyTorch {torch.__version__}, float64.",
         }
+        if before:
+            out["before"] = before
         mname = "_" + next(iter(case["miner"])) if case.get("miner") else ""
         path = os.path.join(OUT, f"{case['seed']:03d}_{lname}{mname}.json")
         with open(path, "w") as f:

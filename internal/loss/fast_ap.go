@@ -33,18 +33,7 @@ func (l *fastAP) subLosses(b *batch) ([]subLoss, error) {
 	n := len(b.labels)
 	a1, p, a2, neg := AllPairs(b.labels).AsPairs(b.labels)
 	posMask, negMask := pairMasks(n, a1, p, a2, neg)
-	posCount := make([]float64, n)
-	var rows []int
-	for i := range n {
-		for _, m := range posMask[i*n : (i+1)*n] {
-			if m {
-				posCount[i]++
-			}
-		}
-		if posCount[i] > 0 {
-			rows = append(rows, i)
-		}
-	}
+	posCount, rows := rowCounts(posMask, n)
 	if len(rows) == 0 {
 		return nil, nil
 	}

@@ -286,6 +286,23 @@ func pairMasks(size int, a1, p, a2, n []int) (pos, neg []bool) {
 	return pos, neg
 }
 
+// rowCounts counts the true entries of each row of an n x n mask, and lists
+// the rows with any.
+func rowCounts(mask []bool, n int) (counts []float64, rows []int) {
+	counts = make([]float64, n)
+	for i := range n {
+		for _, m := range mask[i*n : (i+1)*n] {
+			if m {
+				counts[i]++
+			}
+		}
+		if counts[i] > 0 {
+			rows = append(rows, i)
+		}
+	}
+	return counts, rows
+}
+
 // floats turns a mask into 0/1 values, to multiply with.
 func floats(mask []bool) []float64 {
 	out := make([]float64, len(mask))

@@ -64,18 +64,7 @@ func (l *pnp) subLosses(b *batch) ([]subLoss, error) {
 	for _, q := range a1 {
 		isPos[q*n+q] = true // PML counts the query among its own positives
 	}
-	posCount := make([]float64, n)
-	var rows []int
-	for q := range n {
-		for _, m := range isPos[q*n : (q+1)*n] {
-			if m {
-				posCount[q]++
-			}
-		}
-		if posCount[q] > 0 {
-			rows = append(rows, q)
-		}
-	}
+	posCount, rows := rowCounts(isPos, n)
 	if len(rows) == 0 {
 		return nil, nil
 	}

@@ -286,10 +286,19 @@ func TestReproducibleAndResumable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
 	}
+	// Each keeps state across steps that must survive the resume.
+	for name, state := range map[string][]string{
+		"sampling miner":  {"--mining_funcs", "{tuple_miner: {DistanceWeightedMiner: {}}}"},
+		"loss histogram":  {"--loss_funcs", "{metric_loss~OVERRIDE~: {DynamicSoftMarginLoss: {momentum: 0.3}}}"},
+		"random triplets": {"--loss_funcs", "{metric_loss~OVERRIDE~: {TripletMarginLoss: {triplets_per_anchor: 3}}}"},
+	} {
+		t.Run(name, func(t *testing.T) { reproducibleAndResumable(t, state) })
+	}
+}
+
+func reproducibleAndResumable(t *testing.T, state []string) {
 	root := t.TempDir()
-	// DistanceWeightedMiner samples: its generator must survive the resume.
-	smoke := []string{"--config_general", "default", "smoke", "--patience", "10",
-		"--mining_funcs", "{tuple_miner: {DistanceWeightedMiner: {}}}"}
+	smoke := append([]string{"--config_general", "default", "smoke", "--patience", "10"}, state...)
 	run := func(name string, extra ...string) {
 		t.Helper()
 		args := append([]string{"--experiment_name", name}, append(append([]string{}, smoke...), extra...)...)

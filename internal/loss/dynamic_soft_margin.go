@@ -19,7 +19,7 @@ type dynamicSoftMargin struct {
 	numBins  int
 	delta    float64
 	momentum float64
-	hist     []float64 // nil until the first batch
+	hist     *Weight // num_bins zeros until the first batch
 }
 
 func newDynamicSoftMargin(p *config.Params) Loss {
@@ -33,6 +33,7 @@ func newDynamicSoftMargin(p *config.Params) Loss {
 		p.Fail("min_val", "must not be 0: the bins are 2|min_val|/num_bins wide")
 	}
 	l.delta = 2 * math.Abs(l.minVal) / float64(l.numBins)
+	l.hist = emptyHistogram(l.numBins)
 	requireDistance(p, l.dist, &LpDistance{})
 	if lp, ok := l.dist.(*LpDistance); ok && (!lp.normalize || lp.p != 2) {
 		p.Fail("distance", "must be LpDistance with normalize_embeddings true and p 2")
@@ -40,7 +41,15 @@ func newDynamicSoftMargin(p *config.Params) Loss {
 	return newMetric(p, l, "MeanReducer")
 }
 
-func (l dynamicSoftMargin) fresh() lossFunc { l.hist = nil; return &l }
+// emptyHistogram is the empty histogram, a buffer a checkpoint keeps so that
+// a resumed fold blends on.
+func emptyHistogram(bins int) *Weight {
+	return &Weight{Name: "hist", Shape: []int{bins}, Value: make([]float64, bins), Grad: make([]float64, bins)}
+}
+
+func (l dynamicSoftMargin) fresh() lossFunc { l.hist = emptyHistogram(l.numBins); return &l }
+
+func (l *dynamicSoftMargin) buffers() []*Weight { return []*Weight{l.hist} }
 
 func (l *dynamicSoftMargin) subLosses(b *batch) ([]subLoss, error) {
 	a, pos, neg := b.tuples.AsTriplets(b.labels)
@@ -53,7 +62,7 @@ func (l *dynamicSoftMargin) subLosses(b *batch) ([]subLoss, error) {
 	hist, bins := l.update(t, x)
 	cdf := t.MatMul(t.Const(lowerTriangle(l.numBins), l.numBins, l.numBins), hist)
 	loss := t.Mean(t.Mul(t.Gather(cdf, bins), x))
-	l.hist = slices.Clone(hist.Value)
+	copy(l.hist.Value, hist.Value)
 	return []subLoss{{name: "loss", losses: loss, reduced: true, divisor: noDivisor}}, nil
 }
 
@@ -92,9 +101,10 @@ func (l *dynamicSoftMargin) update(t *ad.Tape, x *ad.Node) (hist *ad.Node, bins 
 	}
 	batch := t.Add(t.Const(base, nb, 1), t.MatMul(t.Const(move, nb, k), t.Reshape(frac, k, 1)))
 	hist = batch
-	if l.hist != nil {
+	// As PML, the first batch (an empty histogram) is taken alone.
+	if slices.Max(l.hist.Value) > 0 {
 		old := make([]float64, nb)
-		for i, h := range l.hist {
+		for i, h := range l.hist.Value {
 			old[i] = (1 - l.momentum) * h
 		}
 		hist = t.Add(t.Const(old, nb, 1), t.Scale(batch, l.momentum))

@@ -41,6 +41,8 @@ func (l marginLoss) fresh() lossFunc {
 	return &l
 }
 
+func (l *marginLoss) samplerOf() *tripletSampler { return &l.sampler }
+
 func (l *marginLoss) weights() []*Weight {
 	if l.learnBeta {
 		return []*Weight{l.beta}

@@ -3,6 +3,7 @@ package loss
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 
@@ -142,17 +143,51 @@ func checkBatch(emb []float64, n, d int, labels []int, tuples *Tuples) error {
 	return tuples.check(n)
 }
 
+// metricOf is the metricLoss of a built-in loss, nil for another one.
+func metricOf(l Loss) *metricLoss {
+	switch x := l.(type) {
+	case *metricLoss:
+		return x
+	case *shapedLoss:
+		return x.metricLoss
+	}
+	return nil
+}
+
+// Randomized returns how to give l its random generator when l samples
+// (triplets_per_anchor a count). The registry gives it one with a fixed
+// seed; a trainer hands it the fold's seeded one, which its checkpoints
+// keep, so that a run is reproducible from its seed and a resumed run
+// draws on.
+func Randomized(l Loss) (set func(*rand.Rand), ok bool) {
+	m := metricOf(l)
+	if m == nil {
+		return nil, false
+	}
+	s, ok := m.f.(interface{ samplerOf() *tripletSampler })
+	if !ok || s.samplerOf().rng == nil {
+		return nil, false
+	}
+	return func(r *rand.Rand) { s.samplerOf().rng = r }, true
+}
+
+// Buffers are a loss's state that is not learnt but that a checkpoint
+// keeps, as PyTorch's buffers: DynamicSoftMarginLoss's histogram.
+func Buffers(l Loss) []*Weight {
+	if m := metricOf(l); m != nil {
+		if b, ok := m.f.(interface{ buffers() []*Weight }); ok {
+			return b.buffers()
+		}
+	}
+	return nil
+}
+
 // Unreduced returns the sub-losses of a batch before reduction, by PML's
 // sub-loss name ("loss", "pos_loss", ...): what PML returns with
 // DoNothingReducer. A zero sub-loss gives an empty list.
 func Unreduced(l Loss, emb []float64, n, d int, labels []int, tuples *Tuples) (map[string][]float64, error) {
-	var m *metricLoss
-	switch x := l.(type) {
-	case *metricLoss:
-		m = x
-	case *shapedLoss:
-		m = x.metricLoss
-	default:
+	m := metricOf(l)
+	if m == nil {
 		return nil, fmt.Errorf("loss %T has no sub-losses", l)
 	}
 	_, subs, err := m.run(emb, n, d, labels, tuples)

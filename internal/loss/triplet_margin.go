@@ -27,6 +27,8 @@ func newTripletMargin(p *config.Params) Loss {
 
 func (l tripletMargin) fresh() lossFunc { l.sampler = l.sampler.fresh(); return &l }
 
+func (l *tripletMargin) samplerOf() *tripletSampler { return &l.sampler }
+
 func (l *tripletMargin) subLosses(b *batch) ([]subLoss, error) {
 	a, pos, neg := l.sampler.triplets(b)
 	if len(a) == 0 {

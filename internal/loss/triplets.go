@@ -24,8 +24,9 @@ func readTripletSampler(p *config.Params) tripletSampler {
 	return tripletSampler{perAnchor: k, rng: samplerRand()}
 }
 
-// samplerRand is a sampler's stream: a fixed seed keeps runs reproducible;
-// the sequence advances per batch.
+// samplerRand is a sampler's stream until a trainer hands it the fold's
+// (Randomized): a fixed seed keeps other uses reproducible; the sequence
+// advances per batch.
 func samplerRand() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }
 
 // fresh returns the sampler with a stream of its own, from the start.

@@ -42,7 +42,7 @@ func (f *fold) save(which string) error {
 	if f.lossOpt != nil {
 		addOptimizer(lossGroup, f.lossOpt.State(), false)
 	}
-	for _, w := range f.lossWeights() {
+	for _, w := range f.lossState() {
 		tensors[lossPrefix+w.Name] = record.F64Tensor(w.Shape, w.Value)
 	}
 	for name, r := range f.Rngs {
@@ -138,9 +138,9 @@ func (f *fold) load(c *record.Checkpoint, st *expfolder.CheckpointState) error {
 			return err
 		}
 	}
-	lw := f.lossWeights()
+	lw := f.lossState()
 	if len(weights) != len(lw) {
-		return fmt.Errorf("it has %d loss weights, the config %d", len(weights), len(lw))
+		return fmt.Errorf("it has %d loss weights and buffers, the config %d", len(weights), len(lw))
 	}
 	for _, w := range lw {
 		t, ok := weights[w.Name]

@@ -79,6 +79,9 @@ func newFold(e *env, folder *record.Folder, sp data.Split, log *logger) (*fold, 
 		if f.Losses[name], err = newLoss(s.LossFuncs[name], len(f.classIDs), dim, rng); err != nil {
 			return nil, err
 		}
+		if set, ok := loss.Randomized(f.Losses[name]); ok {
+			set(f.Rand("loss/" + name))
+		}
 	}
 	f.Miners = map[string]miner.Miner{}
 	for _, name := range slices.Sorted(maps.Keys(s.Miners)) {
@@ -158,9 +161,21 @@ func (f *fold) buildOptimizers() error {
 // lossWeights exposes the losses' learnable tensors to an optimiser, named
 // after their loss; the params alias the losses' storage.
 func (f *fold) lossWeights() []*optim.Param[float64] {
+	return f.lossTensors(loss.Loss.Weights)
+}
+
+// lossState is what a checkpoint keeps of the losses: their weights and
+// their buffers.
+func (f *fold) lossState() []*optim.Param[float64] {
+	return append(f.lossWeights(), f.lossTensors(loss.Buffers)...)
+}
+
+// lossTensors are the tensors of the fold's losses that of gives, named
+// <loss>.<tensor>.
+func (f *fold) lossTensors(of func(loss.Loss) []*loss.Weight) []*optim.Param[float64] {
 	var out []*optim.Param[float64]
 	for _, name := range slices.Sorted(maps.Keys(f.Losses)) {
-		for _, w := range f.Losses[name].Weights() {
+		for _, w := range of(f.Losses[name]) {
 			out = append(out, &optim.Param[float64]{Name: name + "." + w.Name, Shape: w.Shape, Value: w.Value, Grad: w.Grad})
 		}
 	}

@@ -2,7 +2,9 @@ package trainer
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/bench-ml/bench/internal/loss"
 	"github.com/bench-ml/bench/internal/miner"
@@ -35,8 +37,14 @@ func (f *Fold) Rand(name string) *rand.Rand {
 }
 
 // streamOf is the PCG stream of a named random generator of the fold.
-// Stream 1 initialises loss weights.
+// Stream 1 initialises loss weights. A loss's own draws (loss/<key>) take
+// a stream hashed from its key, far from the numbered ones.
 func streamOf(name string) uint64 {
+	if strings.HasPrefix(name, "loss/") {
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		return h.Sum64() | 1<<63
+	}
 	switch name {
 	case "tuple_miner":
 		return 2

@@ -18,6 +18,7 @@ func init() {
 		"MultiSimilarityMiner":  newMultiSimilarityMiner,
 		"PairMarginMiner":       newPairMarginMiner,
 		"TripletMarginMiner":    newTripletMarginMiner,
+		"UniformHistogramMiner": newUniformHistogramMiner,
 	} {
 		Miners.Register(name, checked(ctor))
 	}

@@ -113,7 +113,7 @@ func (l *dynamicSoftMargin) update(t *ad.Tape, x *ad.Node) (hist *ad.Node, bins 
 }
 
 // lowerTriangle is the n x n matrix whose product with a column is its
-// cumulative sum.
+// cumulative sum (and a row's product with its transpose, the row's).
 func lowerTriangle(n int) []float64 {
 	m := make([]float64, n*n)
 	for i := range n {

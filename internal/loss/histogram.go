@@ -60,13 +60,7 @@ func (l *histogram) subLosses(b *batch) ([]subLoss, error) {
 	if err != nil {
 		return nil, err
 	}
-	upper := make([]float64, l.nodes*l.nodes) // cumsum as a product
-	for i := range l.nodes {
-		for j := i; j < l.nodes; j++ {
-			upper[i*l.nodes+j] = 1
-		}
-	}
-	cumPos := t.MatMul(pos, t.Const(upper, l.nodes, l.nodes))
+	cumPos := t.MatMul(pos, t.T(t.Const(lowerTriangle(l.nodes), l.nodes, l.nodes))) // cumsum of the row
 	loss := t.Sum(t.Mul(neg, cumPos))
 	return []subLoss{{name: "loss", losses: loss, reduced: true, divisor: noDivisor}}, nil
 }

@@ -48,3 +48,25 @@ func TestInterruptedRun(t *testing.T) {
 		t.Errorf("the resumed run did not finish: %v", err)
 	}
 }
+
+// TestInterruptedFeatureCache: a run stopped while it computes a frozen
+// trunk's outputs (SIGTERM of a preempted Slurm job, say) stops between
+// chunks with one line, before writing the cache or the experiment.
+func TestInterruptedFeatureCache(t *testing.T) {
+	root := t.TempDir()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(fmt.Errorf("terminated: %w", context.Canceled))
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke", "--freeze_trunk", "true"))
+	err := cmd.ExecuteContext(ctx)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped computing the trunk outputs of the feature cache after 0 of 1128 images, nothing written") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v; want one line saying where it stopped", err)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a stopped cache fill left %v in %s", entries, root)
+	}
+}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -52,7 +53,7 @@ func trunkFrozen(s *spec.Spec) bool {
 // feature_cache.augmentations asks for K random augmentations of every
 // image (a second file, keyed by the train transforms, K and the seed too),
 // training.
-func (e *env) useFeatureCache(dir string, log *logger) error {
+func (e *env) useFeatureCache(ctx context.Context, dir string, log *logger) error {
 	s := e.spec
 	trunk := s.Trunk.Value
 	key, err := e.cacheKey(nn.PretrainedFile(trunk))
@@ -77,7 +78,7 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 				return nil, 0, err
 			}
 		}
-		x, err := e.computeFeatures(m, src, versions)
+		x, err := e.computeFeatures(ctx, m, src, versions)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -124,8 +125,10 @@ func (e *env) useFeatureCache(dir string, log *logger) error {
 // computeFeatures runs the trunk over versions transformed copies of every
 // item of src's dataset: n x versions rows, an item's versions together.
 // Version v of a chunk is loaded as its own step, so that a random
-// transform draws differently for every item and version.
-func (e *env) computeFeatures(m *nn.Model[float32], src source, versions int) ([]float32, error) {
+// transform draws differently for every item and version. A cancelled ctx
+// (SIGINT, SIGTERM: a Slurm preemption) stops it between chunks, before
+// anything is written.
+func (e *env) computeFeatures(ctx context.Context, m *nn.Model[float32], src source, versions int) ([]float32, error) {
 	n := e.ds.Len()
 	chunk := min(e.spec.Tester.BatchSize, cacheBatch)
 	chunks := (n + chunk - 1) / chunk
@@ -147,6 +150,10 @@ func (e *env) computeFeatures(m *nn.Model[float32], src source, versions int) ([
 	defer batches.Close()
 	done := 0
 	for step := 0; step < chunks*versions; step++ {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped computing the trunk outputs of the feature cache after %d of %d images, nothing written (run again to compute them): %w",
+				done, n*versions, context.Cause(ctx))
+		}
 		b, err := batches.Next()
 		if err != nil {
 			return nil, err

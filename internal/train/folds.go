@@ -191,7 +191,7 @@ func Aggregate(o spec.Options) (err error) {
 	}
 	// Shared: the jobs that trained the folds may not have ended yet.
 	o.Evaluate, o.ResumeTraining, o.Fold = true, "", ""
-	r, err := start(o, true)
+	r, err := start(context.Background(), o, true)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func Run(ctx context.Context, o spec.Options) (err error) {
 	if o.ReproduceResults != "" && o.DiffsToReplay == nil {
 		return reproduce(ctx, o)
 	}
-	r, err := start(o, o.Fold != "")
+	r, err := start(ctx, o, o.Fold != "")
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (r *started) finish(st stages) error {
 // resume). A launcher prepares the experiment before its jobs start; it
 // shares the experiment's lock with them, as some may still run.
 func Prepare(o spec.Options) (*record.Folder, []data.Split, error) {
-	r, err := start(o, true)
+	r, err := start(context.Background(), o, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,8 +120,9 @@ type started struct {
 	release func() error
 }
 
-// start opens the experiment (see started), locked shared or exclusively.
-func start(o spec.Options, shared bool) (_ *started, err error) {
+// start opens the experiment (see started), locked shared or exclusively;
+// ctx stops the trunk outputs of a feature cache being computed.
+func start(ctx context.Context, o spec.Options, shared bool) (_ *started, err error) {
 	if o.ExperimentName == "" {
 		return nil, errors.New("--experiment_name is required")
 	}
@@ -182,7 +183,7 @@ func start(o spec.Options, shared bool) (_ *started, err error) {
 	// The cache holds one stream: a TwoStream dataset's frozen trunk runs
 	// on its images at every step.
 	if trunkFrozen(s) && s.Trunk.Type != "Identity" && !s.TwoStream && env.posnegData == nil {
-		if err := env.useFeatureCache(filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
+		if err := env.useFeatureCache(ctx, filepath.Join(o.RootExperimentFolder, featureCacheDir), log); err != nil {
 			return nil, err
 		}
 	}

@@ -212,8 +212,12 @@ func Randomized(l Loss) (set func(*rand.Rand), ok bool) {
 }
 
 // Buffers are a loss's state that is not learnt but that a checkpoint
-// keeps, as PyTorch's buffers: DynamicSoftMarginLoss's histogram.
+// keeps, as PyTorch's buffers: DynamicSoftMarginLoss's histogram,
+// CrossBatchMemory's queue.
 func Buffers(l Loss) []*Weight {
+	if x, ok := l.(*crossBatchMemory); ok {
+		return x.buffers()
+	}
 	if m := metricOf(l); m != nil {
 		if b, ok := m.f.(interface{ buffers() []*Weight }); ok {
 			return b.buffers()

@@ -22,7 +22,8 @@ var tinyFlags = []string{"--num_epochs_train", "1", "--iterations_per_epoch", "2
 // requiredLossParams are the parameters a loss cannot be configured
 // without (PML's constructor has no default for them).
 var requiredLossParams = map[string]string{
-	"RankedListLoss": "margin: 0.4, Tn: 1",
+	"RankedListLoss":   "margin: 0.4, Tn: 1",
+	"CrossBatchMemory": "loss: {ContrastiveLoss: {}}",
 }
 
 func TestEveryLossAndMinerTrains(t *testing.T) {
@@ -78,10 +79,11 @@ func TestEveryLossAndMinerTrains(t *testing.T) {
 }
 
 // TestLossRefusingTuplesWithAMiner: as PML's, the losses over whole rows of
-// the batch refuse a miner; the config is refused before anything is
+// the batch refuse a miner (and CrossBatchMemory, unlike PML's, which mixes
+// the miner's batch indices with its memory's); the config is refused before anything is
 // written, in one line naming the miner's key and the loss.
 func TestLossRefusingTuplesWithAMiner(t *testing.T) {
-	for _, name := range []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss"} {
+	for _, name := range []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss", "CrossBatchMemory"} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"--experiment_name", "x"}, tinyRun...)
 			args = append(args, "--loss_funcs", "{metric_loss~OVERRIDE~: {"+name+": {"+requiredLossParams[name]+"}}}",

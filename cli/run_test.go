@@ -288,9 +288,10 @@ func TestReproducibleAndResumable(t *testing.T) {
 	}
 	// Each keeps state across steps that must survive the resume.
 	for name, state := range map[string][]string{
-		"sampling miner":  {"--mining_funcs", "{tuple_miner: {DistanceWeightedMiner: {}}}"},
-		"loss histogram":  {"--loss_funcs", "{metric_loss~OVERRIDE~: {DynamicSoftMarginLoss: {momentum: 0.3}}}"},
-		"random triplets": {"--loss_funcs", "{metric_loss~OVERRIDE~: {TripletMarginLoss: {triplets_per_anchor: 3}}}"},
+		"sampling miner":     {"--mining_funcs", "{tuple_miner: {DistanceWeightedMiner: {}}}"},
+		"loss histogram":     {"--loss_funcs", "{metric_loss~OVERRIDE~: {DynamicSoftMarginLoss: {momentum: 0.3}}}"},
+		"random triplets":    {"--loss_funcs", "{metric_loss~OVERRIDE~: {TripletMarginLoss: {triplets_per_anchor: 3}}}"},
+		"cross-batch memory": {"--loss_funcs", "{metric_loss~OVERRIDE~: {CrossBatchMemory: {loss: {ContrastiveLoss: {}}, memory_size: 64}}}"},
 	} {
 		t.Run(name, func(t *testing.T) { reproducibleAndResumable(t, state) })
 	}

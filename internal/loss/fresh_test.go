@@ -7,8 +7,8 @@ import (
 )
 
 // statefulCases are the losses that keep state while training: a random
-// triplet stream, learnt class weights, a learnt beta or a histogram of the
-// batches seen.
+// triplet stream, learnt class weights, a learnt beta, a histogram of the
+// batches seen or a memory of them.
 var statefulCases = []config.Component{
 	config.C("TripletMarginLoss", map[string]any{"triplets_per_anchor": 2}),
 	config.C("MarginLoss", map[string]any{"learn_beta": true, "triplets_per_anchor": 2}),
@@ -23,6 +23,7 @@ var statefulCases = []config.Component{
 	config.C("SoftTripleLoss", map[string]any{"centers_per_class": 2}),
 	config.C("DynamicSoftMarginLoss", map[string]any{"momentum": 0.5}),
 	config.C("P2SGradLoss", nil),
+	config.C("CrossBatchMemory", map[string]any{"loss": map[string]any{"MultiSimilarityLoss": map[string]any{}}, "memory_size": 30}),
 }
 
 // TestInstancesShareNoState: a loss is decoded once and each fold takes

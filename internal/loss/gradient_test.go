@@ -37,6 +37,8 @@ var testTuples = map[string]*Tuples{
 // constructor has no default for them): defaultsOf adds them.
 var requiredParams = map[string]map[string]any{
 	"RankedListLoss": {"margin": 0.4, "Tn": 1.0},
+	// Its inner loss; a memory of two test batches.
+	"CrossBatchMemory": {"loss": map[string]any{"ContrastiveLoss": map[string]any{}}, "memory_size": 24},
 }
 
 // defaultsOf is the loss with its defaults, and its required parameters.
@@ -50,7 +52,7 @@ func defaultsOf(name string) config.Component {
 
 // refusesTuples are the losses that, as PML's, fail when a miner gives
 // them tuples.
-var refusesTuples = []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss"}
+var refusesTuples = []string{"RankedListLoss", "PNPLoss", "InstanceLoss", "P2SGradLoss", "CrossBatchMemory"}
 
 // gradientCases are configurations beyond the defaults whose gradients are
 // checked, to cover every distance and option.
@@ -97,8 +99,8 @@ var gradientCases = []config.Component{
 }
 
 // historyLosses are the losses whose value depends on the batches they saw
-// before (DynamicSoftMarginLoss's histogram).
-var historyLosses = []string{"DynamicSoftMarginLoss"}
+// before (DynamicSoftMarginLoss's histogram, CrossBatchMemory's queue).
+var historyLosses = []string{"DynamicSoftMarginLoss", "CrossBatchMemory"}
 
 // TestGradientsFiniteDifference checks every registered loss (with its
 // defaults, and the cases above) against central finite differences of its
@@ -111,7 +113,9 @@ var historyLosses = []string{"DynamicSoftMarginLoss"}
 // as PML, so its gradient is checked against the loss of the weights as
 // they are (p2sGradDirect), whose value Compute's must be. The losses that
 // refuse a miner's tuples must fail with them, naming the loss; their
-// gradient is checked without a miner.
+// gradient is checked without a miner. CrossBatchMemory's memory is a
+// constant of its gradient, so the differences hold it fixed
+// (fixedMemory).
 func TestGradientsFiniteDifference(t *testing.T) {
 	cases := append([]config.Component(nil), gradientCases...)
 	for _, name := range Losses.Names() {
@@ -124,8 +128,12 @@ func TestGradientsFiniteDifference(t *testing.T) {
 				seeFirst := func(Loss) {}
 				if contains(historyLosses, c.Type) {
 					first, _, _, firstLabels := testBatch(2)
+					firstTuples := tuples
+					if contains(refusesTuples, c.Type) {
+						firstTuples = nil // the second batch's tuples are the ones refused
+					}
 					seeFirst = func(l Loss) {
-						if _, _, err := l.Compute(first, n, d, firstLabels, tuples); err != nil {
+						if _, _, err := l.Compute(first, n, d, firstLabels, firstTuples); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -161,6 +169,9 @@ func TestGradientsFiniteDifference(t *testing.T) {
 						}
 						return v
 					}
+				}
+				if c.Type == "CrossBatchMemory" {
+					f = fixedMemory(t, l, seeFirst, emb, n, d, labels)
 				}
 				if c.Type == "P2SGradLoss" {
 					w := l.Weights()[0]

@@ -22,8 +22,10 @@
 //
 // A loss is decoded once per run; a loss that keeps state while it trains
 // (class weights, a learnt beta, a random triplet stream,
-// DynamicSoftMarginLoss's histogram) implements config.Stateful, and each
-// fold trains its own Fresh copy.
+// DynamicSoftMarginLoss's histogram, CrossBatchMemory's queue) implements
+// config.Stateful, and each fold trains its own Fresh copy. CrossBatchMemory
+// is also Shaped (its memory is sized by the model's embedding size) and
+// keeps its queue in Buffers, which checkpoints save.
 //
 // Distances give the pairwise matrix (Distance.Matrix) that miners use and a
 // differentiable version on an ad.Tape that losses use. Reducers turn each

@@ -22,6 +22,29 @@ type batch struct {
 	emb    *ad.Node // n x d, the variable
 	labels []int
 	tuples *Tuples
+	// ref and refLabels are PML's ref_emb and ref_labels: a constant set
+	// the anchors (emb) are compared with instead of the batch itself
+	// (CrossBatchMemory's memory). The tuples' anchors then index emb and
+	// their positives and negatives ref; ref is nil without one.
+	ref       *ad.Node
+	refLabels []int
+}
+
+// refs is what the anchors are compared with: the reference set, or the
+// batch itself.
+func (b *batch) refs() *ad.Node {
+	if b.ref != nil {
+		return b.ref
+	}
+	return b.emb
+}
+
+// reference is a constant reference set of m rows (PML's ref_emb), with
+// its labels.
+type reference struct {
+	emb    []float64
+	m      int
+	labels []int
 }
 
 // metricLoss is a Loss made of a lossFunc, the reducer of its sub-losses
@@ -42,7 +65,12 @@ func newMetric(p *config.Params, f lossFunc, defaultReducer string) *metricLoss 
 }
 
 func (m *metricLoss) Compute(emb []float64, n, d int, labels []int, tuples *Tuples) (float64, []float64, error) {
-	b, subs, err := m.run(emb, n, d, labels, tuples)
+	return m.computeRef(emb, n, d, labels, tuples, nil)
+}
+
+// computeRef is Compute against a reference set (nil: the batch itself).
+func (m *metricLoss) computeRef(emb []float64, n, d int, labels []int, tuples *Tuples, ref *reference) (float64, []float64, error) {
+	b, subs, err := m.run(emb, n, d, labels, tuples, ref)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -72,9 +100,11 @@ func (m *metricLoss) Compute(emb []float64, n, d int, labels []int, tuples *Tupl
 	return total.Value[0], grad, nil
 }
 
-// run checks the batch and computes its sub-losses.
-func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) (*batch, []subLoss, error) {
-	if err := checkBatch(emb, n, d, labels, tuples); err != nil {
+// run checks the batch and computes its sub-losses, against ref when it
+// is not nil.
+func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples, ref *reference) (*batch, []subLoss, error) {
+	err := checkBatch(emb, n, d, labels, tuples, ref)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", m.where, err)
 	}
 	if tuples != nil && !m.takesTuples() {
@@ -85,6 +115,9 @@ func (m *metricLoss) run(emb []float64, n, d int, labels []int, tuples *Tuples) 
 	}
 	t := &ad.Tape{}
 	b := &batch{t: t, emb: t.Var(emb, n, d), labels: labels, tuples: tuples}
+	if ref != nil {
+		b.ref, b.refLabels = t.Const(ref.emb, ref.m, d), ref.labels
+	}
 	subs, err := m.f.subLosses(b)
 	if err == nil && m.embeddingReg != nil {
 		var s subLoss
@@ -128,7 +161,8 @@ func (m *metricLoss) Weights() []*Weight {
 	return nil
 }
 
-func checkBatch(emb []float64, n, d int, labels []int, tuples *Tuples) error {
+// checkBatch checks a batch, and its reference set when ref is not nil.
+func checkBatch(emb []float64, n, d int, labels []int, tuples *Tuples, ref *reference) error {
 	switch {
 	case n < 0 || d <= 0 || len(emb) != n*d:
 		return fmt.Errorf("%d values for a batch of %d x %d", len(emb), n, d)
@@ -140,7 +174,13 @@ func checkBatch(emb []float64, n, d int, labels []int, tuples *Tuples) error {
 			return fmt.Errorf("negative label %d", l)
 		}
 	}
-	return tuples.check(n)
+	if ref == nil {
+		return tuples.check(n, n)
+	}
+	if len(ref.emb) != ref.m*d || len(ref.labels) != ref.m {
+		return fmt.Errorf("%d values and %d labels for %d references of size %d", len(ref.emb), len(ref.labels), ref.m, d)
+	}
+	return tuples.check(n, ref.m)
 }
 
 // metricOf is the metricLoss of a built-in loss, nil for another one.
@@ -172,8 +212,12 @@ func Randomized(l Loss) (set func(*rand.Rand), ok bool) {
 }
 
 // Buffers are a loss's state that is not learnt but that a checkpoint
-// keeps, as PyTorch's buffers: DynamicSoftMarginLoss's histogram.
+// keeps, as PyTorch's buffers: DynamicSoftMarginLoss's histogram,
+// CrossBatchMemory's queue.
 func Buffers(l Loss) []*Weight {
+	if x, ok := l.(*crossBatchMemory); ok {
+		return x.buffers()
+	}
 	if m := metricOf(l); m != nil {
 		if b, ok := m.f.(interface{ buffers() []*Weight }); ok {
 			return b.buffers()
@@ -190,7 +234,7 @@ func Unreduced(l Loss, emb []float64, n, d int, labels []int, tuples *Tuples) (m
 	if m == nil {
 		return nil, fmt.Errorf("loss %T has no sub-losses", l)
 	}
-	_, subs, err := m.run(emb, n, d, labels, tuples)
+	_, subs, err := m.run(emb, n, d, labels, tuples, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +336,7 @@ func pairsOf(b *batch, dist Distance, needBoth bool) (pr pairs, ok bool) {
 	if atMostOne(a1, p, a2, n) || needBoth && (len(a1) == 0 || len(a2) == 0) {
 		return pairs{}, false
 	}
-	return pairs{a1, p, a2, n, dist.Node(b.t, b.emb, b.emb)}, true
+	return pairs{a1, p, a2, n, dist.Node(b.t, b.emb, b.refs())}, true
 }
 
 // maskedPairs is the distance matrix of the batch with masks of its
@@ -304,21 +348,26 @@ func maskedPairs(b *batch, dist Distance, needBoth bool) (mat *ad.Node, pos, neg
 	if !ok {
 		return nil, nil, nil, false
 	}
-	pos, neg = pairMasks(pr.mat.Rows, pr.a1, pr.p, pr.a2, pr.n)
+	pos, neg = refPairMasks(pr.mat.Rows, pr.mat.Cols, pr.a1, pr.p, pr.a2, pr.n)
 	return pr.mat, pos, neg, true
 }
 
 // pairMasks are PML's mat_based_loss masks: n x n, true at the listed
 // positive (a1, p) and negative (a2, n) pairs (repeats collapse).
 func pairMasks(size int, a1, p, a2, n []int) (pos, neg []bool) {
-	pos, neg = make([]bool, size*size), make([]bool, size*size)
+	return refPairMasks(size, size, a1, p, a2, n)
+}
+
+// refPairMasks are pairMasks of n anchors against m references: n x m.
+func refPairMasks(n, m int, a1, p, a2, neg []int) (posMask, negMask []bool) {
+	posMask, negMask = make([]bool, n*m), make([]bool, n*m)
 	for k, i := range a1 {
-		pos[i*size+p[k]] = true
+		posMask[i*m+p[k]] = true
 	}
 	for k, i := range a2 {
-		neg[i*size+n[k]] = true
+		negMask[i*m+neg[k]] = true
 	}
-	return pos, neg
+	return posMask, negMask
 }
 
 // rowCounts counts the true entries of each row of an n x n mask, and lists

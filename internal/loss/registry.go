@@ -45,6 +45,7 @@ func init() {
 	Losses.Register("DynamicSoftMarginLoss", newDynamicSoftMargin)
 	Losses.Register("P2SGradLoss", newP2SGrad)
 	Losses.Register("CrossEntropyLoss", newCrossEntropy)
+	Losses.Register("CrossBatchMemory", newCrossBatchMemory)
 
 	Distances.Register("LpDistance", newLpDistance)
 	Distances.Register("CosineSimilarity", newCosineSimilarity)

@@ -25,7 +25,7 @@ func (l *supCon) subLosses(b *batch) ([]subLoss, error) {
 	if !ok {
 		return nil, nil
 	}
-	t, size := b.t, mat.Rows
+	t, rows, cols := b.t, mat.Rows, mat.Cols // n x n, or n x m against references
 	scale := 1 / l.temperature
 	if !l.dist.Inverted() {
 		scale = -scale
@@ -37,16 +37,16 @@ func (l *supCon) subLosses(b *batch) ([]subLoss, error) {
 		either[i] = posMask[i] || negMask[i]
 	}
 	logProb := t.Sub(logits, t.LogSumExp(logits, either, false))
-	posCount := make([]float64, size)
+	posCount := make([]float64, rows)
 	for i := range posCount {
-		for _, m := range posMask[i*size : (i+1)*size] {
+		for _, m := range posMask[i*cols : (i+1)*cols] {
 			if m {
 				posCount[i]++
 			}
 		}
 		posCount[i] += smallestNormal // PML's c_f.small_val: rows without positives give 0
 	}
-	meanLogProbPos := t.Div(t.RowSums(t.Mul(t.Const(floats(posMask), size, size), logProb)), t.Const(posCount, size, 1))
+	meanLogProbPos := t.Div(t.RowSums(t.Mul(t.Const(floats(posMask), rows, cols), logProb)), t.Const(posCount, rows, 1))
 	return []subLoss{elementLoss("loss", t.Scale(meanLogProbPos, -1))}, nil
 }
 

@@ -35,7 +35,7 @@ func (l *tripletMargin) subLosses(b *batch) ([]subLoss, error) {
 		return nil, nil
 	}
 	t := b.t
-	mat := l.dist.Node(t, b.emb, b.emb)
+	mat := l.dist.Node(t, b.emb, b.refs())
 	ap, an := pairValues(t, mat, a, pos), pairValues(t, mat, a, neg)
 	if l.swap {
 		an = smallest(t, l.dist, an, pairValues(t, mat, pos, neg))

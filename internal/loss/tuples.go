@@ -145,9 +145,10 @@ func minerWeights(t *Tuples, n int, anchorsOnly bool) []float64 {
 	return w
 }
 
-// check reports an index outside a batch of n, or tuple lists of unequal
-// lengths.
-func (t *Tuples) check(n int) error {
+// check reports an anchor outside a batch of n, another index outside its
+// m references (m = n when the batch is its own reference set), or tuple
+// lists of unequal lengths.
+func (t *Tuples) check(n, m int) error {
 	if t == nil {
 		return nil
 	}
@@ -158,9 +159,21 @@ func (t *Tuples) check(n int) error {
 	} else if len(t.A1) != len(t.P) || len(t.A2) != len(t.N) {
 		return fmt.Errorf("pairs of unequal lengths (%d, %d), (%d, %d)", len(t.A1), len(t.P), len(t.A2), len(t.N))
 	}
-	for _, i := range t.indices() {
+	for _, i := range t.anchors() {
 		if i < 0 || i >= n {
 			return fmt.Errorf("tuple index %d outside a batch of %d", i, n)
+		}
+	}
+	others := concat(t.Positive, t.Negative)
+	if !t.Triplets {
+		others = concat(t.P, t.N)
+	}
+	for _, i := range others {
+		if i < 0 || i >= m {
+			if m == n {
+				return fmt.Errorf("tuple index %d outside a batch of %d", i, n)
+			}
+			return fmt.Errorf("tuple index %d outside %d references", i, m)
 		}
 	}
 	return nil

@@ -21,8 +21,34 @@ func init() {
 		"UniformHistogramMiner": newUniformHistogramMiner,
 	} {
 		Miners.Register(name, checked(ctor))
+		loss.RefMiners.Register(name, refMiner(checked(ctor)))
 	}
 }
+
+// refMiner builds a miner for a loss's nested miner (CrossBatchMemory's),
+// which mines against references. A miner that samples is refused: its
+// stream would be neither the fold's nor kept by checkpoints, so a resumed
+// run would not equal an uninterrupted one.
+func refMiner(ctor func(*config.Params) Miner) func(*config.Params) loss.RefMiner {
+	return func(p *config.Params) loss.RefMiner {
+		m := ctor(p)
+		if _, ok := m.(Random); ok {
+			p.Fail("", "samples at random, which a loss's nested miner does not support yet")
+		}
+		return nestedMiner{m}
+	}
+}
+
+// nestedMiner is a registry miner as a loss.RefMiner, with a Fresh of that
+// type.
+type nestedMiner struct{ Miner }
+
+func (m nestedMiner) MineRef(emb []float64, n int, labels []int, ref []float64, nRef int, refLabels []int, d int) (*loss.Tuples, error) {
+	return m.Miner.(RefMiner).MineRef(emb, n, labels, ref, nRef, refLabels, d)
+}
+
+// Fresh implements config.Stateful.
+func (m nestedMiner) Fresh() loss.RefMiner { return nestedMiner{config.Instance(m.Miner)} }
 
 // checked wraps the miners a constructor makes in base, as PML's BaseMiner
 // wraps every miner's mine.

@@ -19,15 +19,8 @@ func TestInterruptedRun(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	root := t.TempDir()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(fmt.Errorf("interrupt: %w", context.Canceled))
-	cmd := newRootCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke",
+	err := runCancelled(t, "interrupt", runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke",
 		"--num_epochs_train", "1", "--check_untrained_accuracy", "false"))
-	err := cmd.ExecuteContext(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v; want context.Canceled", err)
 	}
@@ -54,14 +47,7 @@ func TestInterruptedRun(t *testing.T) {
 // chunks with one line, before writing the cache or the experiment.
 func TestInterruptedFeatureCache(t *testing.T) {
 	root := t.TempDir()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(fmt.Errorf("terminated: %w", context.Canceled))
-	cmd := newRootCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke", "--freeze_trunk", "true"))
-	err := cmd.ExecuteContext(ctx)
+	err := runCancelled(t, "terminated", runArgs(t, root, "--experiment_name", "x", "--config_general", "default", "smoke", "--freeze_trunk", "true"))
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped computing the trunk outputs of the feature cache after 0 of 1128 images, nothing written") ||
 		strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v; want one line saying where it stopped", err)
@@ -69,4 +55,19 @@ func TestInterruptedFeatureCache(t *testing.T) {
 	if entries, _ := os.ReadDir(root); len(entries) != 0 {
 		t.Errorf("a stopped cache fill left %v in %s", entries, root)
 	}
+}
+
+// runCancelled runs bench in this process with a context cancelled from
+// the start, as by a signal (cause: "interrupt", "terminated"), and
+// returns its error.
+func runCancelled(t *testing.T, cause string, args []string) error {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(fmt.Errorf("%s: %w", cause, context.Canceled))
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	return cmd.ExecuteContext(ctx)
 }

@@ -30,23 +30,23 @@ func (l *circle) subLosses(b *batch) ([]subLoss, error) {
 	if !ok {
 		return nil, nil
 	}
-	t, size := b.t, mat.Rows
+	t, rows, cols := b.t, mat.Rows, mat.Cols // anchors x references
 	// The detached weights, -gamma a_p and gamma a_n, as constants.
 	posWeight, negWeight := make([]float64, len(mat.Value)), make([]float64, len(mat.Value))
 	for i, s := range mat.Value {
 		posWeight[i] = -l.gamma * math.Max(1+l.m-s, 0)
 		negWeight[i] = l.gamma * math.Max(s+l.m, 0)
 	}
-	posLogits := t.Mul(t.Const(posWeight, size, size), t.Shift(mat, -(1-l.m)))
-	negLogits := t.Mul(t.Const(negWeight, size, size), t.Shift(mat, -l.m))
+	posLogits := t.Mul(t.Const(posWeight, rows, cols), t.Shift(mat, -(1-l.m)))
+	negLogits := t.Mul(t.Const(negWeight, rows, cols), t.Shift(mat, -l.m))
 	losses := t.Softplus(t.Add(t.LogSumExp(posLogits, posMask, false), t.LogSumExp(negLogits, negMask, false)))
-	both := make([]float64, size)
+	both := make([]float64, rows)
 	for i := range both {
-		if anyTrue(posMask[i*size:(i+1)*size]) && anyTrue(negMask[i*size:(i+1)*size]) {
+		if anyTrue(posMask[i*cols:(i+1)*cols]) && anyTrue(negMask[i*cols:(i+1)*cols]) {
 			both[i] = 1
 		}
 	}
-	return []subLoss{elementLoss("loss", t.Mul(losses, t.Const(both, size, 1)))}, nil
+	return []subLoss{elementLoss("loss", t.Mul(losses, t.Const(both, rows, 1)))}, nil
 }
 
 func anyTrue(mask []bool) bool {

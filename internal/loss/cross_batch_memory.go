@@ -31,7 +31,11 @@ type crossBatchMemory struct {
 
 // xbmLosses are the inner losses bench supports in CrossBatchMemory so far
 // (PML supports more: see supported_losses in cross_batch_memory.py).
-var xbmLosses = []string{"ContrastiveLoss", "MultiSimilarityLoss", "NTXentLoss", "SupConLoss", "TripletMarginLoss"}
+var xbmLosses = []string{
+	"CircleLoss", "ContrastiveLoss", "GeneralizedLiftedStructureLoss", "IntraPairVarianceLoss",
+	"LiftedStructureLoss", "MultiSimilarityLoss", "NTXentLoss", "SignalToNoiseRatioContrastiveLoss",
+	"SupConLoss", "TripletMarginLoss", "TupletMarginLoss",
+}
 
 // RefMiner is a miner that mines anchors against a reference set: every
 // miner of package miner (miner.RefMiner has the same method).

@@ -1,6 +1,7 @@
 package loss
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -15,12 +16,7 @@ import (
 // gradient of Compute is the gradient of f.
 func fixedMemory(t *testing.T, l Loss, seeFirst func(Loss), emb []float64, n, d int, labels []int) func() float64 {
 	t.Helper()
-	x := config.Instance(l).(*crossBatchMemory)
-	seeFirst(x)
-	tuples, ref, err := x.enqueueAndPair(slices.Clone(emb), n, d, labels, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, tuples, ref := memoryAfter(t, l, seeFirst, emb, n, d, labels)
 	return func() float64 {
 		v, _, err := x.inner.computeRef(emb, n, d, labels, tuples, ref)
 		if err != nil {
@@ -28,6 +24,19 @@ func fixedMemory(t *testing.T, l Loss, seeFirst func(Loss), emb []float64, n, d 
 		}
 		return v
 	}
+}
+
+// memoryAfter is the fresh copy of fixedMemory, with the tuples and the
+// references its inner loss gets for emb.
+func memoryAfter(t *testing.T, l Loss, seeFirst func(Loss), emb []float64, n, d int, labels []int) (*crossBatchMemory, *Tuples, *reference) {
+	t.Helper()
+	x := config.Instance(l).(*crossBatchMemory)
+	seeFirst(x)
+	tuples, ref, err := x.enqueueAndPair(slices.Clone(emb), n, d, labels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, tuples, ref
 }
 
 // xbm is a CrossBatchMemory config around inner, with more parameters.
@@ -88,6 +97,16 @@ func TestCrossBatchMemoryGradients(t *testing.T) {
 			f := fixedMemory(t, l, seeFirst, emb, n, d, labels)
 			if v := f(); v != value {
 				t.Fatalf("a fresh copy with the same memory gives %v, Compute %v", v, value)
+			}
+			if _, ok := metricOf(l.(*crossBatchMemory).inner).f.(*circle); ok {
+				// CircleLoss's gradient treats its weights as constants.
+				_, tuples, ref := memoryAfter(t, l, seeFirst, emb, n, d, labels)
+				frozen := (&CosineSimilarity{baseDistance{normalize: true, p: 2, power: 1}}).Matrix(emb, n, ref.emb, ref.m, d)
+				circle := circleFrozenRef(emb, n, ref.emb, ref.m, d, tuples.A1, tuples.P, tuples.A2, tuples.N)
+				if v := circle(frozen); math.Abs(v-value) > 1e-12*math.Abs(value) {
+					t.Fatalf("CircleLoss written out gives %v, Compute %v", v, value)
+				}
+				f = func() float64 { return circle(frozen) }
 			}
 			checkFiniteDifference(t, "embeddings", emb, grad, f)
 		})
@@ -161,8 +180,8 @@ func TestCrossBatchMemoryConfig(t *testing.T) {
 		want []string
 	}{
 		{"no inner loss", config.C("CrossBatchMemory", map[string]any{}), []string{"CrossBatchMemory.loss", "is required", "ContrastiveLoss"}},
-		{"unsupported inner loss", xbm("CircleLoss", map[string]any{}, nil),
-			[]string{"CrossBatchMemory.loss", "CircleLoss is not supported", strings.Join(xbmLosses, ", ")}},
+		{"unsupported inner loss", xbm("NPairsLoss", map[string]any{}, nil),
+			[]string{"CrossBatchMemory.loss", "NPairsLoss is not supported", strings.Join(xbmLosses, ", ")}},
 		{"unknown inner loss", xbm("Nope", map[string]any{}, nil), []string{"CrossBatchMemory.loss", "unknown loss"}},
 		{"bad memory_size", xbm("ContrastiveLoss", map[string]any{}, map[string]any{"memory_size": 0}), []string{"CrossBatchMemory.memory_size"}},
 		{"negative embedding_size", xbm("ContrastiveLoss", map[string]any{}, map[string]any{"embedding_size": -1}), []string{"CrossBatchMemory.embedding_size"}},

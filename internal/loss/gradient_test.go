@@ -261,34 +261,42 @@ func CosineSimilarityMatrix(emb []float64, n, d int) []float64 {
 // rather than the current ones: the function whose gradient PML's CircleLoss
 // returns.
 func circleFrozen(emb []float64, n, d int, labels []int, tuples *Tuples, frozen []float64) float64 {
-	const m, gamma = 0.4, 80.0
-	s := CosineSimilarityMatrix(emb, n, d)
 	a1, p, a2, neg := tuples.AsPairs(labels)
-	pos, negs := pairMasks(n, a1, p, a2, neg)
-	sum, count := 0.0, 0
-	for i := range n {
-		var pl, nl []float64
-		for j := range n {
-			k := i*n + j
-			if pos[k] {
-				pl = append(pl, -gamma*math.Max(1+m-frozen[k], 0)*(s[k]-(1-m)))
+	return circleFrozenRef(emb, n, emb, n, d, a1, p, a2, neg)(frozen)
+}
+
+// circleFrozenRef is circleFrozen of n anchors against m references (ref,
+// constant) on the pairs (a1, p), (a2, neg), frozen n x m.
+func circleFrozenRef(emb []float64, n int, ref []float64, m, d int, a1, p, a2, neg []int) func(frozen []float64) float64 {
+	const margin, gamma = 0.4, 80.0
+	return func(frozen []float64) float64 {
+		s := (&CosineSimilarity{baseDistance{normalize: true, p: 2, power: 1}}).Matrix(emb, n, ref, m, d)
+		pos, negs := refPairMasks(n, m, a1, p, a2, neg)
+		sum, count := 0.0, 0
+		for i := range n {
+			var pl, nl []float64
+			for j := range m {
+				k := i*m + j
+				if pos[k] {
+					pl = append(pl, -gamma*math.Max(1+margin-frozen[k], 0)*(s[k]-(1-margin)))
+				}
+				if negs[k] {
+					nl = append(nl, gamma*math.Max(frozen[k]+margin, 0)*(s[k]-margin))
+				}
 			}
-			if negs[k] {
-				nl = append(nl, gamma*math.Max(frozen[k]+m, 0)*(s[k]-m))
+			if len(pl) == 0 || len(nl) == 0 {
+				continue
+			}
+			if loss := math.Log1p(math.Exp(logSumExp(pl) + logSumExp(nl))); loss > 0 {
+				sum += loss
+				count++
 			}
 		}
-		if len(pl) == 0 || len(nl) == 0 {
-			continue
+		if count == 0 {
+			return 0
 		}
-		if loss := math.Log1p(math.Exp(logSumExp(pl) + logSumExp(nl))); loss > 0 {
-			sum += loss
-			count++
-		}
+		return sum / float64(count)
 	}
-	if count == 0 {
-		return 0
-	}
-	return sum / float64(count)
 }
 
 func logSumExp(x []float64) float64 {

@@ -12,6 +12,8 @@ import (
 // As in PML, the negatives are every batch element whose label differs from
 // the anchor's, even with a miner (only its positive pairs are used), and
 // x_j is the raw embedding: only the anchor and the positive are normalised.
+// Against a reference set (CrossBatchMemory's memory) the positives and
+// the x_j are references.
 type angular struct {
 	sqTanAlpha float64
 }
@@ -35,15 +37,19 @@ func (l *angular) subLosses(b *batch) ([]subLoss, error) {
 	if len(a1) == 0 || len(a2) == 0 {
 		return nil, nil
 	}
-	t, n := b.t, len(b.labels)
-	anchors, positives := t.NormalizeRows(t.Rows(b.emb, a1), 2), t.NormalizeRows(t.Rows(b.emb, p), 2)
-	apDot := t.RowSums(t.Mul(anchors, positives))        // pairs x 1
-	apEmb := t.MatMulT(t.Add(anchors, positives), b.emb) // pairs x n
+	t, refs, refLabels := b.t, b.refs(), b.labels
+	if b.ref != nil {
+		refLabels = b.refLabels
+	}
+	m := len(refLabels)
+	anchors, positives := t.NormalizeRows(t.Rows(b.emb, a1), 2), t.NormalizeRows(t.Rows(refs, p), 2)
+	apDot := t.RowSums(t.Mul(anchors, positives))       // pairs x 1
+	apEmb := t.MatMulT(t.Add(anchors, positives), refs) // pairs x m
 	final := t.Sub(t.Scale(apEmb, 4*l.sqTanAlpha), t.Scale(apDot, 2*(1+l.sqTanAlpha)))
-	keep := make([]bool, len(a1)*n)
+	keep := make([]bool, len(a1)*m)
 	for k, a := range a1 {
-		for j, lj := range b.labels {
-			keep[k*n+j] = lj != b.labels[a]
+		for j, lj := range refLabels {
+			keep[k*m+j] = lj != b.labels[a]
 		}
 	}
 	// A pair whose anchor has no negative in the batch contributes 0 (and

@@ -29,12 +29,13 @@ type crossBatchMemory struct {
 	memory, labels, queueIdx, filled *Weight
 }
 
-// xbmLosses are the inner losses bench supports in CrossBatchMemory so far
-// (PML supports more: see supported_losses in cross_batch_memory.py).
+// xbmLosses are the inner losses bench supports in CrossBatchMemory: those
+// of PML's supported_losses in cross_batch_memory.py.
 var xbmLosses = []string{
-	"CircleLoss", "ContrastiveLoss", "GeneralizedLiftedStructureLoss", "IntraPairVarianceLoss",
-	"LiftedStructureLoss", "MultiSimilarityLoss", "NTXentLoss", "SignalToNoiseRatioContrastiveLoss",
-	"SupConLoss", "TripletMarginLoss", "TupletMarginLoss",
+	"AngularLoss", "CircleLoss", "ContrastiveLoss", "GeneralizedLiftedStructureLoss",
+	"IntraPairVarianceLoss", "LiftedStructureLoss", "MarginLoss", "MultiSimilarityLoss", "NCALoss",
+	"NTXentLoss", "SignalToNoiseRatioContrastiveLoss", "SupConLoss", "TripletMarginLoss",
+	"TupletMarginLoss",
 }
 
 // RefMiner is a miner that mines anchors against a reference set: every

@@ -64,6 +64,13 @@ func TestCrossBatchMemoryGradients(t *testing.T) {
 		xbm("TripletMarginLoss", map[string]any{"margin": 0.2}, map[string]any{"memory_size": 20, "miner": map[string]any{"TripletMarginMiner": map[string]any{"margin": 0.3}}}),
 		xbm("MultiSimilarityLoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"MultiSimilarityMiner": map[string]any{}}}),
 		xbm("SupConLoss", map[string]any{"distance": map[string]any{"LpDistance": map[string]any{}}}, map[string]any{"memory_size": 20}),
+		xbm("MarginLoss", map[string]any{"learn_beta": true, "nu": 0.1}, map[string]any{"memory_size": 20}),
+		xbm("MarginLoss", map[string]any{"learn_beta": true, "num_classes": 3, "nu": 0.1}, map[string]any{"memory_size": 40}),
+		xbm("MarginLoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"TripletMarginMiner": map[string]any{"margin": 0.3}}}),
+		xbm("NCALoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"MultiSimilarityMiner": map[string]any{}}}),
+		xbm("AngularLoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"PairMarginMiner": map[string]any{"pos_margin": 0.5, "neg_margin": 1.2}}}),
+		xbm("CircleLoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"MultiSimilarityMiner": map[string]any{}}}),
+		xbm("LiftedStructureLoss", map[string]any{}, map[string]any{"memory_size": 20, "miner": map[string]any{"PairMarginMiner": map[string]any{"pos_margin": 0.5, "neg_margin": 1.2}}}),
 	)
 	for _, c := range cases {
 		name := c.Type
@@ -109,6 +116,27 @@ func TestCrossBatchMemoryGradients(t *testing.T) {
 				f = func() float64 { return circle(frozen) }
 			}
 			checkFiniteDifference(t, "embeddings", emb, grad, f)
+			// MarginLoss's learnt beta, reached through the wrapper: the
+			// fresh copy has its own (equal) beta, which f reads.
+			ws := l.Weights()
+			margin, _ := c.Params["loss"].(map[string]any)["MarginLoss"].(map[string]any)
+			if learn, _ := margin["learn_beta"].(bool); learn != (len(ws) == 1) {
+				t.Fatalf("weights %v with learn_beta %v", describeWeights(ws), learn)
+			}
+			if len(ws) > 0 {
+				x, tuples, ref := memoryAfter(t, l, seeFirst, emb, n, d, labels)
+				g := func() float64 {
+					v, _, err := x.inner.computeRef(emb, n, d, labels, tuples, ref)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return v
+				}
+				if !slices.ContainsFunc(ws[0].Grad, func(v float64) bool { return v != 0 }) {
+					t.Fatalf("%s has a zero gradient: the check would prove nothing", ws[0].Name)
+				}
+				checkFiniteDifference(t, ws[0].Name, x.Weights()[0].Value, slices.Clone(ws[0].Grad), g)
+			}
 		})
 	}
 }

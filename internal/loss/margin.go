@@ -71,7 +71,7 @@ func (l *marginLoss) subLosses(b *batch) ([]subLoss, error) {
 		}
 		beta = t.Gather(beta, classes)
 	}
-	mat := l.dist.Node(t, b.emb, b.emb)
+	mat := l.dist.Node(t, b.emb, b.refs())
 	posLoss := t.Relu(t.Shift(marginOf(t, l.dist, pairValues(t, mat, a, pos), beta), l.margin))
 	negLoss := t.Relu(t.Shift(marginOf(t, l.dist, beta, pairValues(t, mat, a, neg)), l.margin))
 	divisor := float64(countPositive(posLoss) + countPositive(negLoss))

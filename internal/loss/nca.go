@@ -30,12 +30,17 @@ func (l *nca) subLosses(b *batch) ([]subLoss, error) {
 	if len(b.labels) <= 1 {
 		return nil, nil
 	}
+	if b.ref != nil {
+		return l.compute(b, b.ref, b.refLabels, true), nil
+	}
 	return l.compute(b, b.emb, b.labels, false), nil
 }
 
-// compute is PML's nca_computation of the batch against a reference set
-// (the batch itself, whose diagonal is then excluded, or proxies).
-func (l *nca) compute(b *batch, ref *ad.Node, refLabels []int, refIsProxies bool) []subLoss {
+// compute is PML's nca_computation of the batch against a reference set:
+// the batch itself, whose diagonal is then excluded, or another set
+// (usingRef: proxies, CrossBatchMemory's memory, its own slots included as
+// in PML), when only the tuples' anchors weigh the rows.
+func (l *nca) compute(b *batch, ref *ad.Node, refLabels []int, usingRef bool) []subLoss {
 	t := b.t
 	n, m := len(b.labels), len(refLabels)
 	mat := l.dist.Node(t, b.emb, ref)
@@ -44,7 +49,7 @@ func (l *nca) compute(b *batch, ref *ad.Node, refLabels []int, refIsProxies bool
 		scale = -scale
 	}
 	var keep []bool
-	if !refIsProxies {
+	if !usingRef {
 		keep = make([]bool, n*m)
 		for i := range keep {
 			keep[i] = i/m != i%m
@@ -59,7 +64,7 @@ func (l *nca) compute(b *batch, ref *ad.Node, refLabels []int, refIsProxies bool
 		}
 	}
 	prob := t.RowSums(t.Mul(t.Softmax(t.Scale(mat, scale), keep), t.Const(same, n, m)))
-	weights := minerWeights(b.tuples, n, refIsProxies)
+	weights := minerWeights(b.tuples, n, usingRef)
 	var rows []int
 	var rowWeights []float64
 	for i, v := range prob.Value {

@@ -45,6 +45,24 @@ WEIGHTS = {
     "P2SGradLoss": "weight",
 }
 
+
+def weight_path(case):
+    """The attribute path of the case's learnable tensor, or None: WEIGHTS
+    by loss, "loss.beta" for CrossBatchMemory around a MarginLoss with
+    learn_beta (a vector, stored as a 1 x k matrix: its shape says [k])."""
+    (lname, params), = case["loss"].items()
+    if lname == "CrossBatchMemory":
+        (inner, iparams), = params["loss"].items()
+        return "loss.beta" if inner == "MarginLoss" and (iparams or {}).get("learn_beta") else None
+    return WEIGHTS.get(lname)
+
+
+def attribute(obj, path):
+    """obj.a.b for the path "a.b"."""
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
 # Every case: the loss as {Type: params} (nested components as {Type:
 # params} too), the batch size n, the embedding size d, the classes, a seed
 # (unique: it names the file) and what the case exercises; optionally a miner
@@ -235,6 +253,24 @@ CASES = [
          n=16, d=8, classes=4, seed=156, before=1, notes="CrossBatchMemory around GeneralizedLiftedStructureLoss, memory_size 64 after 1 batch of 16: not yet full, the references are the 32 filled slots"),
     dict(loss={"CrossBatchMemory": {"loss": {"GeneralizedLiftedStructureLoss": {}}, "embedding_size": 8, "memory_size": 40, "miner": {"MultiSimilarityMiner": {}}}},
          n=16, d=8, classes=4, seed=157, before=3, notes="CrossBatchMemory around GeneralizedLiftedStructureLoss with its own miner (MultiSimilarityMiner pairs of the batch against the memory, no gradient), memory_size 40 after 3 batches of 16 (wrapped, full); expected.miner_indices is null: the mined tuples are internal"),
+    dict(loss={"CrossBatchMemory": {"loss": {"MarginLoss": {"learn_beta": True, "nu": 0.1}}, "embedding_size": 8, "memory_size": 40}},
+         n=16, d=8, classes=4, seed=158, before=2, notes="CrossBatchMemory around MarginLoss (learn_beta, nu 0.1: the gradient of its beta reached through the wrapper), memory_size 40 after 2 batches of 16: the queue wraps inside this batch (slots 32-39 then 0-7) and is full; the triplets of all pairs of the batch with the memory, without each element's own slot (convert_to_triplets of the pairs)"),
+    dict(loss={"CrossBatchMemory": {"loss": {"MarginLoss": {"learn_beta": True, "num_classes": 4, "nu": 0.1}}, "embedding_size": 8, "memory_size": 64}},
+         n=16, d=8, classes=4, seed=159, before=1, notes="CrossBatchMemory around MarginLoss (learn_beta, a beta per class of the anchor, nu 0.1), memory_size 64 after 1 batch of 16: not yet full, the references are the 32 filled slots"),
+    dict(loss={"CrossBatchMemory": {"loss": {"MarginLoss": {}}, "embedding_size": 8, "memory_size": 40, "miner": {"TripletMarginMiner": {"margin": 0.3}}}},
+         n=16, d=8, classes=4, seed=160, before=3, notes="CrossBatchMemory around MarginLoss with its own miner (TripletMarginMiner triplets (self triplets removed) of the batch against the memory, no gradient), memory_size 40 after 3 batches of 16 (wrapped, full); expected.miner_indices is null: the mined tuples are internal"),
+    dict(loss={"CrossBatchMemory": {"loss": {"NCALoss": {}}, "embedding_size": 8, "memory_size": 40}},
+         n=16, d=8, classes=4, seed=161, before=2, notes="CrossBatchMemory around NCALoss, memory_size 40 after 2 batches of 16 (wrapped, full): the softmax of each row over the whole memory, each element's own slot included (PML masks the diagonal only when the reference is the batch), the rows weighted by their count as anchors of the pairs without self comparisons over the largest count"),
+    dict(loss={"CrossBatchMemory": {"loss": {"NCALoss": {"softmax_scale": 2}}, "embedding_size": 8, "memory_size": 64}},
+         n=16, d=8, classes=4, seed=162, before=1, notes="CrossBatchMemory around NCALoss (softmax_scale 2), memory_size 64 after 1 batch of 16: not yet full, the references are the 32 filled slots"),
+    dict(loss={"CrossBatchMemory": {"loss": {"NCALoss": {}}, "embedding_size": 8, "memory_size": 40, "miner": {"MultiSimilarityMiner": {}}}},
+         n=16, d=8, classes=4, seed=163, before=3, notes="CrossBatchMemory around NCALoss with its own miner (MultiSimilarityMiner pairs of the batch against the memory, no gradient: they weigh the rows by their anchors' counts), memory_size 40 after 3 batches of 16 (wrapped, full); expected.miner_indices is null: the mined tuples are internal"),
+    dict(loss={"CrossBatchMemory": {"loss": {"AngularLoss": {}}, "embedding_size": 8, "memory_size": 40}},
+         n=16, d=8, classes=4, seed=164, before=2, notes="CrossBatchMemory around AngularLoss, memory_size 40 after 2 batches of 16 (wrapped, full): per positive pair (anchor, memory slot) without the own slot, the negatives every memory slot of another label (raw)"),
+    dict(loss={"CrossBatchMemory": {"loss": {"AngularLoss": {"alpha": 30}}, "embedding_size": 8, "memory_size": 64}},
+         n=16, d=8, classes=4, seed=165, before=1, notes="CrossBatchMemory around AngularLoss (alpha 30), memory_size 64 after 1 batch of 16: not yet full, the references are the 32 filled slots"),
+    dict(loss={"CrossBatchMemory": {"loss": {"AngularLoss": {}}, "embedding_size": 8, "memory_size": 40, "miner": {"PairMarginMiner": {"pos_margin": 0.5, "neg_margin": 1.2}}}},
+         n=16, d=8, classes=4, seed=166, before=3, notes="CrossBatchMemory around AngularLoss with its own miner (pair-margin-mined pairs of the batch against the memory, no gradient: only their positive pairs count, the negatives are every memory slot of another label), memory_size 40 after 3 batches of 16 (wrapped, full); expected.miner_indices is null: the mined tuples are internal"),
 ]
 
 
@@ -277,9 +313,9 @@ def compute(case, emb, labels, weight, tuples=None, before=()):
     loss+miner case the mined ones (PML mines without gradient), else the
     fixed tuples given, if any."""
     loss = build(case["loss"])
-    name = WEIGHTS.get(next(iter(case["loss"])))
+    name = weight_path(case)
     if name:
-        getattr(loss, name).data = torch.tensor(weight)
+        attribute(loss, name).data = torch.tensor(weight)
     with torch.no_grad():
         for b in before:
             loss(torch.tensor(b["embeddings"]), torch.tensor(b["labels"]))
@@ -295,7 +331,7 @@ def compute(case, emb, labels, weight, tuples=None, before=()):
     else:
         value = loss(e, torch.tensor(labels))
     value.backward()
-    wgrad = getattr(loss, name).grad.numpy() if name else None
+    wgrad = attribute(loss, name).grad.numpy() if name else None
     return value.item(), e.grad.numpy(), wgrad, indices
 
 
@@ -384,9 +420,9 @@ def main():
             labels = labels_for(rng, case["n"], case["classes"])
             emb = rounded(rng.standard_normal((case["n"], case["d"])), 4)
             weight, wshape = None, None
-            if lname in WEIGHTS:
+            if weight_path(case):
                 torch.manual_seed(case["seed"])
-                w = getattr(build(case["loss"]), WEIGHTS[lname]).detach().numpy()
+                w = attribute(build(case["loss"]), weight_path(case)).detach().numpy()
                 weight, wshape = rounded(w, 6), list(w.shape)
             tuples = tuples_for(rng, case["tuples"], labels) if "tuples" in case else None
             try:
@@ -402,9 +438,9 @@ def main():
             "loss": case["loss"], "distance": None, "reducer": None,
             "miner": case.get("miner"), "miner_distance": case.get("miner_distance"),
             "labels": labels, "embeddings": emb.tolist(),
-            "weights": {"name": WEIGHTS[lname], "shape": wshape, "value": weight.tolist()} if weight is not None else None,
+            "weights": {"name": weight_path(case).split(".")[-1], "shape": wshape, "value": np.atleast_2d(weight).tolist()} if weight is not None else None,
             "expected": {"value": value, "grad": grad.tolist(),
-                         "weights_grad": wgrad.tolist() if wgrad is not None else None, "miner_indices": indices},
+                         "weights_grad": np.atleast_2d(wgrad).tolist() if wgrad is not None else None, "miner_indices": indices},
             "tolerance": {"rel": 1e-6, "abs": 1e-9},
             "notes": case["notes"] + f". PML {pytorch_metric_learning.__version__}, PyTorch {torch.__version__}, float64.",
         }

@@ -292,6 +292,9 @@ func TestReproducibleAndResumable(t *testing.T) {
 		"loss histogram":     {"--loss_funcs", "{metric_loss~OVERRIDE~: {DynamicSoftMarginLoss: {momentum: 0.3}}}"},
 		"random triplets":    {"--loss_funcs", "{metric_loss~OVERRIDE~: {TripletMarginLoss: {triplets_per_anchor: 3}}}"},
 		"cross-batch memory": {"--loss_funcs", "{metric_loss~OVERRIDE~: {CrossBatchMemory: {loss: {ContrastiveLoss: {}}, memory_size: 64}}}"},
+		// MarginLoss's beta, learnt through the wrapper by metric_loss_optimizer.
+		"cross-batch memory, learnt beta": {"--loss_funcs", "{metric_loss~OVERRIDE~: {CrossBatchMemory: {loss: {MarginLoss: {learn_beta: true, nu: 0.1}}, memory_size: 64}}}",
+			"--optimizers", "{metric_loss_optimizer: {SGD: {lr: 0.01}}}"},
 	} {
 		t.Run(name, func(t *testing.T) { reproducibleAndResumable(t, state) })
 	}

@@ -1,6 +1,7 @@
-// Package loss holds the metric-learning losses, distances and reducers of
-// pytorch-metric-learning (PML 2.8.1), with PML's names, defaults and
-// semantics, computing the loss value and its exact gradient in float64.
+// Package loss holds the metric-learning losses, distances, reducers and
+// regularizers of pytorch-metric-learning (PML 2.8.1), with PML's names,
+// defaults and semantics, computing the loss value and its exact gradient
+// in float64.
 //
 // A Loss takes a batch of embeddings (row-major n x d), its labels and
 // optionally the tuples a miner chose, and returns the value and
@@ -23,14 +24,19 @@
 // A loss is decoded once per run; a loss that keeps state while it trains
 // (class weights, a learnt beta, a random triplet stream,
 // DynamicSoftMarginLoss's histogram, CrossBatchMemory's queue) implements
-// config.Stateful, and each fold trains its own Fresh copy. CrossBatchMemory
-// is also Shaped (its memory is sized by the model's embedding size) and
-// keeps its queue in Buffers, which checkpoints save.
+// config.Stateful, and each fold trains its own Fresh copy. What of it is
+// not a weight, checkpoints keep too: the histogram and the queue as
+// Buffers, a random triplet stream as the fold's generator it is handed
+// (Randomized). CrossBatchMemory is also Shaped (its memory is sized by the
+// model's embedding size).
 //
 // Distances give the pairwise matrix (Distance.Matrix) that miners use and a
 // differentiable version on an ad.Tape that losses use. Reducers turn each
 // sub-loss (PML's loss dictionary: element, pos_pair, neg_pair, triplet or
 // already_reduced losses) into a scalar; the sub-losses are summed.
+// Regularizers (a loss's embedding_regularizer and weight_regularizer) add
+// a weighted penalty of the embeddings or of the class weights, a row per
+// class, as one more already-reduced sub-loss.
 //
 // All components are registered by their PML names in registry.go.
 package loss

@@ -132,7 +132,9 @@ func (x *crossBatchMemory) enqueueAndPair(emb []float64, n, d int, labels []int,
 	if x.filled.Value[0] == 0 {
 		m = int(x.queueIdx.Value[0])
 	}
-	ref := &reference{emb: slices.Clone(x.memory.Value[:m*d]), m: m, labels: make([]int, m)}
+	// The memory itself, not a copy: nothing writes to it until the next
+	// batch is enqueued.
+	ref := &reference{emb: x.memory.Value[:m*d], m: m, labels: make([]int, m)}
 	for j := range m {
 		ref.labels[j] = int(x.labels.Value[j])
 	}
@@ -143,7 +145,10 @@ func (x *crossBatchMemory) enqueueAndPair(emb []float64, n, d int, labels []int,
 			return nil, nil, fmt.Errorf("%s: miner: %w", x.where, err)
 		}
 	} else {
-		t = refPairs(labels, ref.labels)
+		// PML's get_all_pairs_indices(labels, ref_labels): the labels are
+		// distinct tensors, so an element's own slot is a positive, until
+		// withoutSelf.
+		t = allPairs(labels, ref.labels, false)
 	}
 	return withoutSelf(t, func(i int) int { return (start + i) % x.memorySize }), ref, nil
 }
@@ -163,23 +168,6 @@ func (x *crossBatchMemory) enqueue(emb []float64, n, d int, labels []int) (start
 	}
 	x.queueIdx.Value[0] = float64(next)
 	return start
-}
-
-// refPairs is PML's get_all_pairs_indices(labels, ref_labels): every
-// (anchor, reference) pair, row-major; a reference of the anchor's label
-// is a positive, its own slot included (the labels are distinct tensors).
-func refPairs(labels, refLabels []int) *Tuples {
-	t := &Tuples{}
-	for i, li := range labels {
-		for j, lj := range refLabels {
-			if li == lj {
-				t.A1, t.P = append(t.A1, i), append(t.P, j)
-			} else {
-				t.A2, t.N = append(t.A2, i), append(t.N, j)
-			}
-		}
-	}
-	return t
 }
 
 // withoutSelf is PML's remove_self_comparisons: it drops the positive

@@ -66,14 +66,6 @@ func (r *regularization) subLoss(t *ad.Tape, x *ad.Node) (subLoss, error) {
 	return subLoss{name: r.name, losses: v, reduced: true, divisor: noDivisor}, nil
 }
 
-// rowNorms are the p-norms of the rows of x (rows x 1), torch.norm(x, p, dim=1).
-func rowNorms(t *ad.Tape, x *ad.Node, p float64) *ad.Node {
-	if p == 2 {
-		return t.Sqrt(t.RowSums(t.Square(x)))
-	}
-	return t.Pow(t.RowSums(t.Pow(t.Abs(x), p)), 1/p)
-}
-
 // reduceRows reduces per-row penalties (rows x 1) with reducer.
 func reduceRows(t *ad.Tape, reducer Reducer, losses *ad.Node) (*ad.Node, error) {
 	return reducer.reduce(t, elementLoss("loss", losses))
@@ -95,7 +87,7 @@ func newLpRegularizer(p *config.Params) Regularizer {
 }
 
 func (r *LpRegularizer) regularize(t *ad.Tape, x *ad.Node) (*ad.Node, error) {
-	norms := rowNorms(t, x, r.p)
+	norms := t.RowNorms(x, r.p)
 	if r.power != 1 {
 		norms = t.Pow(norms, r.power)
 	}
@@ -135,7 +127,7 @@ func newCenterInvariantRegularizer(p *config.Params) Regularizer {
 }
 
 func (r *CenterInvariantRegularizer) regularize(t *ad.Tape, x *ad.Node) (*ad.Node, error) {
-	sq := t.Square(rowNorms(t, x, r.p))
+	sq := t.Square(t.RowNorms(x, r.p))
 	dev := t.Sub(sq, t.Mean(sq))
 	return reduceRows(t, r.reducer, t.Scale(t.Square(dev), 0.25))
 }

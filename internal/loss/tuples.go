@@ -18,12 +18,17 @@ type Tuples struct {
 // AllPairs is every ordered pair of the batch (PML's get_all_pairs_indices):
 // positive pairs (i, j), i != j, of one label and negative pairs of
 // different labels, each in row-major order.
-func AllPairs(labels []int) *Tuples {
+func AllPairs(labels []int) *Tuples { return allPairs(labels, labels, true) }
+
+// allPairs is every (anchor, reference) pair, row-major, a reference of the
+// anchor's label a positive; self leaves out a row's pair with itself (the
+// batch as its own references).
+func allPairs(labels, refLabels []int, self bool) *Tuples {
 	t := &Tuples{}
 	for i, li := range labels {
-		for j, lj := range labels {
+		for j, lj := range refLabels {
 			switch {
-			case li == lj && i != j:
+			case li == lj && !(self && i == j):
 				t.A1, t.P = append(t.A1, i), append(t.P, j)
 			case li != lj:
 				t.A2, t.N = append(t.A2, i), append(t.N, j)
